@@ -1,0 +1,29 @@
+# Developer commands. The README's quick start: `make run` and `make test`.
+.PHONY: setup run test lint format migrate seed verify
+
+setup:
+	scripts/setup
+
+run:
+	scripts/run
+
+test:
+	scripts/test
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/python manage.py makemigrations --check --dry-run -v0
+
+format: setup
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+migrate: setup
+	.venv/bin/python manage.py migrate
+
+seed: migrate
+	.venv/bin/python manage.py seed_demo
+
+verify: setup
+	.venv/bin/python manage.py verify_ledger

@@ -1,0 +1,61 @@
+"""Users: artists who log work and admins who review and pay it."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ARTIST = "artist", "Artist"
+    ADMIN = "admin", "Admin"
+
+
+class UserQuerySet(models.QuerySet):
+    def artists(self):
+        return self.filter(role=Role.ARTIST, is_active=True)
+
+    def admins(self):
+        return self.filter(role=Role.ADMIN)
+
+
+class LedgerUserManager(UserManager.from_queryset(UserQuerySet)):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person with a role. A superuser is always an admin (`save` keeps that true)."""
+
+    display_name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ARTIST)
+
+    objects = LedgerUserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=["artist", "admin"]), name="user_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(is_superuser=True) | models.Q(role="admin"),
+                name="superuser_is_admin",
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    def save(self, *args, **kwargs):
+        if self.is_superuser:
+            self.role = Role.ADMIN
+        if not self.display_name:
+            self.display_name = self.get_full_name() or self.username
+        super().save(*args, **kwargs)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+    @property
+    def is_artist(self) -> bool:
+        return not self.is_admin

@@ -1,0 +1,58 @@
+"""Domain errors raised by the services and translated once per interface (API, pages).
+
+Each carries a stable `code` (the API's problem+json `code`) and, for input problems, the
+field it concerns, so both interfaces can show the message beside the right field.
+"""
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    status = 400
+
+    def __init__(self, message: str = "", *, field: str | None = None):
+        super().__init__(message or self.__doc__)
+        self.message = message or (self.__doc__ or "").strip()
+        self.field = field
+
+
+class ValidationFailed(DomainError):
+    """The input breaks a rule of the domain; nothing was written."""
+
+    code = "validation_error"
+    status = 400
+
+    def __init__(self, errors: dict[str | None, str] | str, *, field: str | None = None):
+        if isinstance(errors, str):
+            errors = {field: errors}
+        self.errors = errors
+        first_field, first_message = next(iter(errors.items()))
+        super().__init__(first_message, field=first_field)
+
+
+class NotAMember(ValidationFailed):
+    """The artist is not a member of the program."""
+
+
+class NotAllowed(DomainError):
+    """The actor's role may not do this."""
+
+    code = "permission_denied"
+    status = 403
+
+
+class SelfReview(NotAllowed):
+    """Nobody reviews their own work."""
+
+
+class InvalidTransition(DomainError):
+    """The object is not in a state that allows this action."""
+
+    code = "invalid_transition"
+    status = 409
+
+
+class InsufficientBalance(DomainError):
+    """A settlement may not exceed what is outstanding."""
+
+    code = "insufficient_balance"
+    status = 409

@@ -1,0 +1,181 @@
+"""Demo data: two programs (one public), 20 artists, a few hundred contributions, payouts.
+
+Idempotent: a second run finds the demo admin and only prints the logins again. Everything
+goes through the services (with the clock set into the past), so the demo ledger is a real,
+verifiable ledger with history spread over the last months.
+"""
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Role, User
+from ledger import clock, services
+from ledger.models import Contribution, ContributionKind, Severity
+
+DEMO_PASSWORD = "ledger-demo-2026"  # noqa: S105 - a published demo login, not a secret
+ADMIN_USERNAME = "admin"
+ARTISTS = [
+    "Ada Okafor", "Bruno Salas", "Chen Wei", "Dana Kowalski", "Emeka Obi", "Fatima Zahra",
+    "Gustav Lind", "Hana Sato", "Iris Moreau", "Jonah Reyes", "Kalani Akana", "Lena Fischer",
+    "Mateo Rossi", "Noor Haddad", "Olga Petrova", "Priya Nair", "Quinn Byrne", "Rosa Alves",
+    "Sven Berg", "Tala Mendes",
+]  # fmt: skip
+TITLES = [
+    "Brush lag on large canvases", "Layer panel crashes on undo", "Colour picker drifts",
+    "Prompt ignores style reference", "Export loses alpha channel", "Session: inpainting UX",
+    "Feedback on upscaler artefacts", "Tablet pressure curve resets", "Watermark in outputs",
+    "Style transfer over-saturates", "Session: licensing terms review", "Grid snapping off by 1px",
+]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent) and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, seed, **options):
+        if User.objects.filter(username=ADMIN_USERNAME).exists():
+            self.stdout.write("Demo data already loaded.")
+        else:
+            with transaction.atomic():
+                self._load(random.Random(seed))
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write(
+            f"Demo logins (password for all: {DEMO_PASSWORD}):\n"
+            f"  admin:  {ADMIN_USERNAME}\n"
+            "  artist: ada (also bruno, chen, … one per artist)"
+        )
+
+    def _load(self, rng: random.Random) -> None:
+        today = clock.today()
+        start = today - dt.timedelta(days=300)
+        at = dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC)
+        password = make_password(DEMO_PASSWORD)  # hashed once: PBKDF2 is slow on purpose
+        admin = User.objects.create(
+            username=ADMIN_USERNAME, email="admin@example.org", password=password,
+            role=Role.ADMIN, display_name="Program Admin", is_staff=True,
+        )  # fmt: skip
+        reviewer = User.objects.create(
+            username="reviewer", email="reviewer@example.org", password=password,
+            role=Role.ADMIN, display_name="Second Reviewer",
+        )  # fmt: skip
+        artists = [
+            User.objects.create(
+                username=name.split()[0].lower(),
+                email=f"{name.split()[0].lower()}@example.org",
+                password=password,
+                display_name=name,
+            )
+            for name in ARTISTS
+        ]
+        with clock.frozen(at):
+            aurora = services.create_program(
+                actor=admin, name="Aurora Early Access", currency="USD", public=True,
+                description="Image model early-access program: bug bounties and paid feedback.",
+            )  # fmt: skip
+            kumo = services.create_program(
+                actor=admin, name="Kumo Studio Preview", currency="JPY",
+                description="Private preview of an animation assistant.",
+            )  # fmt: skip
+            services.add_rate_card(
+                actor=admin, program=aurora, effective_from=start, hourly_rate_minor=4500,
+                bounties={"low": 2500, "medium": 7500, "high": 20000, "critical": 50000},
+            )  # fmt: skip
+            services.add_rate_card(
+                actor=admin, program=kumo, effective_from=start, hourly_rate_minor=6000,
+                bounties={"low": 3000, "medium": 10000, "high": 30000, "critical": 80000},
+            )  # fmt: skip
+            for artist in artists[:14]:
+                services.enroll_artist(actor=admin, program=aurora, artist=artist)
+            for artist in artists[8:]:
+                services.enroll_artist(actor=admin, program=kumo, artist=artist)
+        with clock.frozen(at + dt.timedelta(days=150)):
+            services.add_rate_card(
+                actor=admin, program=aurora, effective_from=start + dt.timedelta(days=150),
+                hourly_rate_minor=5250,
+                bounties={"low": 3000, "medium": 9000, "high": 25000, "critical": 60000},
+            )  # fmt: skip
+
+        members = {aurora: artists[:14], kumo: artists[8:]}
+        for day_offset in range(300):
+            day = start + dt.timedelta(days=day_offset)
+            moment = dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)
+            with clock.frozen(moment):
+                for program, people in members.items():
+                    if rng.random() < 0.6:
+                        self._one_contribution(rng, program, rng.choice(people), day)
+            if day_offset < 290:  # the last days stay in the review queue
+                with clock.frozen(moment + dt.timedelta(hours=6)):
+                    self._review_some(rng, admin, reviewer, day)
+            if day_offset % 30 == 28:
+                with clock.frozen(moment + dt.timedelta(hours=7)):
+                    self._pay_some(rng, admin, members, day)
+
+    def _one_contribution(self, rng, program, artist, day):
+        if rng.random() < 0.5:
+            services.submit_contribution(
+                actor=artist, program=program, kind=ContributionKind.FEEDBACK,
+                title=rng.choice(TITLES), occurred_on=day,
+                hours=Decimal(rng.choice(["0.50", "1.00", "1.25", "2.00", "2.50", "3.75", "4.00"])),
+                description="Notes from a feedback session.",
+            )  # fmt: skip
+        else:
+            services.submit_contribution(
+                actor=artist, program=program, kind=ContributionKind.BUG_REPORT,
+                title=rng.choice(TITLES), occurred_on=day,
+                severity=rng.choices(Severity.values, weights=[5, 4, 2, 1])[0],
+                reference=f"https://tracker.example.org/issues/{rng.randint(100, 9999)}",
+                description="Steps to reproduce are in the linked ticket.",
+            )  # fmt: skip
+
+    def _review_some(self, rng, admin, reviewer, day):
+        cutoff = day - dt.timedelta(days=4)
+        queue = Contribution.objects.pending().filter(occurred_on__lte=cutoff).order_by("id")
+        for contribution in queue[:3]:
+            roll = rng.random()
+            who = admin if rng.random() < 0.7 else reviewer
+            if roll < 0.75:
+                services.accept_contribution(contribution=contribution, reviewer=who)
+            elif roll < 0.9:
+                services.reject_contribution(
+                    contribution=contribution,
+                    reviewer=who,
+                    reason="Duplicate of an earlier report.",
+                )
+            else:
+                services.withdraw_contribution(contribution=contribution, actor=contribution.artist)
+        accepted = Contribution.objects.accepted().order_by("id")
+        if rng.random() < 0.02 and accepted.exists():
+            victim = accepted[rng.randrange(accepted.count())]
+            services.reverse_contribution(
+                contribution=victim, reviewer=admin, reason="Found to be a known issue."
+            )
+
+    def _pay_some(self, rng, admin, members, day):
+        for program, people in members.items():
+            for artist in people:
+                membership = artist.memberships.get(program=program)
+                owed = membership.outstanding_minor
+                roll = rng.random()
+                if roll < 0.25:
+                    amount = 10000 if program.currency == "USD" else 20000
+                    payout = services.record_payout(
+                        actor=admin, artist=artist, program=program, amount_minor=amount,
+                        kind="grant", paid_on=day, method="bank transfer",
+                        reference=f"GRANT-{day:%Y%m}-{artist.pk}",
+                    )  # fmt: skip
+                    if rng.random() < 0.1:
+                        services.void_payout(payout=payout, actor=admin, reason="Sent twice.")
+                elif roll < 0.75 and owed > 0:
+                    services.record_payout(
+                        actor=admin, artist=artist, program=program,
+                        amount_minor=max(1, owed // rng.choice([1, 2, 3])), kind="settlement",
+                        paid_on=day, method="bank transfer",
+                        reference=f"SET-{day:%Y%m}-{artist.pk}",
+                    )  # fmt: skip

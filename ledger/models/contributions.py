@@ -1,0 +1,137 @@
+"""Contributions: feedback hours and bug reports an artist logs for review."""
+
+from django.conf import settings
+from django.db import models
+
+from ledger import clock
+
+from .programs import Program, RateCard
+
+
+class ContributionKind(models.TextChoices):
+    FEEDBACK = "feedback", "Feedback"
+    BUG_REPORT = "bug_report", "Bug report"
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class ContributionStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    REVERSED = "reversed", "Reversed"
+
+
+# Allowed moves of the state machine: submitted → accepted | rejected | withdrawn,
+# accepted → reversed. Everything else is an InvalidTransition.
+TRANSITIONS = {
+    ContributionStatus.SUBMITTED: {
+        ContributionStatus.ACCEPTED,
+        ContributionStatus.REJECTED,
+        ContributionStatus.WITHDRAWN,
+    },
+    ContributionStatus.ACCEPTED: {ContributionStatus.REVERSED},
+}
+
+
+class ContributionQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=ContributionStatus.SUBMITTED)
+
+    def accepted(self):
+        """Accepted and not reversed: the work that counts."""
+        return self.filter(status=ContributionStatus.ACCEPTED)
+
+    def visible_to(self, user):
+        if user.is_authenticated and user.is_admin:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(artist=user)
+
+
+class Contribution(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="contributions")
+    artist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contributions"
+    )
+    kind = models.CharField(max_length=12, choices=ContributionKind.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=10_000, blank=True)
+    occurred_on = models.DateField()
+    hours = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    # NULL, not "", for feedback: the check constraint ties severity to the kind.
+    severity = models.CharField(  # noqa: DJ001
+        max_length=10, choices=Severity.choices, null=True, blank=True
+    )
+    reference = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ContributionStatus.choices, default=ContributionStatus.SUBMITTED
+    )
+    # What the work would be worth if accepted as submitted (minor units); kept current by the
+    # services when a rate card is added, so pending value is a plain SUM.
+    estimate_minor = models.BigIntegerField(default=0)
+    # The value frozen at acceptance (minor units), with the card that gave it.
+    value_minor = models.BigIntegerField(null=True, blank=True)
+    rate_card = models.ForeignKey(
+        RateCard, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(default=clock.now, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.TextField(max_length=10_000, blank=True)
+    accepted_on = models.DateField(null=True, blank=True)  # the acceptance entry's date
+    closed_at = models.DateTimeField(null=True, blank=True)  # withdrawn or reversed
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    close_reason = models.TextField(max_length=10_000, blank=True)
+
+    objects = ContributionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["program", "artist", "status"], name="contribution_member_status"),
+            models.Index(fields=["status", "program"], name="contribution_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="feedback", hours__gt=0, hours__lte=24, severity__isnull=True)
+                    | models.Q(kind="bug_report", hours__isnull=True, severity__isnull=False)
+                ),
+                name="contribution_kind_fields",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=["submitted", "accepted", "rejected", "withdrawn", "reversed"]
+                ),
+                name="contribution_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["accepted", "reversed"])
+                | models.Q(value_minor__gte=0, rate_card__isnull=False),
+                name="contribution_accepted_has_value",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(estimate_minor__gte=0), name="contribution_estimate_nonneg"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def can_move_to(self, status: str) -> bool:
+        return status in TRANSITIONS.get(self.status, set())

@@ -1,0 +1,75 @@
+"""Payouts: money actually paid to an artist, as a grant or a settlement."""
+
+from django.conf import settings
+from django.db import models
+
+from ledger import clock
+
+from .programs import Program
+
+
+class PayoutKind(models.TextChoices):
+    GRANT = "grant", "Grant"
+    SETTLEMENT = "settlement", "Settlement"
+
+
+class PayoutStatus(models.TextChoices):
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+
+
+class PayoutQuerySet(models.QuerySet):
+    def paid(self):
+        return self.filter(status=PayoutStatus.PAID)
+
+    def visible_to(self, user):
+        if user.is_authenticated and user.is_admin:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(artist=user)
+
+
+class Payout(models.Model):
+    """A grant (may exceed what is owed) or a settlement (may not). paid → void."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="payouts")
+    artist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
+    )
+    kind = models.CharField(max_length=10, choices=PayoutKind.choices)
+    amount_minor = models.BigIntegerField()  # minor units of the program currency, > 0
+    paid_on = models.DateField()
+    method = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(max_length=200, blank=True)
+    note = models.TextField(max_length=10_000, blank=True)
+    status = models.CharField(max_length=4, choices=PayoutStatus.choices, default=PayoutStatus.PAID)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.TextField(max_length=10_000, blank=True)
+
+    objects = PayoutQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        indexes = [models.Index(fields=["program", "artist", "status"], name="payout_member")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_minor__gt=0), name="payout_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["grant", "settlement"]), name="payout_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["paid", "void"]), name="payout_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"

@@ -1,0 +1,155 @@
+"""Programs, their published rate cards, and who belongs to them."""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+
+from ledger import clock
+from ledger.money import CURRENCY_CHOICES
+
+
+class ProgramStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+
+
+class ProgramQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(public=True)
+
+    def visible_to(self, user):
+        """Admins see every program; an artist sees the programs it belongs to."""
+        if user.is_authenticated and user.is_admin:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__artist=user)
+
+
+class Program(models.Model):
+    """An early-access program. All its money is in one currency (ISO 4217)."""
+
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    description = models.TextField(max_length=10_000, blank=True)
+    public = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=ProgramStatus.choices, default=ProgramStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    objects = ProgramQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="program_currency_iso"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class RateCardQuerySet(models.QuerySet):
+    def in_effect_on(self, day):
+        """The card in effect on `day`: the latest `effective_from` not after it (or None)."""
+        return self.filter(effective_from__lte=day).order_by("-effective_from").first()
+
+
+class RateCard(models.Model):
+    """What a program pays: per hour of feedback and per accepted bug by severity.
+
+    Immutable once published (a PostgreSQL trigger refuses UPDATE/DELETE); a later
+    `effective_from` supersedes it. Amounts are integer minor units of the program currency.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="rate_cards")
+    effective_from = models.DateField()
+    hourly_rate_minor = models.BigIntegerField()  # minor units per hour
+    bounty_low_minor = models.BigIntegerField()  # minor units per accepted bug
+    bounty_medium_minor = models.BigIntegerField()
+    bounty_high_minor = models.BigIntegerField()
+    bounty_critical_minor = models.BigIntegerField()
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    objects = RateCardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program_id", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "effective_from"], name="ratecard_one_per_day"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hourly_rate_minor__gte=0)
+                & models.Q(bounty_low_minor__gte=0)
+                & models.Q(bounty_medium_minor__gte=0)
+                & models.Q(bounty_high_minor__gte=0)
+                & models.Q(bounty_critical_minor__gte=0),
+                name="ratecard_amounts_nonnegative",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="ratecard_immutable", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.program} from {self.effective_from}"
+
+    def bounty_minor(self, severity: str) -> int:
+        return getattr(self, f"bounty_{severity}_minor")
+
+
+class MembershipQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if user.is_authenticated and user.is_admin:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(artist=user)
+
+
+class Membership(models.Model):
+    """An artist's enrolment in a program, with running totals kept by the services.
+
+    The totals are integer minor units, updated in the same transaction as the ledger entry
+    that moves them, so one artist's balance is read in O(1); `verify_ledger` recomputes them.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="memberships")
+    artist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    joined_at = models.DateTimeField(default=clock.now, editable=False)
+    valued_minor = models.BigIntegerField(default=0)  # accepted work, net of reversals
+    grants_minor = models.BigIntegerField(default=0)  # grants paid, net of voids
+    settlements_minor = models.BigIntegerField(default=0)  # settlements paid, net of voids
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "artist"], name="membership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.artist} in {self.program}"
+
+    @property
+    def paid_minor(self) -> int:
+        return self.grants_minor + self.settlements_minor
+
+    @property
+    def outstanding_minor(self) -> int:
+        return self.valued_minor - self.paid_minor

@@ -1,0 +1,28 @@
+"""The only write paths. Each service is one atomic transaction that also writes its audit row.
+
+Services are deliberately not `durable`: the API's idempotency layer wraps them in an outer
+transaction together with the key claim and the stored response.
+"""
+
+from .contributions import (
+    accept_contribution,
+    reject_contribution,
+    reverse_contribution,
+    submit_contribution,
+    withdraw_contribution,
+)
+from .payouts import record_payout, void_payout
+from .programs import add_rate_card, create_program, enroll_artist
+
+__all__ = [
+    "accept_contribution",
+    "add_rate_card",
+    "create_program",
+    "enroll_artist",
+    "record_payout",
+    "reject_contribution",
+    "reverse_contribution",
+    "submit_contribution",
+    "void_payout",
+    "withdraw_contribution",
+]

@@ -1,0 +1,273 @@
+"""Contributions: submit, then accept | reject | withdraw; accepted work may be reversed."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+
+from ledger import clock
+from ledger.errors import InvalidTransition, NotAllowed, NotAMember, SelfReview, ValidationFailed
+from ledger.models import (
+    AccountKind,
+    Contribution,
+    ContributionKind,
+    ContributionStatus,
+    EntryKind,
+    Membership,
+    Program,
+    Severity,
+)
+
+from . import audit
+from .common import require_admin, require_not_future, require_reason, today
+from .journal import Line, payable_account, post_entry, post_mirror, program_account
+from .valuation import card_for, estimate, value_with
+
+
+def _check_kind_fields(kind: str, hours: Decimal | None, severity: str | None) -> None:
+    if kind == ContributionKind.FEEDBACK:
+        if hours is None:
+            raise ValidationFailed("Feedback needs the hours spent.", field="hours")
+        if not (Decimal(0) < hours <= Decimal(24)) or hours != hours.quantize(Decimal("0.01")):
+            raise ValidationFailed("Hours must be more than 0 and at most 24.", field="hours")
+        if severity is not None:
+            raise ValidationFailed("Severity applies only to bug reports.", field="severity")
+    elif kind == ContributionKind.BUG_REPORT:
+        if severity not in Severity.values:
+            raise ValidationFailed(
+                "A bug report needs a severity: low, medium, high or critical.", field="severity"
+            )
+        if hours is not None:
+            raise ValidationFailed("Hours apply only to feedback.", field="hours")
+    else:
+        raise ValidationFailed("Kind must be feedback or bug_report.", field="kind")
+
+
+def _locked(contribution: Contribution) -> Contribution:
+    """Re-read the contribution under a row lock, so two reviewers cannot both move it."""
+    return (
+        Contribution.objects.select_for_update().select_related("program").get(pk=contribution.pk)
+    )
+
+
+def _transition(contribution: Contribution, status: str) -> None:
+    if not contribution.can_move_to(status):
+        raise InvalidTransition(
+            f"This contribution is {contribution.status}; it cannot become {status}."
+        )
+
+
+def submit_contribution(
+    *,
+    actor,
+    program: Program,
+    kind: str,
+    title: str,
+    occurred_on: dt.date,
+    description: str = "",
+    hours: Decimal | None = None,
+    severity: str | None = None,
+    reference: str = "",
+    artist=None,
+) -> Contribution:
+    """Log work for review. An artist logs for itself; an admin logs for a named member."""
+    if actor.is_admin:
+        if artist is None:
+            raise ValidationFailed("Name the artist this work is for.", field="artist")
+        if not Membership.objects.filter(program=program, artist=artist).exists():
+            raise NotAMember("This artist is not a member of the program.", field="artist")
+    else:
+        if artist is not None and artist.pk != actor.pk:
+            raise ValidationFailed("You can only log your own work.", field="artist")
+        artist = actor
+        if not Membership.objects.filter(program=program, artist=artist).exists():
+            raise NotAMember("You are not a member of this program.", field="program")
+    title = (title or "").strip()
+    if not title:
+        raise ValidationFailed("A title is required.", field="title")
+    _check_kind_fields(kind, hours, severity)
+    require_not_future(occurred_on, "occurred_on")
+    contribution = Contribution(
+        program=program,
+        artist=artist,
+        kind=kind,
+        title=title,
+        description=description or "",
+        occurred_on=occurred_on,
+        hours=hours,
+        severity=severity,
+        reference=reference or "",
+        submitted_by=actor,
+    )
+    if card_for(contribution) is None:
+        raise ValidationFailed("No rate card is in effect on this date.", field="occurred_on")
+    contribution.estimate_minor = estimate(contribution)
+    with transaction.atomic():
+        contribution.save()
+        audit.record(
+            actor=actor,
+            action="contribution.submit",
+            obj=contribution,
+            program=program,
+            kind=kind,
+            hours=hours,
+            severity=severity,
+        )
+    return contribution
+
+
+def accept_contribution(
+    *,
+    contribution: Contribution,
+    reviewer,
+    note: str = "",
+    hours: Decimal | None = None,
+    severity: str | None = None,
+) -> Contribution:
+    """Accept work, freezing its value at the card in effect on `occurred_on`, and post it.
+
+    Dr program labor, Cr the artist's payable, dated the day of acceptance. The reviewer may
+    correct the hours (feedback) or severity (bug report) first.
+    """
+    require_admin(reviewer)
+    with transaction.atomic():
+        contribution = _locked(contribution)
+        if contribution.artist_id == reviewer.pk:
+            raise SelfReview("You cannot review your own work.")
+        _transition(contribution, ContributionStatus.ACCEPTED)
+        new_hours = contribution.hours if hours is None else hours
+        new_severity = contribution.severity if severity is None else severity
+        if contribution.kind == ContributionKind.FEEDBACK and severity is not None:
+            raise ValidationFailed("Severity applies only to bug reports.", field="severity")
+        if contribution.kind == ContributionKind.BUG_REPORT and hours is not None:
+            raise ValidationFailed("Hours apply only to feedback.", field="hours")
+        _check_kind_fields(contribution.kind, new_hours, new_severity)
+        card = card_for(contribution)
+        value = value_with(card, kind=contribution.kind, hours=new_hours, severity=new_severity)
+        now = clock.now()
+        changes = {}
+        if new_hours != contribution.hours:
+            changes["hours"] = [contribution.hours, new_hours]
+        if new_severity != contribution.severity:
+            changes["severity"] = [contribution.severity, new_severity]
+        contribution.hours, contribution.severity = new_hours, new_severity
+        contribution.status = ContributionStatus.ACCEPTED
+        contribution.value_minor = value
+        contribution.estimate_minor = value
+        contribution.rate_card = card
+        contribution.reviewed_at = now
+        contribution.reviewed_by = reviewer
+        contribution.review_note = note or ""
+        contribution.accepted_on = now.astimezone(dt.UTC).date()
+        contribution.save()
+        if value:  # zero-value work (a zero card) is accepted but moves no money
+            program = contribution.program
+            post_entry(
+                program=program,
+                kind=EntryKind.ACCEPTANCE,
+                lines=[
+                    Line(program_account(program, AccountKind.LABOR), value),
+                    Line(payable_account(program, contribution.artist), -value),
+                ],
+                memo=f"Accepted {contribution.get_kind_display().lower()}: {contribution.title}"[
+                    :300
+                ],
+                effective_date=contribution.accepted_on,
+                actor=reviewer,
+                contribution=contribution,
+            )
+            Membership.objects.filter(
+                program_id=contribution.program_id, artist_id=contribution.artist_id
+            ).update(valued_minor=F("valued_minor") + value)
+        audit.record(
+            actor=reviewer,
+            action="contribution.accept",
+            obj=contribution,
+            program=contribution.program,
+            value_minor=value,
+            rate_card=card.pk,
+            note=note,
+            changes=changes,
+        )
+    return contribution
+
+
+def reject_contribution(*, contribution: Contribution, reviewer, reason: str) -> Contribution:
+    require_admin(reviewer)
+    reason = require_reason(reason)
+    with transaction.atomic():
+        contribution = _locked(contribution)
+        if contribution.artist_id == reviewer.pk:
+            raise SelfReview("You cannot review your own work.")
+        _transition(contribution, ContributionStatus.REJECTED)
+        contribution.status = ContributionStatus.REJECTED
+        contribution.reviewed_at = clock.now()
+        contribution.reviewed_by = reviewer
+        contribution.review_note = reason
+        contribution.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_note"])
+        audit.record(
+            actor=reviewer,
+            action="contribution.reject",
+            obj=contribution,
+            program=contribution.program,
+            reason=reason,
+        )
+    return contribution
+
+
+def withdraw_contribution(*, contribution: Contribution, actor) -> Contribution:
+    """The artist takes back its own submitted work."""
+    with transaction.atomic():
+        contribution = _locked(contribution)
+        if contribution.artist_id != actor.pk:
+            raise NotAllowed("Only the artist who logged this work may withdraw it.")
+        _transition(contribution, ContributionStatus.WITHDRAWN)
+        contribution.status = ContributionStatus.WITHDRAWN
+        contribution.closed_at = clock.now()
+        contribution.closed_by = actor
+        contribution.save(update_fields=["status", "closed_at", "closed_by"])
+        audit.record(
+            actor=actor,
+            action="contribution.withdraw",
+            obj=contribution,
+            program=contribution.program,
+        )
+    return contribution
+
+
+def reverse_contribution(*, contribution: Contribution, reviewer, reason: str) -> Contribution:
+    """Undo accepted work with the exact mirror of its acceptance entry (the original stays)."""
+    require_admin(reviewer)
+    reason = require_reason(reason)
+    with transaction.atomic():
+        contribution = _locked(contribution)
+        if contribution.artist_id == reviewer.pk:
+            raise SelfReview("You cannot review your own work.")
+        _transition(contribution, ContributionStatus.REVERSED)
+        now = clock.now()
+        contribution.status = ContributionStatus.REVERSED
+        contribution.closed_at = now
+        contribution.closed_by = reviewer
+        contribution.close_reason = reason
+        contribution.save(update_fields=["status", "closed_at", "closed_by", "close_reason"])
+        original = contribution.entries.filter(kind=EntryKind.ACCEPTANCE).first()
+        if original is not None:
+            post_mirror(
+                original=original,
+                kind=EntryKind.REVERSAL,
+                memo=f"Reversed: {contribution.title}"[:300],
+                effective_date=today(),
+                actor=reviewer,
+            )
+            Membership.objects.filter(
+                program_id=contribution.program_id, artist_id=contribution.artist_id
+            ).update(valued_minor=F("valued_minor") - contribution.value_minor)
+        audit.record(
+            actor=reviewer,
+            action="contribution.reverse",
+            obj=contribution,
+            program=contribution.program,
+            reason=reason,
+        )
+    return contribution

@@ -1,0 +1,130 @@
+"""Payouts: grants and settlements actually paid, and their voids."""
+
+from django.db import transaction
+from django.db.models import F
+
+from ledger import clock, money
+from ledger.errors import InsufficientBalance, InvalidTransition, NotAMember, ValidationFailed
+from ledger.models import (
+    AccountKind,
+    EntryKind,
+    Membership,
+    Payout,
+    PayoutKind,
+    PayoutStatus,
+    Program,
+)
+
+from . import audit
+from .common import require_admin, require_not_future, require_reason, today
+from .journal import Line, payable_account, post_entry, post_mirror, program_account
+
+_TOTAL_FIELD = {PayoutKind.GRANT: "grants_minor", PayoutKind.SETTLEMENT: "settlements_minor"}
+
+
+def record_payout(
+    *,
+    actor,
+    artist,
+    program: Program,
+    amount_minor: int,
+    kind: str,
+    paid_on=None,
+    method: str = "",
+    reference: str = "",
+    note: str = "",
+) -> Payout:
+    """Record money paid to an artist: Dr the artist's payable, Cr program cash.
+
+    A settlement may not exceed what is outstanding; that is checked after the payable's
+    balance row is locked, so any number of concurrent settlements cannot overdraw it.
+    """
+    require_admin(actor)
+    if kind not in _TOTAL_FIELD:
+        raise ValidationFailed("Kind must be grant or settlement.", field="kind")
+    if not isinstance(amount_minor, int) or not 0 < amount_minor <= money.MAX_MINOR:
+        raise ValidationFailed("The amount must be greater than zero.", field="amount")
+    paid_on = paid_on or today()
+    require_not_future(paid_on, "paid_on")
+    if artist is None or not Membership.objects.filter(program=program, artist=artist).exists():
+        raise NotAMember("This artist is not a member of the program.", field="artist")
+    payable = payable_account(program, artist)
+
+    def not_overdrawn(balances):
+        # The payable is a liability: its credit balance (negated, debit-positive) is what is owed.
+        owed = -balances[payable.pk].balance_minor
+        if amount_minor > owed:
+            cur = program.currency
+            raise InsufficientBalance(
+                f"A settlement of {money.format_minor(amount_minor, cur)} {cur} exceeds the "
+                f"{money.format_minor(max(owed, 0), cur)} {cur} outstanding."
+            )
+
+    with transaction.atomic():
+        payout = Payout.objects.create(
+            program=program,
+            artist=artist,
+            kind=kind,
+            amount_minor=amount_minor,
+            paid_on=paid_on,
+            method=method or "",
+            reference=reference or "",
+            note=note or "",
+            created_by=actor,
+        )
+        post_entry(
+            program=program,
+            kind=EntryKind.PAYOUT,
+            lines=[
+                Line(payable, amount_minor),
+                Line(program_account(program, AccountKind.CASH), -amount_minor),
+            ],
+            memo=f"{payout.get_kind_display()} paid" + (f" ({reference})" if reference else ""),
+            effective_date=paid_on,
+            actor=actor,
+            payout=payout,
+            check=not_overdrawn if kind == PayoutKind.SETTLEMENT else None,
+        )
+        Membership.objects.filter(program=program, artist=artist).update(
+            **{_TOTAL_FIELD[kind]: F(_TOTAL_FIELD[kind]) + amount_minor}
+        )
+        audit.record(
+            actor=actor,
+            action="payout.create",
+            obj=payout,
+            program=program,
+            kind=kind,
+            amount_minor=amount_minor,
+            artist=artist.pk,
+        )
+    return payout
+
+
+def void_payout(*, payout: Payout, actor, reason: str) -> Payout:
+    """Void a payout that was recorded in error, with the mirror of its entry."""
+    require_admin(actor)
+    reason = require_reason(reason)
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().select_related("program").get(pk=payout.pk)
+        if payout.status != PayoutStatus.PAID:
+            raise InvalidTransition(f"This payout is {payout.status}; it cannot be voided.")
+        payout.status = PayoutStatus.VOID
+        payout.voided_at = clock.now()
+        payout.voided_by = actor
+        payout.void_reason = reason
+        payout.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
+        post_mirror(
+            original=payout.entries.get(kind=EntryKind.PAYOUT),
+            kind=EntryKind.VOID,
+            memo=f"Void of {payout.get_kind_display().lower()} #{payout.pk}",
+            effective_date=today(),
+            actor=actor,
+        )
+        field = _TOTAL_FIELD[payout.kind]
+        Membership.objects.filter(program_id=payout.program_id, artist_id=payout.artist_id).update(
+            **{field: F(field) - payout.amount_minor}
+        )
+        audit.record(
+            actor=actor, action="payout.void", obj=payout, program=payout.program, reason=reason
+        )
+    return payout

@@ -1,0 +1,174 @@
+"""Recompute a program's books from the stored postings and compare with what the app keeps.
+
+Checks, in chain order: sequence numbers without gaps, each entry's link to the previous hash,
+each entry's hash from its canonical content, each entry's balance (two or more postings, zero
+sum per currency); then every account's balance row and every membership's totals against
+the sums recomputed from postings, contributions and payouts; and the chain head. Reads are
+streamed, so memory stays flat however long the ledger is.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from django.db.models import Sum
+
+from ledger.models import (
+    AccountBalance,
+    Contribution,
+    ContributionStatus,
+    Entry,
+    LedgerHead,
+    Membership,
+    Payout,
+    PayoutKind,
+    PayoutStatus,
+    Posting,
+    Program,
+)
+from ledger.models.journal import GENESIS_HASH
+from ledger.services.journal import entry_hash
+
+
+@dataclass
+class VerifyResult:
+    program_id: int
+    entries_checked: int = 0
+    postings_checked: int = 0
+    head_hash: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+_COLUMNS = (
+    "entry_id",
+    "entry__seq",
+    "entry__kind",
+    "entry__contribution_id",
+    "entry__payout_id",
+    "entry__reverses__hash",
+    "entry__memo",
+    "entry__posted_at",
+    "entry__effective_date",
+    "entry__prev_hash",
+    "entry__hash",
+    "account_id",
+    "account__code",
+    "amount_minor",
+    "currency",
+)
+
+
+def verify_program(program: Program, *, chunk_size: int = 5000) -> VerifyResult:
+    result = VerifyResult(program_id=program.pk)
+    problems = result.problems
+    sums: dict[int, int] = defaultdict(int)  # account id → recomputed balance (minor units)
+    prev_hash, expected_seq = GENESIS_HASH, 1
+    rows = (
+        Posting.objects.filter(program=program)
+        .order_by("entry__seq", "id")
+        .values_list(*_COLUMNS)
+        .iterator(chunk_size=chunk_size)
+    )
+    for _entry_id, group in groupby(rows, key=lambda row: row[0]):
+        legs = list(group)
+        first = legs[0]
+        (
+            entry_id,
+            seq,
+            kind,
+            contribution_id,
+            payout_id,
+            reverses_hash,
+            memo,
+            posted_at,
+            effective_date,
+            stored_prev,
+            stored_hash,
+        ) = first[:11]
+        result.entries_checked += 1
+        result.postings_checked += len(legs)
+        if seq != expected_seq:
+            problems.append(f"entry {entry_id}: sequence {seq}, expected {expected_seq}")
+        if stored_prev != prev_hash:
+            problems.append(f"entry {entry_id} (seq {seq}): prev_hash does not link to the chain")
+        per_currency: dict[str, int] = defaultdict(int)
+        for leg in legs:
+            per_currency[leg[14]] += leg[13]
+            sums[leg[11]] += leg[13]
+        if len(legs) < 2 or any(per_currency.values()):
+            problems.append(f"entry {entry_id} (seq {seq}): postings do not balance")
+        entry = Entry(
+            program_id=program.pk,
+            seq=seq,
+            kind=kind,
+            contribution_id=contribution_id,
+            payout_id=payout_id,
+            memo=memo,
+            posted_at=posted_at,
+            effective_date=effective_date,
+            prev_hash=stored_prev,
+        )
+        recomputed = entry_hash(entry, [(leg[12], leg[13], leg[14]) for leg in legs], reverses_hash)
+        if recomputed != stored_hash:
+            problems.append(f"entry {entry_id} (seq {seq}): hash does not match its content")
+        prev_hash, expected_seq = stored_hash, seq + 1
+        if len(problems) > 100:
+            problems.append("… stopping after 100 problems")
+            return result
+
+    total_entries = Entry.objects.filter(program=program).count()
+    if total_entries != result.entries_checked:
+        problems.append(f"{total_entries - result.entries_checked} entries have no postings at all")
+    head = LedgerHead.objects.filter(program=program).first()
+    result.head_hash = prev_hash if result.entries_checked else None
+    if head is None or head.hash != prev_hash or head.seq != result.entries_checked:
+        problems.append("the chain head does not match the last entry")
+
+    for row in AccountBalance.objects.filter(program=program).select_related("account"):
+        if row.balance_minor != sums.get(row.account_id, 0):
+            problems.append(
+                f"account {row.account.code}: balance row {row.balance_minor} != "
+                f"postings {sums.get(row.account_id, 0)}"
+            )
+    problems.extend(_check_memberships(program))
+    return result
+
+
+def _check_memberships(program: Program) -> list[str]:
+    """Membership totals against contributions and payouts, and against the payable."""
+    valued = dict(
+        Contribution.objects.filter(program=program, status=ContributionStatus.ACCEPTED)
+        .values_list("artist_id")
+        .annotate(total=Sum("value_minor"))
+        .order_by()
+    )
+    paid: dict[tuple[int, str], int] = {
+        (artist_id, kind): total
+        for artist_id, kind, total in Payout.objects.filter(
+            program=program, status=PayoutStatus.PAID
+        )
+        .values_list("artist_id", "kind")
+        .annotate(total=Sum("amount_minor"))
+        .order_by()
+    }
+    payable = dict(
+        AccountBalance.objects.filter(program=program, account__artist__isnull=False).values_list(
+            "account__artist_id", "balance_minor"
+        )
+    )
+    problems = []
+    for m in Membership.objects.filter(program=program):
+        expected = (
+            valued.get(m.artist_id, 0),
+            paid.get((m.artist_id, PayoutKind.GRANT), 0),
+            paid.get((m.artist_id, PayoutKind.SETTLEMENT), 0),
+        )
+        if (m.valued_minor, m.grants_minor, m.settlements_minor) != expected:
+            problems.append(f"membership {m.pk}: totals differ from its contributions/payouts")
+        if -payable.get(m.artist_id, 0) != m.outstanding_minor:
+            problems.append(f"membership {m.pk}: payable balance differs from its totals")
+    return problems

@@ -1,0 +1,128 @@
+"""Shared fixtures. Tests marked `postgres` need PostgreSQL (triggers, row locks, threads).
+
+On SQLite they are skipped with a notice at the end of the run; with LEDGER_REQUIRE_POSTGRES=1
+(set by scripts/test for the PostgreSQL pass, and so in CI) a skip of one is a failure.
+"""
+
+import datetime as dt
+import os
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from ledger import services
+from tests.factories import UserFactory
+
+REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
+_skipped_pg: list[str] = []
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    if on_postgres():
+        return
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            _skipped_pg.append(item.nodeid)
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://…)"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _skipped_pg:
+        terminalreporter.write_line(
+            f"NOT RUN on SQLite: {len(_skipped_pg)} PostgreSQL tests "
+            "(triggers, row locks, concurrency); they run when DATABASE_URL is PostgreSQL:",
+            yellow=True,
+        )
+        for nodeid in _skipped_pg:
+            terminalreporter.write_line(f"  {nodeid}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_POSTGRES and report.skipped and item.get_closest_marker("postgres"):
+        report.outcome = "failed"
+        report.longrepr = "PostgreSQL test skipped while LEDGER_REQUIRE_POSTGRES=1"
+
+
+TODAY = dt.date.today()
+CARD_FROM = TODAY - dt.timedelta(days=365)
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(username="admin1", role="admin")
+
+
+@pytest.fixture
+def admin2(db):
+    return UserFactory(username="admin2", role="admin")
+
+
+@pytest.fixture
+def artist(db):
+    return UserFactory(username="artist1")
+
+
+@pytest.fixture
+def artist2(db):
+    return UserFactory(username="artist2")
+
+
+def make_program(admin, *, currency="USD", public=False, hourly="4500", **bounties):
+    """A program with one rate card (from a year ago) in minor units."""
+    program = services.create_program(
+        actor=admin, name=f"Program {currency}", currency=currency, public=public
+    )
+    services.add_rate_card(
+        actor=admin,
+        program=program,
+        effective_from=CARD_FROM,
+        hourly_rate_minor=int(hourly),
+        bounties={"low": 1000, "medium": 5000, "high": 20000, "critical": 50000} | bounties,
+    )
+    return program
+
+
+@pytest.fixture
+def program(admin, artist, artist2):
+    program = make_program(admin)
+    services.enroll_artist(actor=admin, program=program, artist=artist)
+    services.enroll_artist(actor=admin, program=program, artist=artist2)
+    return program
+
+
+def log_feedback(program, artist, hours="2.00", day=None, **kwargs):
+    return services.submit_contribution(
+        actor=artist,
+        program=program,
+        kind="feedback",
+        title="Feedback session",
+        occurred_on=day or TODAY,
+        hours=Decimal(hours),
+        **kwargs,
+    )
+
+
+def log_bug(program, artist, severity="high", day=None):
+    return services.submit_contribution(
+        actor=artist,
+        program=program,
+        kind="bug_report",
+        title="Crash on export",
+        occurred_on=day or TODAY,
+        severity=severity,
+    )
+
+
+def accepted_work(program, artist, admin, hours="2.00"):
+    """Submit and accept feedback; returns the accepted contribution."""
+    return services.accept_contribution(
+        contribution=log_feedback(program, artist, hours), reviewer=admin
+    )
