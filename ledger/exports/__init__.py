@@ -1,0 +1,1 @@
+"""Exports: CSV files, plain-text journals (hledger, beancount) and PDF statements."""
