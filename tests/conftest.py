@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
-from ledger import services
+from ledger import clock, services
 from tests.factories import UserFactory
 
 REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
@@ -124,7 +124,7 @@ def log_feedback(program, artist, hours="2.00", day=None, **kwargs):
         program=program,
         kind="feedback",
         title="Feedback session",
-        occurred_on=day or TODAY,
+        occurred_on=day or clock.today(),
         hours=Decimal(hours),
         **kwargs,
     )
@@ -136,7 +136,7 @@ def log_bug(program, artist, severity="high", day=None):
         program=program,
         kind="bug_report",
         title="Crash on export",
-        occurred_on=day or TODAY,
+        occurred_on=day or clock.today(),
         severity=severity,
     )
 
