@@ -1,7 +1,10 @@
 """Login lockout (django-axes): the authentication backend and the client address it keys on."""
 
 from axes.backends import AxesStandaloneBackend
+from axes.helpers import get_cool_off
 from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -34,3 +37,30 @@ def client_ip(request) -> str | None:
     if len(forwarded) < proxies:
         return remote  # fewer hops than configured: do not trust the header at all
     return forwarded[-proxies]
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The answer while a username + address is locked out: 429 with Retry-After.
+
+    Under /api/ it is the API's problem+json shape (code "throttled"); elsewhere a plain page.
+    """
+    cool_off = get_cool_off(request)
+    seconds = int(cool_off.total_seconds()) if cool_off else None
+    detail = "Too many failed logins. Try again later."
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {
+                "type": "about:blank",
+                "title": "Too many failed logins",
+                "status": 429,
+                "detail": detail,
+                "code": "throttled",
+            },
+            status=429,
+            content_type="application/problem+json",
+        )
+    else:
+        response = render(request, "429.html", {"minutes": (seconds or 0) // 60}, status=429)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response

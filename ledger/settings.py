@@ -6,6 +6,8 @@
 | DJANGO_SECRET_KEY      | a random per-process key in DEBUG, required otherwise |
 | DJANGO_DEBUG           | true                            |
 | DJANGO_ALLOWED_HOSTS   | 127.0.0.1,localhost             |
+
+Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
 
 import datetime as dt
@@ -228,3 +230,4 @@ AXES_RESET_ON_SUCCESS = True
 # beyond that is ignored, so a spoofed header cannot dodge or reset a lockout.
 NUM_PROXIES = int(os.environ.get("DJANGO_NUM_PROXIES", "0"))
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # 429 + Retry-After

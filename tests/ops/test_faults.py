@@ -4,6 +4,7 @@ None of them may leave half an action behind, and each surfaces as an error that
 `ledger.db_errors.classify` names, so interfaces answer 409/503 instead of 500.
 """
 
+import json
 import sqlite3
 import threading
 import time
@@ -18,9 +19,11 @@ from django.db import (
     connections,
     transaction,
 )
+from django.test import RequestFactory
 
 from ledger import services
 from ledger.db_errors import classify
+from ledger.health import healthz
 from ledger.models import AccountBalance, AuditEvent, Entry, Membership, Payout, Posting
 from ledger.services.journal import payable_account
 from ledger.verify import verify_program
@@ -238,3 +241,24 @@ def test_app_serves_again_after_the_database_drops_every_connection(admin, artis
         connection.settings_dict.update(saved)
     assert Payout.objects.count() == 1
     assert verify_program(program).ok
+
+
+@pytest.mark.django_db
+def test_healthz_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+    assert client.post("/healthz").status_code == 405
+
+
+@pg
+@pytest.mark.django_db(transaction=True)
+def test_healthz_reports_a_dead_database_connection():
+    request = RequestFactory().get("/healthz")
+    assert healthz(request).status_code == 200
+    terminate(backend_pid())
+    response = healthz(request)
+    assert response.status_code == 503
+    assert json.loads(response.content) == {"status": "unavailable", "database": "connection"}
+    connection.close()  # what the next request's start does with a broken connection
+    assert healthz(request).status_code == 200

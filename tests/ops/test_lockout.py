@@ -18,6 +18,7 @@ PASSWORD = "correct horse battery staple"
 urlpatterns = [
     path("login/", LoginView.as_view(template_name="admin/login.html"), name="login"),
     path("admin/", admin.site.urls),
+    path("api/v1/login/", LoginView.as_view(template_name="admin/login.html")),
 ]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_test_urls")]
@@ -67,6 +68,8 @@ def test_failures_lock_out_even_the_right_password(victim):
     response = attempt(client, PASSWORD)
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+    assert response["Retry-After"] == str(15 * 60)
+    assert "Too many failed logins" in response.text and "15 minutes" in response.text
     # A forged X-Forwarded-For is not the client address (no trusted proxies): still locked.
     for forged in ("198.51.100.1", "10.0.0.1, 198.51.100.2"):
         assert attempt(client, PASSWORD, x_forwarded_for=forged).status_code == 429
@@ -94,6 +97,18 @@ def test_admin_login_is_counted_too(victim):
         client.post("/admin/login/", {"username": "victim", "password": "wrong"})
     response = client.post("/admin/login/", {"username": "victim", "password": PASSWORD})
     assert response.status_code == 429
+
+
+def test_api_lockout_is_problem_json(victim):
+    client = Client(REMOTE_ADDR="203.0.113.8")
+    credentials = {"username": "victim", "password": "wrong"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/api/v1/login/", credentials)
+    response = client.post("/api/v1/login/", credentials | {"password": PASSWORD})
+    assert response.status_code == 429
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "throttled" and response.json()["status"] == 429
+    assert int(response["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
 
 
 def test_success_resets_the_count(victim):
