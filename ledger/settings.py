@@ -213,8 +213,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 
 # --- Brute force: django-axes ---------------------------------------------------------------
 # Failed logins are counted per username + client IP; at the limit that pair is refused (even
-# with the right password) until the cool-off ends. Every login path passes `request` to
-# `authenticate()` (Django's LoginView, the API's token endpoint), so all are covered.
+# with the right password) until the cool-off ends. Every login path must pass `request` to
+# `authenticate()` to be counted (Django's LoginView and the admin do; so must the API's token
+# endpoint); calls without one are trusted in-process code (accounts/lockout.py).
 INSTALLED_APPS += ["axes"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, after every other middleware
 AUTHENTICATION_BACKENDS = [
