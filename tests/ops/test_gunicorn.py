@@ -53,6 +53,8 @@ def test_gunicorn_serves_in_production_mode(tmp_path):
         BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY=2,
     )
+    migrated = manage("migrate", "--noinput", env=env)  # the start command's first step
+    assert migrated.returncode == 0, migrated.stderr
     # Only this project's own files are collected here: compressing the admin's, DRF's and the
     # API docs' bundles (brotli at full strength) takes a minute, a deploy-time cost. The
     # storage, its manifest and the compressed copies are the production ones.
