@@ -15,7 +15,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
 
-TOKEN_PREFIX = "lgr_"
+TOKEN_PREFIX = "lgr_"  # noqa: S105 (a public prefix, not a secret)
 # last_used_at is refreshed at most this often, so reads do not all become writes.
 _LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
 
