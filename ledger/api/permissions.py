@@ -15,14 +15,3 @@ class IsAdminRole(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return is_admin(request.user)
-
-
-class AdminWrites(permissions.BasePermission):
-    """Anyone authenticated may read; only admins may write (collection-level 403)."""
-
-    message = "Only an admin may do this."
-
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return is_admin(request.user)

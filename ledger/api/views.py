@@ -43,7 +43,7 @@ from . import serializers as s
 from .auth import issue_token
 from .idempotency import idempotent
 from .pagination import EntryCursorPagination
-from .permissions import AdminWrites, IsAdminRole, is_admin
+from .permissions import IsAdminRole, is_admin
 from .throttling import TokenCreationThrottle
 
 
@@ -135,7 +135,6 @@ class MeView(GenericAPIView):
 
 class ArtistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ArtistSerializer
-    permission_classes = [IsAuthenticated, AdminWrites]
 
     def get_queryset(self):
         artists = User.objects.filter(role=Role.ARTIST).order_by("id")
@@ -146,6 +145,7 @@ class ArtistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=s.ArtistCreateSerializer, responses={201: s.ArtistSerializer})
     @idempotent
     def create(self, request):
+        require_admin(request)  # a collection-level action: 403 for artists
         data = s.ArtistCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
@@ -168,7 +168,6 @@ class ArtistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ProgramSerializer
-    permission_classes = [IsAuthenticated, AdminWrites]
 
     def get_queryset(self):
         return Program.objects.visible_to(self.request.user).order_by("id")
@@ -176,6 +175,7 @@ class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=s.ProgramCreateSerializer, responses={201: s.ProgramSerializer})
     @idempotent
     def create(self, request):
+        require_admin(request)  # a collection-level action: 403 for artists
         data = s.ProgramCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         program = services.create_program(actor=request.user, **data.validated_data)
@@ -444,7 +444,6 @@ class PayoutFilterSerializer(s.serializers.Serializer):
 
 class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.PayoutSerializer
-    permission_classes = [IsAuthenticated, AdminWrites]
 
     def get_queryset(self):
         queryset = (
@@ -467,6 +466,7 @@ class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=s.PayoutCreateSerializer, responses={201: s.PayoutSerializer})
     @idempotent
     def create(self, request):
+        require_admin(request)  # a collection-level action: 403 for artists
         data = s.PayoutCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data

@@ -43,9 +43,7 @@ def artist2_api(artist2):
 def problem(response, status, code=None):
     """Assert `response` is a problem+json with `status` (and `code`); return its body."""
     assert response.status_code == status, (response.status_code, response.content[:500])
-    assert response["Content-Type"].startswith("application/problem+json"), response[
-        "Content-Type"
-    ]
+    assert response["Content-Type"].startswith("application/problem+json"), response["Content-Type"]
     body = response.json()
     assert set(body) >= {"type", "title", "status", "detail", "code"}
     assert body["status"] == status
