@@ -28,15 +28,23 @@ _HOURS = {
 
 @extend_schema_field(_MONEY_IN)
 class MoneyInput(serializers.Field):
-    """A money string, checked for shape here and parsed with the currency in `validate`."""
+    """A money string. With a `currency` in the serializer context it is parsed here to minor
+    units; otherwise its shape is checked and `validate` parses it once the currency is known."""
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs):
+        self.allow_zero = allow_zero
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError(
                 'Give the amount as a string such as "12.50", not a number.', code="invalid"
             )
+        currency = self.context.get("currency")
+        if currency is not None:
+            return parse_money(data, currency, allow_zero=self.allow_zero)
         try:
-            money.parse_decimal_string(data, places=30, allow_zero=True)
+            money.parse_decimal_string(data, places=30, allow_zero=self.allow_zero)
         except money.MoneyError as exc:
             raise serializers.ValidationError(str(exc), code="invalid") from None
         return data

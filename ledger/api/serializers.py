@@ -124,35 +124,18 @@ class ProgramCreateSerializer(serializers.Serializer):
 
 
 class BountiesInputSerializer(serializers.Serializer):
-    low = MoneyInput()
-    medium = MoneyInput()
-    high = MoneyInput()
-    critical = MoneyInput()
+    low = MoneyInput(allow_zero=True)
+    medium = MoneyInput(allow_zero=True)
+    high = MoneyInput(allow_zero=True)
+    critical = MoneyInput(allow_zero=True)
 
 
 class RateCardCreateSerializer(serializers.Serializer):
-    effective_from = serializers.DateField()
-    hourly_rate = MoneyInput()
-    bug_bounties = BountiesInputSerializer()
+    """Amounts in the program's currency (context `currency`), zero allowed."""
 
-    def validate(self, attrs):
-        currency = self.context["program"].currency
-        errors, bounties = {}, {}
-        try:
-            attrs["hourly_rate_minor"] = parse_money(
-                attrs["hourly_rate"], currency, allow_zero=True
-            )
-        except serializers.ValidationError as exc:
-            errors["hourly_rate"] = exc.detail
-        for severity, value in attrs["bug_bounties"].items():
-            try:
-                bounties[severity] = parse_money(value, currency, allow_zero=True)
-            except serializers.ValidationError as exc:
-                errors.setdefault("bug_bounties", {})[severity] = exc.detail
-        if errors:
-            raise serializers.ValidationError(errors)
-        attrs["bounties"] = bounties
-        return attrs
+    effective_from = serializers.DateField()
+    hourly_rate = MoneyInput(allow_zero=True)
+    bug_bounties = BountiesInputSerializer()
 
 
 class BountiesSerializer(serializers.Serializer):

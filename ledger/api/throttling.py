@@ -5,10 +5,18 @@ proxies; 0 by default, so X-Forwarded-For is ignored unless proxies are configur
 """
 
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 
-class WriteThrottle(SimpleRateThrottle):
+class SettingsRateThrottle(SimpleRateThrottle):
+    """Reads its rate from the settings on each request (so overriding them takes effect)."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class WriteThrottle(SettingsRateThrottle):
     """Unsafe requests per authenticated user."""
 
     scope = "write"
@@ -19,7 +27,7 @@ class WriteThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
-class TokenCreationThrottle(SimpleRateThrottle):
+class TokenCreationThrottle(SettingsRateThrottle):
     """Token creations (password checks) per client address."""
 
     scope = "token_create"

@@ -70,7 +70,6 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
     """API tokens: create with a username and password; list and revoke your own."""
 
     serializer_class = s.TokenSerializer
-    pagination_class = None
 
     def get_authenticators(self):
         # Creating a token authenticates with the credentials in the body, nothing else
@@ -223,15 +222,15 @@ class RateCardViewSet(
     def create(self, request, program_id):
         program = self.get_program()
         require_admin(request)
-        data = s.RateCardCreateSerializer(data=request.data, context={"program": program})
+        data = s.RateCardCreateSerializer(data=request.data, context={"currency": program.currency})
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         card = services.add_rate_card(
             actor=request.user,
             program=program,
             effective_from=fields["effective_from"],
-            hourly_rate_minor=fields["hourly_rate_minor"],
-            bounties=fields["bounties"],
+            hourly_rate_minor=fields["hourly_rate"],
+            bounties=dict(fields["bug_bounties"]),
         )
         return Response(s.RateCardSerializer(card).data, status=status.HTTP_201_CREATED)
 
