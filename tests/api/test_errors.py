@@ -149,10 +149,11 @@ def test_413_payload_too_large(admin_api):
 
 def test_413_when_content_length_lies(admin_api):
     # The parser counts what it reads, whatever Content-Length says.
-    from ledger.api.parsers import LimitedJSONParser
     import io
 
     from rest_framework.exceptions import APIException
+
+    from ledger.api.parsers import LimitedJSONParser
 
     with pytest.raises(APIException) as caught:
         LimitedJSONParser().parse(io.BytesIO(b'"' + b"x" * (1024 * 1024 + 10) + b'"'))
