@@ -53,7 +53,12 @@ EXPECTED = {
 
 
 def api_routes():
-    """(name, methods, pattern) of every route under the `api` namespace."""
+    """(name, method) of every route under the `api` namespace."""
+    return [(name, method) for name, method, _ in api_handlers()]
+
+
+def api_handlers():
+    """(name, method, handler function) of every route under the `api` namespace."""
     root = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "api")
     found = []
 
@@ -65,16 +70,15 @@ def api_routes():
                 callback = pattern.callback
                 actions = getattr(callback, "actions", None)
                 if actions:
-                    methods = {m.upper() for m in actions} - {"HEAD"}  # HEAD mirrors GET
+                    cls = callback.cls
+                    handlers = {m: a for m, a in actions.items() if m != "head"}  # HEAD = GET
                 else:
                     cls = callback.view_class
-                    methods = {
-                        m.upper()
-                        for m in ("get", "post", "put", "patch", "delete")
-                        if hasattr(cls, m)
+                    handlers = {
+                        m: m for m in ("get", "post", "put", "patch", "delete") if hasattr(cls, m)
                     }
-                for method in methods:
-                    found.append((pattern.name, method))
+                for method, action in handlers.items():
+                    found.append((pattern.name, method.upper(), getattr(cls, action)))
 
     walk(root.url_patterns)
     return found
