@@ -26,7 +26,7 @@ def test_body_compared_as_json_values(admin_api, artist, program):
     assert first.status_code == 201
     again = admin_api.post(
         "/api/v1/payouts/",
-        data='{ "kind":"grant","amount":"5",  "program":%d,"artist":%d }' % (program.pk, artist.pk),
+        data=(f'{{ "kind":"grant","amount":"5",  "program":{program.pk},"artist":{artist.pk} }}'),
         content_type="application/json",
         HTTP_IDEMPOTENCY_KEY="same",
     )
