@@ -72,7 +72,7 @@ def test_api_conforms_to_its_schema(wsgi_in_test_transaction, admin, artist, art
                 try:
                     case.validate_response(response, checks=CHECKS, headers=headers)
                 except Exception as exc:  # collect, report all at the end
-                    failures.append(f"{role} {operation.label}: {exc}")
+                    failures.append(f"{role} {case.operation.label}: {exc}")
 
         run()
     assert operations >= 30
