@@ -176,3 +176,28 @@ def test_concurrent_full_balance_settlements_only_one_succeeds(admin, artist, pr
     assert IdempotencyKey.objects.count() == 1  # refused requests stored nothing
     verify = client_for(admin).get(f"/api/v1/ledger/verify/?program={program.pk}").json()
     assert verify["ok"] is True
+
+
+@pytest.mark.django_db
+def test_expired_keys_are_forgotten_and_purged(admin_api, admin, artist, program, settings):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    admin_api.post("/api/v1/payouts/", grant(artist, program), "json", HTTP_IDEMPOTENCY_KEY="old")
+    # Within the retention a repeat replays; past it, the key is free again.
+    IdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=47))
+    again = admin_api.post(
+        "/api/v1/payouts/", grant(artist, program), "json", HTTP_IDEMPOTENCY_KEY="old"
+    )
+    assert again["Idempotent-Replayed"] == "true"
+    IdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=49))
+    fresh = admin_api.post(
+        "/api/v1/payouts/", grant(artist, program, "6"), "json", HTTP_IDEMPOTENCY_KEY="old"
+    )
+    assert fresh.status_code == 201 and "Idempotent-Replayed" not in fresh
+    assert Payout.objects.count() == 2
+    IdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=49))
+    call_command("purge_idempotency_keys")
+    assert not IdempotencyKey.objects.exists()
