@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import docs, views
 
 router = SimpleRouter()
 router.register("auth/tokens", views.TokenViewSet, basename="token")
@@ -63,5 +63,7 @@ urlpatterns = [
     path("ledger/verify/", views.VerifyView.as_view(), name="ledger-verify"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/swagger-ui.css", docs.stylesheet, name="docs-css"),
+    path("docs/img/<int:index>/", docs.image, name="docs-img"),
     path("", include(router.urls)),
 ]

@@ -10,7 +10,7 @@ from ledger.api.auth import issue_token
 from tests.api.conftest import client_for, problem
 from tests.conftest import log_feedback, make_program
 
-PUBLIC = {"schema", "docs"}  # the schema and its docs are open to everyone
+PUBLIC = {"schema", "docs", "docs-css", "docs-img"}  # the schema and its docs: open to all
 
 # (route name, method) → (anonymous, artist on another's object, artist on its own / on an
 # admin-only action). A status, or None where the case does not apply.

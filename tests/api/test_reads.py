@@ -145,3 +145,13 @@ def test_docs_work_offline_without_inline_script_or_style(anon):
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
     assert "/api/v1/schema/" in script.content.decode()
+
+
+def test_docs_stylesheet_has_no_data_images(anon):
+    css = anon.get("/api/v1/docs/swagger-ui.css")
+    assert css.status_code == 200 and css["Content-Type"].startswith("text/css")
+    text = css.content.decode()
+    assert "data:" not in text and 'url("img/0/")' in text
+    svg = anon.get("/api/v1/docs/img/0/")
+    assert svg.status_code == 200 and svg["Content-Type"].startswith("image/")
+    problem(anon.get("/api/v1/docs/img/9999/"), 404)
