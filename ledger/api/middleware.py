@@ -5,7 +5,8 @@ is replaced by one, so no HTML page or traceback ever leaves the API."""
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404
 
 from .errors import PROBLEM_CONTENT_TYPE, problem_response
 
@@ -48,5 +49,11 @@ class ApiProblemMiddleware:
             return None
         if isinstance(exception, RequestDataTooBig):
             return problem_response(413, detail="The request body is larger than 1 MiB.")
+        if isinstance(exception, Http404):
+            return problem_response(404, detail="Not found.")
+        if isinstance(exception, PermissionDenied):
+            return problem_response(403, detail="You do not have permission to do this.")
+        if isinstance(exception, SuspiciousOperation):
+            return problem_response(400, detail="Bad request.")
         logger.error("unhandled error under /api/", exc_info=exception)
         return problem_response(500, detail="Something went wrong on our side.")
