@@ -300,3 +300,18 @@ def test_artist_creation_rules(admin_api, artist):
     assert fields_of(problem(admin_api.post("/api/v1/artists/", body, format="json"), 400)) == {
         "password"
     }
+
+
+def test_plain_django_errors_under_api_become_problems(anon, monkeypatch):
+    response = anon.post("/api/v1/docs/swagger-ui.css")
+    problem(response, 405, "method_not_allowed")
+    assert "GET" in response["Allow"]
+    from ledger.api import docs
+
+    def boom():
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(docs, "rewritten", boom)
+    response = anon.get("/api/v1/docs/swagger-ui.css")
+    problem(response, 500, "server_error")
+    assert "secret internals" not in response.content.decode()
