@@ -20,7 +20,7 @@ from drf_spectacular.renderers import (
     OpenApiYamlRenderer2,
 )
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.generics import GenericAPIView
@@ -63,10 +63,6 @@ def query_params(request, serializer_class) -> dict:
 def require_admin(request) -> None:
     if not is_admin(request.user):
         raise exceptions.PermissionDenied("Only an admin may do this.")
-
-
-def id_param(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, OpenApiTypes.INT, OpenApiParameter.QUERY, description=description)
 
 
 # --- Auth and identity ----------------------------------------------------------------------
