@@ -6,6 +6,11 @@
 | DJANGO_SECRET_KEY      | a random per-process key in DEBUG, required otherwise |
 | DJANGO_DEBUG           | true                            |
 | DJANGO_ALLOWED_HOSTS   | 127.0.0.1,localhost             |
+| LEDGER_NUM_PROXIES     | 0 (trusted proxies before the app; X-Forwarded-For ignored at 0) |
+| LEDGER_THROTTLE_WRITE  | 600/min (API writes per user)   |
+| LEDGER_THROTTLE_TOKEN_CREATE | 30/min (token creations per client address) |
+| LEDGER_API_TOKEN_TTL_DAYS | 90 (0: tokens never expire)  |
+| LEDGER_IDEMPOTENCY_RETENTION_HOURS | 48 (at least 24)    |
 """
 
 import os
