@@ -201,3 +201,46 @@ def test_expired_keys_are_forgotten_and_purged(admin_api, admin, artist, program
     IdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=49))
     call_command("purge_idempotency_keys")
     assert not IdempotencyKey.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_repeat_while_first_is_running_is_409_in_progress(admin, artist, program):
+    from django.db import transaction
+
+    claimed, release = threading.Event(), threading.Event()
+
+    def first_request_still_running():
+        try:
+            with transaction.atomic():
+                IdempotencyKey.objects.create(user=admin, key="busy", fingerprint="x" * 64)
+                claimed.set()
+                release.wait(30)
+                raise RuntimeError("roll back: the first request fails after all")
+        except RuntimeError:
+            pass
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first_request_still_running)
+    holder.start()
+    try:
+        assert claimed.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")
+        api = client_for(admin)
+        response = api.post(
+            "/api/v1/payouts/", grant(artist, program), "json", HTTP_IDEMPOTENCY_KEY="busy"
+        )
+        problem(response, 409, "idempotency_in_progress")
+        assert not Payout.objects.exists()
+    finally:
+        release.set()
+        holder.join(30)
+    # The first one rolled back: its key was never stored, so the repeat now does the work.
+    response = api.post(
+        "/api/v1/payouts/", grant(artist, program), "json", HTTP_IDEMPOTENCY_KEY="busy"
+    )
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response
+    with connection.cursor() as cursor:
+        cursor.execute("RESET lock_timeout")
