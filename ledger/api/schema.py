@@ -75,7 +75,8 @@ def add_problem_responses(result, generator, request, public):
                 response["content"] = {"application/problem+json": {"schema": ref}}
                 if code in _HEADERS:
                     response["headers"] = _HEADERS[code]
-            if method == "post":
+            authenticated = any(requirement for requirement in operation.get("security", []))
+            if method == "post" and authenticated:  # keys are scoped to an authenticated caller
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
                 for code, response in responses.items():
                     if code.startswith("2"):
