@@ -6,6 +6,11 @@
 | DJANGO_SECRET_KEY      | a random per-process key in DEBUG, required otherwise |
 | DJANGO_DEBUG           | true                            |
 | DJANGO_ALLOWED_HOSTS   | 127.0.0.1,localhost             |
+| DJANGO_NUM_PROXIES     | 0 (trusted proxies before the app; X-Forwarded-For ignored at 0) |
+| LEDGER_THROTTLE_WRITE  | 600/min (API writes per user)   |
+| LEDGER_THROTTLE_TOKEN_CREATE | 30/min (token creations per client address) |
+| LEDGER_API_TOKEN_TTL_DAYS | 90 (0: tokens never expire)  |
+| LEDGER_IDEMPOTENCY_RETENTION_HOURS | 48 (at least 24)    |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
@@ -64,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ledger.api.middleware.ApiProblemMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -162,6 +168,80 @@ STORAGES = {
 # Anonymous readers of a public program's report see null figures below this many contributors.
 LEDGER_REPORT_MIN_CONTRIBUTORS = int(os.environ.get("LEDGER_REPORT_MIN_CONTRIBUTORS", "5"))
 
+# --- REST API -------------------------------------------------------------------------------
+# Request bodies up to 1 MiB are parsed; larger → 413 (checked on Content-Length and on read).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+LEDGER_API_TOKEN_TTL_DAYS = int(os.environ.get("LEDGER_API_TOKEN_TTL_DAYS", "90"))
+# Idempotency keys are kept at least this long (the contract promises 24 hours).
+LEDGER_IDEMPOTENCY_RETENTION_HOURS = max(
+    24, int(os.environ.get("LEDGER_IDEMPOTENCY_RETENTION_HOURS", "48"))
+)
+
+# The client address (throttles, lockout): REMOTE_ADDR, unless DJANGO_NUM_PROXIES trusted
+# proxies stand in front; then the address the outermost of them saw. Anything a client writes
+# into X-Forwarded-For beyond that is ignored, so a spoofed header dodges nothing.
+NUM_PROXIES = int(os.environ.get("DJANGO_NUM_PROXIES", "0"))
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Bearer first: its WWW-Authenticate header makes a missing login a 401, not a 403.
+        "ledger.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["ledger.api.parsers.LimitedJSONParser"],
+    # The browsable API only while developing; production speaks JSON only.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "DEFAULT_PAGINATION_CLASS": "ledger.api.pagination.PagePagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["ledger.api.throttling.WriteThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "write": os.environ.get("LEDGER_THROTTLE_WRITE", "600/min"),
+        "token_create": os.environ.get("LEDGER_THROTTLE_TOKEN_CREATE", "30/min"),
+    },
+    # Trusted reverse proxies in front of the app: the client address is taken that many hops
+    # from the right of X-Forwarded-For; 0 (the default) means REMOTE_ADDR, never the header.
+    "NUM_PROXIES": NUM_PROXIES,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "ledger.api.errors.exception_handler",
+    # ?format= is ours (statements: csv; exports: hledger/beancount), not content negotiation.
+    "URL_FORMAT_OVERRIDE": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Artist Ledger API",
+    "DESCRIPTION": (
+        "REST API v1 of the artist feedback and compensation ledger. Money and hours are "
+        "decimal strings; errors are application/problem+json (RFC 9457)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ContributionKindEnum": "ledger.models.ContributionKind",
+        "ContributionStatusEnum": "ledger.models.ContributionStatus",
+        "SeverityEnum": "ledger.models.Severity",
+        "PayoutKindEnum": "ledger.models.PayoutKind",
+        "PayoutStatusEnum": "ledger.models.PayoutStatus",
+        "EntryKindEnum": "ledger.models.EntryKind",
+        "ProgramStatusEnum": "ledger.models.programs.ProgramStatus",
+        "RoleEnum": "accounts.models.Role",
+        "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ledger.api.schema.add_problem_responses",
+    ],
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -226,9 +306,6 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# The client address: REMOTE_ADDR, unless DJANGO_NUM_PROXIES trusted proxies stand in front;
-# then the address the outermost of them saw. Anything a client writes into X-Forwarded-For
-# beyond that is ignored, so a spoofed header cannot dodge or reset a lockout.
-NUM_PROXIES = int(os.environ.get("DJANGO_NUM_PROXIES", "0"))
+# The client address: see NUM_PROXIES above.
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # 429 + Retry-After

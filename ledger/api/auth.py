@@ -1,0 +1,73 @@
+"""API authentication: `Authorization: Bearer <token>` (hashed tokens) and session login.
+
+A token's secret is shown once, at creation; the database keeps only its SHA-256, so a
+leaked database does not leak working tokens.
+"""
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from accounts.models import ApiToken
+
+TOKEN_PREFIX = "lgr_"  # noqa: S105 (a public prefix, not a secret)
+# last_used_at is refreshed at most this often, so reads do not all become writes.
+_LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(*, user, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token for `user`; returns it and the secret (shown to the caller once)."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ttl_days = getattr(settings, "LEDGER_API_TOKEN_TTL_DAYS", 90)
+    expires_at = timezone.now() + dt.timedelta(days=ttl_days) if ttl_days else None
+    token = ApiToken.objects.create(
+        user=user, name=name, key_hash=hash_token(secret), expires_at=expires_at
+    )
+    return token, secret
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        try:
+            secret = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Malformed token.") from None
+        token = (
+            ApiToken.objects.live()
+            .select_related("user")
+            .filter(key_hash=hash_token(secret))
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > _LAST_USED_GRANULARITY:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "ledger.api.auth.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "A token from /auth/tokens/."}

@@ -1,0 +1,112 @@
+"""Money and hours as JSON strings: parsed with an explicit pattern, never through a float."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ledger import money
+
+_MONEY_OUT = {
+    "type": "string",
+    "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+    "example": "325.00",
+    "description": "Money: a decimal string with exactly the currency's minor digits.",
+}
+_MONEY_IN = {
+    "type": "string",
+    "pattern": r"^[0-9]{1,20}(\.[0-9]{1,4})?$",
+    "maxLength": 25,
+    "example": "325.00",
+    "description": "Money: a decimal string with at most the currency's minor digits.",
+}
+_HOURS = {
+    "type": "string",
+    "pattern": r"^[0-9]{1,2}(\.[0-9]{1,2})?$",
+    "example": "2.50",
+    "description": "Hours: more than 0, at most 24, at most 2 decimals.",
+}
+
+
+@extend_schema_field(_MONEY_IN)
+class MoneyInput(serializers.Field):
+    """A money string. With a `currency` in the serializer context it is parsed here to minor
+    units; otherwise its shape is checked and `validate` parses it once the currency is known."""
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs):
+        self.allow_zero = allow_zero
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError(
+                'Give the amount as a string such as "12.50", not a number.', code="invalid"
+            )
+        currency = self.context.get("currency")
+        if currency is not None:
+            return parse_money(data, currency, allow_zero=self.allow_zero)
+        try:
+            money.parse_decimal_string(data, places=30, allow_zero=self.allow_zero)
+        except money.MoneyError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from None
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+def parse_money(value: str, currency: str, *, allow_zero: bool = False) -> int:
+    """Parse a money string to minor units; a MoneyError becomes a ValidationError."""
+    try:
+        return money.parse_minor(value, currency, allow_zero=allow_zero)
+    except money.MoneyError as exc:
+        raise serializers.ValidationError(str(exc), code="invalid") from None
+
+
+def _getter(path: str):
+    """Follow a dotted path through attributes or dict keys."""
+    parts = path.split(".")
+
+    def get(obj):
+        for part in parts:
+            obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
+        return obj
+
+    return get
+
+
+@extend_schema_field(_MONEY_OUT)
+class MoneyOutput(serializers.Field):
+    """Read-only money from integer minor units on the object, in its currency."""
+
+    def __init__(self, minor: str, currency: str = "program.currency", **kwargs):
+        self.minor_getter = _getter(minor)
+        self.currency_getter = _getter(currency)
+        kwargs.update(read_only=True, source="*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        minor = self.minor_getter(value)
+        if minor is None:
+            return None
+        return money.format_minor(minor, self.currency_getter(value))
+
+
+@extend_schema_field({**_MONEY_OUT, "nullable": True})
+class NullableMoneyOutput(MoneyOutput):
+    pass
+
+
+@extend_schema_field(_HOURS)
+class HoursField(serializers.Field):
+    def to_internal_value(self, data):
+        try:
+            return money.parse_hours(data)
+        except money.MoneyError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from None
+
+    def to_representation(self, value):
+        return money.format_hours(value)
+
+
+@extend_schema_field({**_HOURS, "nullable": True})
+class NullableHoursField(HoursField):
+    pass

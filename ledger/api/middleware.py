@@ -1,0 +1,59 @@
+"""Guard for everything under /api/: bodies over the limit → 413 before any view reads them,
+and any error response that is not already problem+json (a 500 page, a middleware's 400/403)
+is replaced by one, so no HTML page or traceback ever leaves the API."""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404
+
+from .errors import PROBLEM_CONTENT_TYPE, problem_response
+
+logger = logging.getLogger("ledger.api")
+
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary")
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+class ApiProblemMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _is_api(request):
+            return self.get_response(request)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return problem_response(400, detail="Malformed Content-Length header.")
+        if limit is not None and length > limit:
+            return problem_response(413, detail="The request body is larger than 1 MiB.")
+        response = self.get_response(request)
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
+            PROBLEM_CONTENT_TYPE
+        ):
+            replacement = problem_response(response.status_code)
+            for header in _KEPT_HEADERS:
+                if header in response:
+                    replacement[header] = response[header]
+            return replacement
+        return response
+
+    def process_exception(self, request, exception):
+        if not _is_api(request):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            return problem_response(413, detail="The request body is larger than 1 MiB.")
+        if isinstance(exception, Http404):
+            return problem_response(404, detail="Not found.")
+        if isinstance(exception, PermissionDenied):
+            return problem_response(403, detail="You do not have permission to do this.")
+        if isinstance(exception, SuspiciousOperation):
+            return problem_response(400, detail="Bad request.")
+        logger.error("unhandled error under /api/", exc_info=exception)
+        return problem_response(500, detail="Something went wrong on our side.")

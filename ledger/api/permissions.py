@@ -1,0 +1,17 @@
+"""Role checks. Visibility comes first (querysets scoped with `visible_to`, so an object the
+caller cannot see is a 404); these answer 403 for what the caller's role may not do."""
+
+from rest_framework import permissions
+
+
+def is_admin(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_admin)
+
+
+class IsAdminRole(permissions.BasePermission):
+    """Only admins, for the whole view."""
+
+    message = "Only an admin may do this."
+
+    def has_permission(self, request, view):
+        return is_admin(request.user)

@@ -1,0 +1,422 @@
+"""Request and response shapes. Inputs name their writable fields explicitly (no status,
+value or artist where those are not the caller's to set); outputs render money as strings."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from accounts.models import ApiToken, Role, User
+from ledger.models import (
+    Contribution,
+    ContributionKind,
+    Entry,
+    Membership,
+    Payout,
+    PayoutKind,
+    Program,
+    RateCard,
+    Severity,
+)
+from ledger.money import CURRENCY_CHOICES
+
+from .fields import (
+    HoursField,
+    MoneyInput,
+    MoneyOutput,
+    NullableHoursField,
+    NullableMoneyOutput,
+    parse_money,
+)
+
+TEXT_MAX = 10_000
+
+
+# --- Auth and identity ----------------------------------------------------------------------
+
+
+class TokenCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "created_at", "expires_at", "last_used_at"]
+        read_only_fields = fields
+
+
+class TokenCreatedSerializer(serializers.ModelSerializer):
+    token = serializers.CharField(read_only=True, help_text="The secret; shown only once.")
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "token", "name", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "email", "role"]
+        read_only_fields = fields
+
+
+# --- Artists --------------------------------------------------------------------------------
+
+
+class ArtistSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "display_name", "role"]
+        read_only_fields = fields
+
+
+class ArtistCreateSerializer(serializers.Serializer):
+    username = serializers.RegexField(
+        r"^[\w.@+-]+\Z",
+        max_length=150,
+        validators=[
+            UniqueValidator(
+                queryset=User.objects.all(),
+                lookup="iexact",
+                message="This username is taken.",
+            )
+        ],
+    )
+    email = serializers.EmailField(max_length=254)
+    display_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+
+    def validate(self, attrs):
+        candidate = User(
+            username=attrs["username"],
+            email=attrs["email"],
+            display_name=attrs.get("display_name", ""),
+            role=Role.ARTIST,
+        )
+        try:
+            validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from None
+        return attrs
+
+
+# --- Programs, rate cards, members ----------------------------------------------------------
+
+
+class ProgramSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Program
+        fields = ["id", "name", "currency", "description", "public", "status", "created_at"]
+        read_only_fields = fields
+
+
+class ProgramCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, help_text="ISO 4217 code.")
+    description = serializers.CharField(
+        max_length=TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    public = serializers.BooleanField(required=False, default=False)
+
+
+class BountiesInputSerializer(serializers.Serializer):
+    low = MoneyInput(allow_zero=True)
+    medium = MoneyInput(allow_zero=True)
+    high = MoneyInput(allow_zero=True)
+    critical = MoneyInput(allow_zero=True)
+
+
+class RateCardCreateSerializer(serializers.Serializer):
+    """Amounts in the program's currency (context `currency`), zero allowed."""
+
+    effective_from = serializers.DateField()
+    hourly_rate = MoneyInput(allow_zero=True)
+    bug_bounties = BountiesInputSerializer()
+
+
+class BountiesSerializer(serializers.Serializer):
+    low = MoneyOutput(minor="bounty_low_minor")
+    medium = MoneyOutput(minor="bounty_medium_minor")
+    high = MoneyOutput(minor="bounty_high_minor")
+    critical = MoneyOutput(minor="bounty_critical_minor")
+
+
+class RateCardSerializer(serializers.ModelSerializer):
+    hourly_rate = MoneyOutput(minor="hourly_rate_minor")
+    bug_bounties = BountiesSerializer(source="*", read_only=True)
+    currency = serializers.CharField(source="program.currency", read_only=True)
+
+    class Meta:
+        model = RateCard
+        fields = [
+            "id",
+            "program",
+            "effective_from",
+            "hourly_rate",
+            "bug_bounties",
+            "currency",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    artist = serializers.PrimaryKeyRelatedField(queryset=User.objects.artists())
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Membership
+        fields = ["artist", "program", "joined_at"]
+        read_only_fields = fields
+
+
+class ReportSerializer(serializers.Serializer):
+    program = serializers.IntegerField()
+    currency = serializers.CharField()
+    withheld = serializers.BooleanField(
+        help_text="True when figures are hidden from this reader (too few contributors)."
+    )
+    contributors = serializers.IntegerField(allow_null=True)
+    feedback_hours = NullableHoursField(allow_null=True)
+    bug_reports_accepted = serializers.IntegerField(allow_null=True)
+    valued = NullableMoneyOutput(minor="valued", currency="currency")
+    paid = NullableMoneyOutput(minor="paid", currency="currency")
+    grants = NullableMoneyOutput(minor="grants", currency="currency")
+    settlements = NullableMoneyOutput(minor="settlements", currency="currency")
+    outstanding = NullableMoneyOutput(minor="outstanding", currency="currency")
+    paid_ahead = NullableMoneyOutput(minor="paid_ahead", currency="currency")
+    paid_ratio = serializers.CharField(allow_null=True, help_text="paid / valued, 4 decimals.")
+    median_days_to_payment = serializers.CharField(allow_null=True, help_text="One decimal.")
+    head_hash = serializers.CharField(allow_null=True)
+
+
+# --- Contributions --------------------------------------------------------------------------
+
+
+class ContributionCreateSerializer(serializers.Serializer):
+    program = serializers.PrimaryKeyRelatedField(queryset=Program.objects.all())
+    kind = serializers.ChoiceField(choices=ContributionKind.choices)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(
+        max_length=TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    occurred_on = serializers.DateField()
+    hours = HoursField(required=False, allow_null=True, default=None)
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, required=False, allow_null=True, default=None
+    )
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    artist = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # An artist names only programs it can see; anything else reads as "not a member".
+            self.fields["program"].queryset = Program.objects.visible_to(request.user)
+
+
+class ContributionSerializer(serializers.ModelSerializer):
+    hours = NullableHoursField(allow_null=True, read_only=True)
+    value = NullableMoneyOutput(minor="value_minor")
+    currency = serializers.CharField(source="program.currency", read_only=True)
+
+    class Meta:
+        model = Contribution
+        fields = [
+            "id",
+            "program",
+            "artist",
+            "kind",
+            "title",
+            "description",
+            "occurred_on",
+            "hours",
+            "severity",
+            "reference",
+            "status",
+            "value",
+            "currency",
+            "submitted_at",
+            "reviewed_at",
+            "reviewed_by",
+            "review_note",
+        ]
+        read_only_fields = fields
+
+
+class AcceptSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+    hours = HoursField(required=False, allow_null=True, default=None)
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, required=False, allow_null=True, default=None
+    )
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=TEXT_MAX)
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+# --- Payouts --------------------------------------------------------------------------------
+
+
+class PayoutCreateSerializer(serializers.Serializer):
+    artist = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    program = serializers.PrimaryKeyRelatedField(queryset=Program.objects.all())
+    amount = MoneyInput()
+    kind = serializers.ChoiceField(choices=PayoutKind.choices)
+    paid_on = serializers.DateField(required=False, allow_null=True, default=None)
+    method = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        try:
+            attrs["amount_minor"] = parse_money(attrs["amount"], attrs["program"].currency)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"amount": exc.detail}) from None
+        return attrs
+
+
+class PayoutSerializer(serializers.ModelSerializer):
+    amount = MoneyOutput(minor="amount_minor")
+    currency = serializers.CharField(source="program.currency", read_only=True)
+
+    class Meta:
+        model = Payout
+        fields = [
+            "id",
+            "artist",
+            "program",
+            "amount",
+            "currency",
+            "kind",
+            "paid_on",
+            "method",
+            "reference",
+            "note",
+            "status",
+            "created_at",
+            "created_by",
+            "voided_at",
+            "void_reason",
+        ]
+        read_only_fields = fields
+
+
+# --- Balances and statements ----------------------------------------------------------------
+
+
+class BalanceSerializer(serializers.ModelSerializer):
+    currency = serializers.CharField(source="program.currency", read_only=True)
+    valued = MoneyOutput(minor="valued_minor")
+    paid = MoneyOutput(minor="paid_minor")
+    grants = MoneyOutput(minor="grants_minor")
+    settlements = MoneyOutput(minor="settlements_minor")
+    outstanding = MoneyOutput(minor="outstanding_minor")
+    pending_value = MoneyOutput(minor="pending_minor")
+
+    class Meta:
+        model = Membership
+        fields = [
+            "artist",
+            "program",
+            "currency",
+            "valued",
+            "paid",
+            "grants",
+            "settlements",
+            "outstanding",
+            "pending_value",
+        ]
+        read_only_fields = fields
+
+
+class StatementQuerySerializer(serializers.Serializer):
+    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    artist = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    # `from` is a Python keyword: declared below under its wire name.
+    to = serializers.DateField(required=False)
+    format = serializers.ChoiceField(choices=["json", "csv"], required=False)
+
+
+StatementQuerySerializer._declared_fields["from"] = serializers.DateField(required=False)
+
+
+class StatementLineSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    amount = MoneyOutput(minor="amount_minor", currency="currency")
+    balance = MoneyOutput(minor="balance_minor", currency="currency")
+
+
+class StatementSerializer(serializers.Serializer):
+    artist = serializers.IntegerField()
+    program = serializers.IntegerField()
+    currency = serializers.CharField()
+    to = serializers.DateField(allow_null=True)
+    opening_balance = MoneyOutput(minor="opening_minor", currency="currency")
+    closing_balance = MoneyOutput(minor="closing_minor", currency="currency")
+    head_hash = serializers.CharField(allow_null=True)
+    lines = StatementLineSerializer(many=True)
+
+
+StatementSerializer._declared_fields["from"] = serializers.DateField(allow_null=True)
+
+
+# --- Ledger ---------------------------------------------------------------------------------
+
+
+class PostingSerializer(serializers.Serializer):
+    account = serializers.CharField(source="account.code")
+    amount = MoneyOutput(minor="amount_minor", currency="currency")
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    postings = PostingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Entry
+        fields = [
+            "id",
+            "program",
+            "seq",
+            "posted_at",
+            "effective_date",
+            "kind",
+            "memo",
+            "postings",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class EntryQuerySerializer(serializers.Serializer):
+    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    artist = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+
+
+class VerifyQuerySerializer(serializers.Serializer):
+    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class VerifySerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    program = serializers.IntegerField()
+    entries_checked = serializers.IntegerField()
+    postings_checked = serializers.IntegerField()
+    head_hash = serializers.CharField(allow_null=True)
+    problems = serializers.ListField(child=serializers.CharField())

@@ -1,0 +1,68 @@
+"""Routes of the REST API v1, mounted at /api/v1/ (see /work/shared/API.md)."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from . import docs, views
+
+router = SimpleRouter()
+router.register("auth/tokens", views.TokenViewSet, basename="token")
+router.register("artists", views.ArtistViewSet, basename="artist")
+router.register("programs", views.ProgramViewSet, basename="program")
+router.register("contributions", views.ContributionViewSet, basename="contribution")
+router.register("payouts", views.PayoutViewSet, basename="payout")
+router.register("balances", views.BalanceViewSet, basename="balance")
+router.register("ledger/entries", views.EntryViewSet, basename="entry")
+
+contribution_action = {
+    name: views.ContributionViewSet.as_view({"post": name})
+    for name in ("accept", "reject", "reverse", "withdraw")
+}
+
+app_name = "api"
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="me"),
+    path(
+        "programs/<int:program_id>/rate-cards/",
+        views.RateCardViewSet.as_view({"get": "list", "post": "create"}),
+        name="ratecard-list",
+    ),
+    path(
+        "programs/<int:program_id>/rate-cards/<int:card_id>/",
+        views.RateCardViewSet.as_view(
+            {
+                "get": "retrieve",
+                "put": "update",
+                "patch": "partial_update",
+                "delete": "destroy",
+            }
+        ),
+        name="ratecard-detail",
+    ),
+    path(
+        "programs/<int:program_id>/members/",
+        views.MemberViewSet.as_view({"get": "list", "post": "create"}),
+        name="member-list",
+    ),
+    path("programs/<int:program_id>/report/", views.ReportView.as_view(), name="program-report"),
+    *[
+        path(
+            f"contributions/<int:pk>/{name}/",
+            view,
+            name=f"contribution-{name}",
+        )
+        for name, view in contribution_action.items()
+    ],
+    path(
+        "payouts/<int:pk>/void/",
+        views.PayoutViewSet.as_view({"post": "void"}),
+        name="payout-void",
+    ),
+    path("statements/", views.StatementView.as_view(), name="statement"),
+    path("ledger/verify/", views.VerifyView.as_view(), name="ledger-verify"),
+    path("schema/", views.SchemaView.as_view(), name="schema"),
+    path("docs/", views.DocsView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/swagger-ui.css", docs.stylesheet, name="docs-css"),
+    path("docs/img/<int:index>/", docs.image, name="docs-img"),
+    path("", include(router.urls)),
+]
