@@ -134,7 +134,7 @@ def display(minor: int, currency: str, locale: str = "en_US") -> str:
         to_decimal(minor, currency),
         currency,
         locale=locale,
-        currency_digits=False,
+        currency_digits=True,
         format=None,
         decimal_quantization=False,
     )
