@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from ledger import clock, queries, services
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ValidationFailed
 from ledger.exports.csv import statement_csv
 from ledger.models import (
     AuditEvent,
@@ -361,7 +361,7 @@ def contribution_accept(request, pk):
             )
         except DomainError as exc:
             error = exc
-            forms.apply_domain_error(form, exc)
+            _show_domain_error(request, form, exc)
     else:
         error = True
     if request.htmx:
@@ -377,6 +377,15 @@ def contribution_accept(request, pk):
     return redirect(_next_url(request, reverse("contribution_detail", args=[pk])))
 
 
+def _show_domain_error(request, form, error: DomainError) -> None:
+    """Input errors go beside their field; refusals of the action itself (reviewing one's own
+    work, a contribution no longer in the right state) are a message above the page."""
+    if isinstance(error, ValidationFailed):
+        forms.apply_domain_error(form, error)
+    else:
+        messages.error(request, error.message)
+
+
 def _reason_action(request, pk, *, service, prefix, done):
     contribution = _visible_contribution(request, pk)
     form = forms.ReasonForm(request.POST, prefix=prefix)
@@ -388,7 +397,7 @@ def _reason_action(request, pk, *, service, prefix, done):
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            forms.apply_domain_error(form, error)
+            _show_domain_error(request, form, error)
         else:
             messages.success(request, f"{done} “{contribution.title}”.")
             return redirect(_next_url(request, reverse("contribution_detail", args=[pk])))
