@@ -2,7 +2,8 @@
 
 Visibility before role, as in the API: an object the user may not see is a 404; a page its
 role may not use is a 403. Every write is a POST through a service; a domain error is shown
-beside the form field it names and nothing is written.
+beside the form field it names and nothing is written. A form with errors is re-rendered
+with status 200, as Django's own form views do (browsers log 4xx page loads as errors).
 """
 
 import functools
@@ -182,13 +183,10 @@ def _log_work(request, form_class, template):
                 artist=data.get("artist"),
             )
         except DomainError as error:
-            apply_status = 400
             forms.apply_domain_error(form, error)
         else:
             messages.success(request, f"Logged “{contribution.title}”; it is waiting for review.")
             return redirect("contribution_detail", pk=contribution.pk)
-    else:
-        apply_status = 400 if request.method == "POST" else 200
     programs = list(form.fields["program"].queryset)
     context = {
         "form": form,
@@ -203,7 +201,7 @@ def _log_work(request, form_class, template):
             severity=form["severity"].value() if "severity" in form.fields else None,
         ),
     }
-    return render(request, template, context, status=apply_status)
+    return render(request, template, context)
 
 
 @login_required
@@ -372,7 +370,7 @@ def contribution_accept(request, pk):
         )
     if error:
         context = _detail_context(request, contribution, accept_form=form)
-        return render(request, "web/contribution_detail.html", context, status=400)
+        return render(request, "web/contribution_detail.html", context)
     messages.success(request, f"Accepted “{contribution.title}”.")
     return redirect(_next_url(request, reverse("contribution_detail", args=[pk])))
 
@@ -402,7 +400,7 @@ def _reason_action(request, pk, *, service, prefix, done):
             messages.success(request, f"{done} “{contribution.title}”.")
             return redirect(_next_url(request, reverse("contribution_detail", args=[pk])))
     context = _detail_context(request, contribution, **{f"{prefix}_form": form})
-    return render(request, "web/contribution_detail.html", context, status=400)
+    return render(request, "web/contribution_detail.html", context)
 
 
 @admin_required
@@ -579,8 +577,7 @@ def payout_new(request):
                 initial[key] = request.GET[key]
         form = forms.PayoutForm(initial=initial)
     if request.method != "POST" or "edit" in request.POST or not form.is_valid():
-        status = 400 if request.method == "POST" and form.errors else 200
-        return render(request, "web/payout_form.html", {"form": form}, status=status)
+        return render(request, "web/payout_form.html", {"form": form})
 
     data = form.cleaned_data
     kwargs = {
@@ -601,7 +598,7 @@ def payout_new(request):
             _check_with_service(services.record_payout, **kwargs)
     except DomainError as error:
         forms.apply_domain_error(form, error, default_field="amount")
-        return render(request, "web/payout_form.html", {"form": form}, status=400)
+        return render(request, "web/payout_form.html", {"form": form})
     if "confirm" in request.POST:
         messages.success(
             request,
@@ -636,12 +633,10 @@ def payout_void(request, pk):
         else:
             messages.success(request, f"Voided payout #{payout.pk}.")
             return redirect(reverse("payouts") + f"?program={payout.program_id}")
-    status = 400 if form.errors else 200
     return render(
         request,
         "web/payout_void.html",
         {"payout": payout, "form": form, "is_void": payout.status == PayoutStatus.VOID},
-        status=status,
     )
 
 
@@ -665,8 +660,7 @@ def program_new(request):
         else:
             messages.success(request, f"Created {program}. Add a rate card and members next.")
             return redirect("program_detail", pk=program.pk)
-    status = 400 if form.errors else 200
-    return render(request, "web/program_new.html", {"form": form}, status=status)
+    return render(request, "web/program_new.html", {"form": form})
 
 
 def _program_context(request, program, *, card_form=None, enroll_form=None):
@@ -712,7 +706,7 @@ def rate_card_new(request, pk):
             messages.success(request, f"Published a rate card from {data['effective_from']}.")
             return redirect("program_detail", pk=program.pk)
     context = _program_context(request, program, card_form=form)
-    return render(request, "web/program_detail.html", context, status=400)
+    return render(request, "web/program_detail.html", context)
 
 
 @admin_required
@@ -731,7 +725,7 @@ def member_new(request, pk):
             messages.success(request, f"Enrolled {form.cleaned_data['artist']}.")
             return redirect("program_detail", pk=program.pk)
     context = _program_context(request, program, enroll_form=form)
-    return render(request, "web/program_detail.html", context, status=400)
+    return render(request, "web/program_detail.html", context)
 
 
 # --- Public transparency ------------------------------------------------------------------
