@@ -36,7 +36,7 @@ CURRENCY_CHOICES = sorted((code, code) for code in CURRENCY_EXPONENTS)
 # The largest amount accepted anywhere, in minor units (API contract: above 10^15 → 400).
 MAX_MINOR = 10**15
 
-_AMOUNT_RE = re.compile(r"^(?P<int>\d{1,20})(?:\.(?P<frac>\d+))?$")
+_AMOUNT_RE = re.compile(r"^(?P<int>[0-9]{1,20})(?:\.(?P<frac>[0-9]+))?$")  # ASCII digits only
 
 
 class MoneyError(ValueError):
@@ -128,13 +128,11 @@ def value_of_hours(hours: Decimal, rate_minor: int) -> int:
 
 def display(minor: int, currency: str, locale: str = "en_US") -> str:
     """Human formatting with the currency sign, via Babel ("$1,234.50", "¥500")."""
-    from babel.numbers import format_currency
+    from babel.numbers import format_currency, get_currency_precision
 
+    # The Decimal has the ISO 4217 digits. Where CLDR agrees, let Babel pad to them; where it
+    # does not (IQD: ISO 3, CLDR 0), keep the ISO digits rather than let Babel round money.
+    agree = get_currency_precision(currency) == exponent(currency)
     return format_currency(
-        to_decimal(minor, currency),
-        currency,
-        locale=locale,
-        currency_digits=True,
-        format=None,
-        decimal_quantization=False,
+        to_decimal(minor, currency), currency, locale=locale, decimal_quantization=agree
     )

@@ -8,10 +8,12 @@ import datetime as dt
 import os
 from decimal import Decimal
 
+import pgtrigger
 import pytest
 from django.db import connection
+from django.test import TransactionTestCase
 
-from ledger import services
+from ledger import clock, services
 from tests.factories import UserFactory
 
 REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
@@ -51,7 +53,25 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = "PostgreSQL test skipped while LEDGER_REQUIRE_POSTGRES=1"
 
 
-TODAY = dt.date.today()
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_append_only_triggers():
+    """Let transactional tests empty the journal between tests on PostgreSQL.
+
+    Django's flush TRUNCATEs every table, which the append-only triggers refuse (as they
+    should for everyone else); only this test teardown runs under `pgtrigger.ignore()`.
+    """
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        with pgtrigger.ignore():
+            return original(self)
+
+    TransactionTestCase._fixture_teardown = teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
+
+
+TODAY = dt.datetime.now(dt.UTC).date()
 CARD_FROM = TODAY - dt.timedelta(days=365)
 
 
@@ -104,7 +124,7 @@ def log_feedback(program, artist, hours="2.00", day=None, **kwargs):
         program=program,
         kind="feedback",
         title="Feedback session",
-        occurred_on=day or TODAY,
+        occurred_on=day or clock.today(),
         hours=Decimal(hours),
         **kwargs,
     )
@@ -116,7 +136,7 @@ def log_bug(program, artist, severity="high", day=None):
         program=program,
         kind="bug_report",
         title="Crash on export",
-        occurred_on=day or TODAY,
+        occurred_on=day or clock.today(),
         severity=severity,
     )
 

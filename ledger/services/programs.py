@@ -76,9 +76,13 @@ def add_rate_card(
                 hourly_rate_minor=hourly_rate_minor,
                 bounties=bounties,
             )
-            pending = program.contributions.filter(
-                status=ContributionStatus.SUBMITTED, occurred_on__gte=effective_from
-            ).select_for_update()
+            pending = (
+                program.contributions.filter(
+                    status=ContributionStatus.SUBMITTED, occurred_on__gte=effective_from
+                )
+                .select_for_update()
+                .order_by("id")  # a stable lock order
+            )
             for contribution in pending:
                 new = estimate(contribution)
                 if new != contribution.estimate_minor:
