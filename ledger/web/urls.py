@@ -52,4 +52,6 @@ urlpatterns = [
     ),
     path("programs/<int:pk>/transparency/", views.transparency, name="transparency"),
     path("transparency/", views.transparency_index, name="transparency_index"),
+    path("tokens/", views.api_tokens, name="api_tokens"),
+    path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
 ]

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import tokens
 from ledger import clock, queries, services
 from ledger.errors import DomainError, ValidationFailed
 from ledger.exports.csv import statement_csv
@@ -768,3 +769,42 @@ def transparency(request, pk):
             else (report.paid_ratio * 100).quantize(Decimal("0.1")),
         },
     )
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+@login_required
+def api_tokens(request):
+    """List the user's API tokens and create one; a new secret is shown on this response only."""
+    form = forms.TokenForm(request.POST or None)
+    created = secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, secret = tokens.create_token(request.user, form.cleaned_data["name"])
+        except tokens.TokensUnavailable as error:
+            form.add_error(None, str(error))
+        else:
+            form = forms.TokenForm()
+    response = render(
+        request,
+        "web/tokens.html",
+        {
+            "form": form,
+            "tokens": tokens.list_tokens(request.user),
+            "available": tokens.available(),
+            "created": created,
+            "secret": secret,
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk):
+    if not tokens.revoke_token(request.user, pk):
+        raise Http404("No such token.")
+    messages.success(request, "Token revoked; it stopped working at once.")
+    return redirect("api_tokens")
