@@ -7,10 +7,12 @@ CSS classes in static/css/app.css (light and dark), never from inline styles.
 
 from dataclasses import dataclass, field
 
-from ledger.money import display
+from babel.numbers import format_compact_currency
+
+from ledger.money import display, to_decimal
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 100, 24, 16, 40  # plot margins inside the viewBox
+LEFT, RIGHT, TOP, BOTTOM = 88, 24, 16, 40  # plot margins inside the viewBox
 MAX_X_LABELS = 6
 
 
@@ -44,6 +46,14 @@ class Chart:
     @property
     def empty(self) -> bool:
         return not self.rows
+
+
+def axis_label(minor: int, currency: str) -> str:
+    """Short tick labels ("$20K") for large amounts, exact ones below a thousand."""
+    major = to_decimal(minor, currency)
+    if major >= 1000:
+        return format_compact_currency(major, currency, locale="en_US", fraction_digits=1)
+    return display(minor, currency)
 
 
 def _nice_ceiling(value: int) -> int:
@@ -93,7 +103,7 @@ def cumulative_chart(series, currency: str, *, title: str, dom_id: str = "chart"
     for i, r in enumerate(rows):
         chart.dots.append(("valued", x(i), y(r.valued_minor)))
         chart.dots.append(("paid", x(i), y(r.paid_minor)))
-    chart.y_ticks = [(y(top * k // 4), display(top * k // 4, currency)) for k in range(5)]
+    chart.y_ticks = [(y(top * k // 4), axis_label(top * k // 4, currency)) for k in range(5)]
     step = max(1, -(-n // MAX_X_LABELS))
     chart.x_ticks = [(x(i), rows[i].month) for i in range(0, n, step)]
     return chart

@@ -170,6 +170,7 @@ def test_main_pages_fit_the_screen_without_console_errors(
             f"/programs/{program.pk}/statement/",
             "/programs/",
             "/password/",
+            "/tokens/",
         ],
         admin: [
             "/",
@@ -182,6 +183,7 @@ def test_main_pages_fit_the_screen_without_console_errors(
             f"/programs/{program.pk}/statement/?artist={artist.pk}",
             f"/programs/{program.pk}/transparency/",
             f"/contributions/{work.pk}/",
+            "/contributions/",
         ],
     }
     for user, urls in pages.items():
