@@ -84,6 +84,10 @@ def test_artist_logs_feedback_admin_accepts_balance_shows_it(open_page, admin, a
     page.goto(f"/contributions/{work.pk}/")
     expect(page.locator(".timeline")).to_contain_text(f"Accepted by {admin}")
 
+    # Sign out (a POST form in the header).
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("h1")).to_have_text("Sign in")
+
 
 def test_admin_pays_a_settlement(open_page, admin, artist, program):
     accepted_work(program, artist, admin, hours="2.00")  # $90.00 owed

@@ -412,6 +412,7 @@ def test_artists_cannot_use_admin_pages(client_for, admin, artist, program, meth
     url = url.format(program=program.pk, own=own.pk, payout=payout.pk)
     response = getattr(client_for(artist), method)(url)
     assert response.status_code == 403
+    assert b"Not allowed" in response.content
     own.refresh_from_db()
     assert own.status == "submitted"
 
