@@ -299,7 +299,7 @@ class RateCardForm(Form):
 
 
 class EnrollForm(Form):
-    artist = forms.ModelChoiceField(queryset=User.objects.none())
+    artist = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="Choose an artist")
 
     def __init__(self, *args, program, **kwargs):
         super().__init__(*args, **kwargs)

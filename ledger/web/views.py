@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import tokens
 from ledger import clock, queries, services
-from ledger.errors import DomainError, ValidationFailed
+from ledger.errors import DomainError, InsufficientBalance, ValidationFailed
 from ledger.exports.csv import statement_csv
 from ledger.models import (
     AuditEvent,
@@ -40,7 +40,7 @@ from ledger.models import (
     RateCard,
     Severity,
 )
-from ledger.money import MoneyError, parse_hours
+from ledger.money import MoneyError, display, parse_hours
 from ledger.services.valuation import value_with
 
 from . import forms
@@ -597,6 +597,16 @@ def payout_new(request):
             payout = services.record_payout(**kwargs)
         else:
             _check_with_service(services.record_payout, **kwargs)
+    except InsufficientBalance:
+        owed = Membership.objects.get(program=data["program"], artist=data["artist"])
+        cur = data["program"].currency
+        form.add_error(
+            "amount",
+            f"A settlement of {display(data['amount_minor'], cur)} exceeds the "
+            f"{display(max(owed.outstanding_minor, 0), cur)} outstanding. Nothing was recorded; "
+            "settle at most what is outstanding, or pay a grant.",
+        )
+        return render(request, "web/payout_form.html", {"form": form})
     except DomainError as error:
         forms.apply_domain_error(form, error, default_field="amount")
         return render(request, "web/payout_form.html", {"form": form})

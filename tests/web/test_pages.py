@@ -669,7 +669,8 @@ def test_over_settlement_shows_the_error_and_writes_nothing(client_for, admin, a
     for extra in ({}, {"confirm": "1"}):
         response = pay(client, program, artist, "90.01", **extra)
         assert response.status_code == 200
-        assert "exceeds" in field_error(response, "amount")
+        message = field_error(response, "amount")
+        assert "$90.01 exceeds the $90.00 outstanding" in message
     assert not Payout.objects.exists()
     assert Membership.objects.get(program=program, artist=artist).outstanding_minor == 9000
 
