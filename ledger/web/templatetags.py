@@ -30,6 +30,17 @@ def percent(ratio):
     return f"{(Decimal(ratio) * 100).quantize(Decimal('0.1'))} %"
 
 
+@register.filter
+def entry_kind(kind):
+    """A ledger entry kind as words ("acceptance" → "Accepted work")."""
+    from ledger.models import EntryKind
+
+    try:
+        return EntryKind(kind).label
+    except ValueError:
+        return kind
+
+
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes):
     """The current query string with some parameters replaced (pagination links)."""

@@ -563,6 +563,7 @@ def test_statement_with_running_balance_and_period(client_for, admin, artist, pr
     client = client_for(artist)
     html = client.get(f"/programs/{program.pk}/statement/").content.decode()
     assert "$90.00" in html and "-$50.00" in html and "$40.00" in html
+    assert "Accepted work" in html and "Payout" in html
     tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
     html = client.get(
         f"/programs/{program.pk}/statement/", {"date_from": tomorrow}
