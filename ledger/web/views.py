@@ -553,7 +553,10 @@ def payouts(request):
             valued_minor__gt=F("grants_minor") + F("settlements_minor")
         )
     rows = _page(request, queries.balances(memberships), 50)
-    recent = Payout.objects.select_related("program", "artist")[:20]
+    recent = Payout.objects.select_related("program", "artist")
+    if program_id and program_id.isdigit():
+        recent = recent.filter(program_id=program_id)
+    recent = recent[:30]
     return render(
         request,
         "web/payouts.html",

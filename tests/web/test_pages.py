@@ -844,6 +844,7 @@ def test_transparency_shows_figures_without_identities(client, settings, public_
     assert 'data-testid="valued">$180.00<' in html
     assert 'data-testid="outstanding">$130.00<' in html
     assert "$40.00" in html and "$10.00" in html  # settlements and grants apart
+    assert 'data-testid="paid">$50.00<' in html
     assert "27.8 %" in html
     head = LedgerHead.objects.get(program=public_program)
     assert head.seq > 0 and head.hash in html
