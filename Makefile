@@ -14,6 +14,7 @@ lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/python manage.py makemigrations --check --dry-run -v0
+	.venv/bin/bandit -q -c pyproject.toml -r ledger accounts -ll
 
 format: setup
 	.venv/bin/ruff format .

@@ -6,8 +6,11 @@
 | DJANGO_SECRET_KEY      | a random per-process key in DEBUG, required otherwise |
 | DJANGO_DEBUG           | true                            |
 | DJANGO_ALLOWED_HOSTS   | 127.0.0.1,localhost             |
+
+Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -146,7 +149,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -185,3 +188,67 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# --- Production hardening -------------------------------------------------------------------
+# With DJANGO_DEBUG off, `manage.py check --deploy --fail-level WARNING` passes given a long
+# random DJANGO_SECRET_KEY. Each switch below can be turned off for a reason (a proxy that
+# already redirects to HTTPS, a domain that may not be preloaded); turning one off explicitly
+# also silences its deploy warning, so the check stays a gate for everything else.
+PRODUCTION = not DEBUG
+SILENCED_SYSTEM_CHECKS: list[str] = []
+
+# Behind a TLS-terminating proxy: name the header it sets to "https" (e.g. X-Forwarded-Proto),
+# and make sure the proxy overwrites that header from clients. Unset: no header is trusted.
+_proxy_ssl_header = os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", PRODUCTION)
+if PRODUCTION and not SECURE_SSL_REDIRECT:
+    SILENCED_SYSTEM_CHECKS.append("security.W008")  # the proxy in front redirects instead
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+if PRODUCTION and not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+    SILENCED_SYSTEM_CHECKS.append("security.W005")
+if PRODUCTION and not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+SESSION_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = PRODUCTION
+# Pages read the CSRF token from the DOM ({% csrf_token %} / a meta tag), never the cookie.
+CSRF_COOKIE_HTTPONLY = env_bool("DJANGO_CSRF_COOKIE_HTTPONLY", True)
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Brute force: django-axes ---------------------------------------------------------------
+# Failed logins are counted per username + client IP; at the limit that pair is refused (even
+# with the right password) until the cool-off ends. Every login path must pass `request` to
+# `authenticate()` to be counted (Django's LoginView and the admin do; so must the API's token
+# endpoint); calls without one are trusted in-process code (accounts/lockout.py).
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, after every other middleware
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The client address: REMOTE_ADDR, unless DJANGO_NUM_PROXIES trusted proxies stand in front;
+# then the address the outermost of them saw. Anything a client writes into X-Forwarded-For
+# beyond that is ignored, so a spoofed header cannot dodge or reset a lockout.
+NUM_PROXIES = int(os.environ.get("DJANGO_NUM_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # 429 + Retry-After
