@@ -10,4 +10,6 @@ urlpatterns = [
     path("api/v1/", include("ledger.api.urls")),
     # Anything else under /api/ is a problem+json 404 (no HTML page, no slash redirect).
     re_path(r"^api/", NotFoundView.as_view(), name="api-not-found"),
+    # The pages come last: their routes must not shadow the API's.
+    path("", include("ledger.web.urls")),
 ]

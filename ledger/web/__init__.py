@@ -1,0 +1,1 @@
+"""Server-rendered pages for artists, admins and the public: a thin interface over the services."""

@@ -1,0 +1,315 @@
+"""Forms: shape and parsing only. The rules live in the services; their errors come back here
+through `apply_domain_error`, beside the field they concern."""
+
+from django import forms
+from django.forms.boundfield import BoundField
+
+from accounts.models import User
+from ledger import clock, money
+from ledger.errors import DomainError, ValidationFailed
+from ledger.models import (
+    ContributionKind,
+    ContributionStatus,
+    PayoutKind,
+    Program,
+    Severity,
+)
+
+
+class DescribedBoundField(BoundField):
+    """Points `aria-describedby` at the field's error message when it has one."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.form.is_bound and self.errors:
+            ids = [f"{self.auto_id}_error"]
+            if attrs.get("aria-describedby"):
+                ids.append(attrs["aria-describedby"])
+            attrs["aria-describedby"] = " ".join(ids)
+        return attrs
+
+
+class Form(forms.Form):
+    bound_field_class = DescribedBoundField
+    # Domain error fields (API names) that this form shows under another field.
+    field_aliases: dict[str, str] = {}
+
+
+def apply_domain_error(form: Form, error: DomainError, *, default_field: str | None = None):
+    """Show a service's error beside the form field it names (or above the form)."""
+    items = error.errors.items() if isinstance(error, ValidationFailed) else [(error.field, None)]
+    for field, message in items:
+        name = form.field_aliases.get(field, field) or default_field
+        if name not in form.fields:
+            name = default_field if default_field in form.fields else None
+        form.add_error(name, message or error.message)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def parse_money_field(form: Form, name: str, currency: str | None, *, allow_zero=False):
+    """Parse a money string in `currency` into minor units, or add the error to the field."""
+    raw = form.cleaned_data.get(name)
+    if raw in (None, "") or currency is None:
+        return None
+    try:
+        return money.parse_minor(raw.strip(), currency, allow_zero=allow_zero)
+    except money.MoneyError as exc:
+        form.add_error(name, str(exc))
+        return None
+
+
+# --- Contributions ------------------------------------------------------------------------
+
+
+class ContributionForm(Form):
+    """Fields common to both kinds of work. Admins log for a named member (`artist`)."""
+
+    program = forms.ModelChoiceField(queryset=Program.objects.none(), empty_label=None)
+    artist = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    title = forms.CharField(max_length=200)
+    occurred_on = forms.DateField(
+        label="Date of the work", widget=DateInput, help_text="Not in the future."
+    )
+    description = forms.CharField(
+        max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.is_admin:
+            self.fields["program"].queryset = Program.objects.order_by("name")
+            self.fields["artist"].queryset = User.objects.artists().order_by("username")
+            self.fields["artist"].required = True
+        else:
+            self.fields["program"].queryset = Program.objects.filter(
+                memberships__artist=user
+            ).order_by("name")
+            del self.fields["artist"]
+        self.fields["occurred_on"].initial = clock.today()
+
+
+class FeedbackForm(ContributionForm):
+    kind = ContributionKind.FEEDBACK
+    hours = forms.CharField(
+        max_length=6,
+        help_text="More than 0, at most 24, up to 2 decimals (1.5 is an hour and a half).",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    field_order = ["program", "artist", "title", "occurred_on", "hours", "description"]
+
+    def clean_hours(self):
+        try:
+            return money.parse_hours(self.cleaned_data["hours"].strip())
+        except money.MoneyError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class BugReportForm(ContributionForm):
+    kind = ContributionKind.BUG_REPORT
+    severity = forms.ChoiceField(choices=Severity.choices)
+    reference = forms.URLField(
+        label="Reference link",
+        max_length=200,
+        required=False,
+        assume_scheme="https",
+        help_text="The issue in your tracker, if there is one.",
+    )
+    field_order = ["program", "artist", "title", "occurred_on", "severity", "reference"]
+
+
+class ContributionFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", "All statuses"), *ContributionStatus.choices], required=False
+    )
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(), required=False, empty_label="All programs"
+    )
+
+    def __init__(self, *args, programs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs
+
+
+class QueueFilterForm(forms.Form):
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.order_by("name"), required=False, empty_label="All programs"
+    )
+    kind = forms.ChoiceField(choices=[("", "All kinds"), *ContributionKind.choices], required=False)
+    severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+
+
+class AcceptForm(Form):
+    hours = forms.CharField(
+        max_length=6,
+        required=False,
+        label="Adjust hours",
+        help_text="Leave empty to accept the hours as logged.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    severity = forms.ChoiceField(
+        choices=[("", "As reported"), *Severity.choices], required=False, label="Adjust severity"
+    )
+    note = forms.CharField(
+        max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, contribution, **kwargs):
+        super().__init__(*args, **kwargs)
+        if contribution.kind == ContributionKind.FEEDBACK:
+            del self.fields["severity"]
+        else:
+            del self.fields["hours"]
+
+    def clean_hours(self):
+        raw = self.cleaned_data["hours"].strip()
+        if not raw:
+            return None
+        try:
+            return money.parse_hours(raw)
+        except money.MoneyError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_severity(self):
+        return self.cleaned_data["severity"] or None
+
+
+class ReasonForm(Form):
+    reason = forms.CharField(
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "A reason is required."},
+    )
+
+
+class BulkAcceptForm(forms.Form):
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], label="Contributions")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any id may be posted; the view looks each up among submitted work.
+        values = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        self.fields["ids"].choices = [(v, v) for v in values if str(v).isdigit()]
+        self.fields["ids"].error_messages["required"] = "Select at least one contribution."
+
+
+# --- Statements ---------------------------------------------------------------------------
+
+
+class StatementFilterForm(forms.Form):
+    date_from = forms.DateField(label="From", required=False, widget=DateInput)
+    date_to = forms.DateField(label="To", required=False, widget=DateInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end of the period is before its start.")
+        return data
+
+
+# --- Payouts ------------------------------------------------------------------------------
+
+
+class PayoutForm(Form):
+    program = forms.ModelChoiceField(queryset=Program.objects.order_by("name"))
+    artist = forms.ModelChoiceField(queryset=User.objects.artists().order_by("username"))
+    kind = forms.ChoiceField(
+        choices=PayoutKind.choices,
+        widget=forms.RadioSelect,
+        help_text="A grant may exceed what is owed; a settlement may not.",
+    )
+    amount = forms.CharField(
+        max_length=30,
+        help_text="In the program's currency, e.g. 125.50.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    paid_on = forms.DateField(label="Paid on", widget=DateInput)
+    method = forms.CharField(max_length=200, required=False, help_text="e.g. bank transfer")
+    reference = forms.CharField(max_length=200, required=False)
+    note = forms.CharField(
+        max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["paid_on"].initial = clock.today()
+
+    def clean(self):
+        data = super().clean()
+        program = data.get("program")
+        data["amount_minor"] = parse_money_field(
+            self, "amount", program.currency if program else None
+        )
+        return data
+
+
+# --- Programs, rate cards, members --------------------------------------------------------
+
+
+class ProgramForm(Form):
+    name = forms.CharField(max_length=200)
+    currency = forms.ChoiceField(
+        choices=money.CURRENCY_CHOICES, initial="USD", help_text="ISO 4217; fixed for good."
+    )
+    description = forms.CharField(
+        max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    public = forms.BooleanField(
+        required=False,
+        label="Public transparency page",
+        help_text="Anyone may read the program's totals (never artist identities).",
+    )
+
+
+class RateCardForm(Form):
+    field_aliases = {
+        "hourly_rate": "hourly_rate",
+        **{f"bug_bounties.{s}": f"bounty_{s}" for s in Severity.values},
+    }
+
+    effective_from = forms.DateField(label="Effective from", widget=DateInput)
+    hourly_rate = forms.CharField(max_length=30, label="Hourly rate")
+    bounty_low = forms.CharField(max_length=30, label="Bounty: low")
+    bounty_medium = forms.CharField(max_length=30, label="Bounty: medium")
+    bounty_high = forms.CharField(max_length=30, label="Bounty: high")
+    bounty_critical = forms.CharField(max_length=30, label="Bounty: critical")
+
+    def __init__(self, *args, program, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.program = program
+        self.fields["effective_from"].initial = clock.today()
+        for name, f in self.fields.items():
+            if name != "effective_from":
+                f.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+                f.help_text = f"{program.currency}"
+
+    def clean(self):
+        data = super().clean()
+        for name in ["hourly_rate", *(f"bounty_{s}" for s in Severity.values)]:
+            data[f"{name}_minor"] = parse_money_field(
+                self, name, self.program.currency, allow_zero=True
+            )
+        return data
+
+
+class EnrollForm(Form):
+    artist = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="Choose an artist")
+
+    def __init__(self, *args, program, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["artist"].queryset = (
+            User.objects.artists().exclude(memberships__program=program).order_by("username")
+        )
+
+
+# --- Tokens -------------------------------------------------------------------------------
+
+
+class TokenForm(Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “tracker sync”.")

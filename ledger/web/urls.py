@@ -1,0 +1,57 @@
+"""Page routes, mounted at the site root (the REST API lives under /api/v1/)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("", views.home, name="home"),
+    path("contributions/", views.contribution_list, name="contribution_list"),
+    path("contributions/new/feedback/", views.log_feedback, name="log_feedback"),
+    path("contributions/new/bug-report/", views.log_bug, name="log_bug"),
+    path("contributions/rate-preview/", views.rate_preview, name="rate_preview"),
+    path("contributions/<int:pk>/", views.contribution_detail, name="contribution_detail"),
+    path(
+        "contributions/<int:pk>/withdraw/",
+        views.contribution_withdraw,
+        name="contribution_withdraw",
+    ),
+    path("contributions/<int:pk>/accept/", views.contribution_accept, name="contribution_accept"),
+    path("contributions/<int:pk>/reject/", views.contribution_reject, name="contribution_reject"),
+    path(
+        "contributions/<int:pk>/reverse/", views.contribution_reverse, name="contribution_reverse"
+    ),
+    path("review/", views.review_queue, name="review_queue"),
+    path("review/accept/", views.review_bulk_accept, name="review_bulk_accept"),
+    path("payouts/", views.payouts, name="payouts"),
+    path("payouts/new/", views.payout_new, name="payout_new"),
+    path("payouts/<int:pk>/void/", views.payout_void, name="payout_void"),
+    path("programs/", views.program_list, name="program_list"),
+    path("programs/new/", views.program_new, name="program_new"),
+    path("programs/<int:pk>/", views.program_detail, name="program_detail"),
+    path("programs/<int:pk>/rate-cards/", views.rate_card_new, name="rate_card_new"),
+    path("programs/<int:pk>/members/", views.member_new, name="member_new"),
+    path("programs/<int:program_id>/statement/", views.statement, name="statement"),
+    path(
+        "programs/<int:program_id>/statement.csv",
+        views.statement_csv_view,
+        name="statement_csv",
+    ),
+    path("programs/<int:pk>/transparency/", views.transparency, name="transparency"),
+    path("transparency/", views.transparency_index, name="transparency_index"),
+    path("tokens/", views.api_tokens, name="api_tokens"),
+    path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+]
