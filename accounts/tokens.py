@@ -1,49 +1,40 @@
-"""API tokens as the pages use them: create (the secret is shown once), list, revoke.
+"""API tokens: issue (the secret is shown once), list, revoke. Used by the API and the pages.
 
-A small interface over the token model so the pages do not depend on how tokens are stored.
-The model (`accounts.models.ApiToken`, only a SHA-256 of each secret kept) and the function
-that issues tokens (`ledger.api.auth.issue_token`) belong to the REST API; where they are not
-installed, `available()` is false and the tokens page says so instead of failing.
+The database keeps only a SHA-256 of each secret, so a leaked database leaks no working token.
 """
 
-from django.apps import apps
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import ApiToken
+
+TOKEN_PREFIX = "lgr_"  # noqa: S105 (a public prefix, not a secret)
 
 
-class TokensUnavailable(RuntimeError):
-    """This installation has no API token model."""
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _model():
-    try:
-        return apps.get_model("accounts", "ApiToken")
-    except LookupError:
-        return None
-
-
-def available() -> bool:
-    return _model() is not None
-
-
-def create_token(user, name: str):
-    """Issue a token for `user`; returns (token, secret). The secret is never stored."""
-    if not available():
-        raise TokensUnavailable("API tokens are not available in this installation.")
-    from ledger.api.auth import issue_token
-
-    return issue_token(user=user, name=name)
+def issue_token(*, user, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token for `user`; returns it and the secret (shown to the caller once)."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ttl_days = getattr(settings, "LEDGER_API_TOKEN_TTL_DAYS", 90)
+    expires_at = timezone.now() + dt.timedelta(days=ttl_days) if ttl_days else None
+    token = ApiToken.objects.create(
+        user=user, name=name, key_hash=hash_token(secret), expires_at=expires_at
+    )
+    return token, secret
 
 
 def list_tokens(user):
     """The user's tokens that still work (not revoked, not expired), newest first."""
-    model = _model()
-    if model is None:
-        return []
-    return list(model.objects.live().filter(user=user).order_by("-created_at", "-id"))
+    return list(ApiToken.objects.live().filter(user=user).order_by("-created_at", "-id"))
 
 
 def revoke_token(user, token_id) -> bool:
     """Revoke one of the user's own live tokens; false when it has no such token."""
-    model = _model()
-    if model is None:
-        return False
-    return bool(model.objects.live().filter(user=user, pk=token_id).update(revoked=True))
+    return bool(ApiToken.objects.live().filter(user=user, pk=token_id).update(revoked=True))

@@ -5,34 +5,16 @@ leaked database does not leak working tokens.
 """
 
 import datetime as dt
-import hashlib
-import secrets
 
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
+from accounts.tokens import hash_token, issue_token  # noqa: F401 (issue_token re-exported)
 
-TOKEN_PREFIX = "lgr_"  # noqa: S105 (a public prefix, not a secret)
 # last_used_at is refreshed at most this often, so reads do not all become writes.
 _LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
-
-
-def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def issue_token(*, user, name: str = "") -> tuple[ApiToken, str]:
-    """Create a token for `user`; returns it and the secret (shown to the caller once)."""
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    ttl_days = getattr(settings, "LEDGER_API_TOKEN_TTL_DAYS", 90)
-    expires_at = timezone.now() + dt.timedelta(days=ttl_days) if ttl_days else None
-    token = ApiToken.objects.create(
-        user=user, name=name, key_hash=hash_token(secret), expires_at=expires_at
-    )
-    return token, secret
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

@@ -793,19 +793,14 @@ def api_tokens(request):
     form = forms.TokenForm(request.POST or None)
     created = secret = None
     if request.method == "POST" and form.is_valid():
-        try:
-            created, secret = tokens.create_token(request.user, form.cleaned_data["name"])
-        except tokens.TokensUnavailable as error:
-            form.add_error(None, str(error))
-        else:
-            form = forms.TokenForm()
+        created, secret = tokens.issue_token(user=request.user, name=form.cleaned_data["name"])
+        form = forms.TokenForm()
     response = render(
         request,
         "web/tokens.html",
         {
             "form": form,
             "tokens": tokens.list_tokens(request.user),
-            "available": tokens.available(),
             "created": created,
             "secret": secret,
         },

@@ -1,7 +1,6 @@
 """The API tokens page, over the `accounts.tokens` interface.
 
-The token model is the REST API's; where it is not installed the page must say so (first
-test), and where it is, create / list / revoke are exercised for real (the others).
+Create / list / revoke are exercised for real, and the API accepts the token created here.
 """
 
 import pytest
@@ -11,21 +10,6 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-needs_tokens = pytest.mark.skipif(
-    not tokens.available(), reason="accounts.ApiToken (from the REST API) is not installed"
-)
-
-
-@pytest.mark.skipif(tokens.available(), reason="the token model is installed")
-def test_page_says_tokens_are_unavailable(client_for, artist):
-    client = client_for(artist)
-    response = client.get("/tokens/")
-    assert response.status_code == 200
-    assert b"not available" in response.content
-    response = client.post("/tokens/", {"name": "ci"})
-    assert b"not available" in response.content
-    assert client.post("/tokens/1/revoke/").status_code == 404
-
 
 def test_tokens_page_needs_login(client):
     response = client.get("/tokens/")
@@ -33,7 +17,6 @@ def test_tokens_page_needs_login(client):
     assert response.url.startswith("/login/")
 
 
-@needs_tokens
 def test_create_shows_the_secret_once_then_list_and_revoke(client_for, artist):
     client = client_for(artist)
     response = client.post("/tokens/", {"name": "tracker sync"})
@@ -51,16 +34,14 @@ def test_create_shows_the_secret_once_then_list_and_revoke(client_for, artist):
     assert tokens.list_tokens(artist) == []
 
 
-@needs_tokens
 def test_token_name_required_beside_field(client_for, artist):
     response = client_for(artist).post("/tokens/", {"name": ""})
     assert 'id="id_name_error"' in response.content.decode()
     assert tokens.list_tokens(artist) == []
 
 
-@needs_tokens
 def test_cannot_revoke_another_users_token(client_for, artist):
     other = UserFactory(username="someone")
-    token, _secret = tokens.create_token(other, "theirs")
+    token, _secret = tokens.issue_token(user=other, name="theirs")
     assert client_for(artist).post(f"/tokens/{token.pk}/revoke/").status_code == 404
     assert tokens.list_tokens(other) == [token]
