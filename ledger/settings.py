@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "ledger.db_errors.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "ledger.urls"

@@ -11,10 +11,12 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.db import OperationalError
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 
+from ledger import db_errors
+from ledger.db_errors import classify
 from ledger.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger("ledger.api")
@@ -148,17 +150,25 @@ def _validation_problem(detail) -> HttpResponse:
     return problem_response(400, code="validation_error", detail=summary, errors=errors)
 
 
-def _database_problem(exc: OperationalError) -> HttpResponse | None:
-    cause = getattr(exc, "__cause__", None)
-    name = type(cause).__name__ if cause is not None else ""
-    if name in {"LockNotAvailable", "QueryCanceled", "DeadlockDetected"} or "locked" in str(exc):
-        return problem_response(
-            503,
-            code="unavailable",
-            detail="The database is busy; retry shortly.",
-            headers={"Retry-After": "1"},
-        )
-    return None
+def _database_problem(exc: DatabaseError) -> HttpResponse | None:
+    """A busy or briefly unreachable database is a 503 to retry, not a 500 (ledger.db_errors)."""
+    kind = classify(exc)
+    if kind is None:
+        return None
+    return problem_response(
+        503,
+        code="unavailable",
+        detail=_BUSY_DETAIL[kind],
+        headers={"Retry-After": "1" if kind != db_errors.CONNECTION else "5"},
+    )
+
+
+_BUSY_DETAIL = {
+    db_errors.LOCK_TIMEOUT: "Someone else is changing the same records; retry shortly.",
+    db_errors.SERIALIZATION: "A concurrent change got in the way; nothing was written, retry.",
+    db_errors.STATEMENT_TIMEOUT: "The database took too long; nothing was written, retry.",
+    db_errors.CONNECTION: "The database is unreachable for a moment; retry shortly.",
+}
 
 
 def exception_handler(exc, context):
@@ -202,7 +212,7 @@ def exception_handler(exc, context):
             code = "permission_denied"
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return problem_response(exc.status_code, code=code, detail=detail, headers=headers)
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, DatabaseError):
         response = _database_problem(exc)
         if response is not None:
             logger.warning("database busy: %s", exc)

@@ -6,8 +6,8 @@ the stored response, so a repeat can never see half of it:
 - a repeat after success gets the stored status and body with `Idempotent-Replayed: true`;
 - a repeat with a different method, path or body (compared as JSON values) → 422;
 - a repeat that arrives while the first runs waits on the row (PostgreSQL: the unique index;
-  SQLite: the write lock of BEGIN IMMEDIATE) and then replays it, or → 409 when the wait
-  outlasts the lock timeout;
+  SQLite: the write lock of BEGIN IMMEDIATE) and then replays it, or → 409 when the wait on
+  the claim outlasts the lock timeout (a busy database elsewhere is a 503, see errors.py);
 - a refused request (4xx) or a rollback stores nothing, so the key may be retried.
 """
 
@@ -23,6 +23,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from accounts.models import IdempotencyKey
+from ledger import db_errors
+from ledger.db_errors import classify
 
 from .errors import IdempotencyConflict, IdempotencyInProgress
 
@@ -93,6 +95,11 @@ def run_idempotent(request, work):
                 if record is None:
                     raise IdempotencyInProgress() from None
                 return _replay(record, fp)
+            except OperationalError as exc:
+                # Waiting for the other request's claim outlasted the lock timeout.
+                if classify(exc) == db_errors.LOCK_TIMEOUT:
+                    raise IdempotencyInProgress() from exc
+                raise
             response = work()
             if not 200 <= response.status_code < 300:
                 raise _Refused(response)
@@ -102,11 +109,6 @@ def run_idempotent(request, work):
             return response
     except _Refused as refused:
         return refused.response
-    except OperationalError as exc:
-        # Waiting for the other request's transaction outlasted the lock timeout.
-        if "lock" in str(exc).lower():
-            raise IdempotencyInProgress() from exc
-        raise
 
 
 def idempotent(method):

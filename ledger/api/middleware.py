@@ -6,9 +6,10 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import DatabaseError
 from django.http import Http404
 
-from .errors import PROBLEM_CONTENT_TYPE, problem_response
+from .errors import PROBLEM_CONTENT_TYPE, _database_problem, problem_response
 
 logger = logging.getLogger("ledger.api")
 
@@ -55,5 +56,7 @@ class ApiProblemMiddleware:
             return problem_response(403, detail="You do not have permission to do this.")
         if isinstance(exception, SuspiciousOperation):
             return problem_response(400, detail="Bad request.")
+        if isinstance(exception, DatabaseError) and (busy := _database_problem(exception)):
+            return busy
         logger.error("unhandled error under /api/", exc_info=exception)
         return problem_response(500, detail="Something went wrong on our side.")
