@@ -171,3 +171,26 @@ def test_verify_statement_command(history, artist, tmp_path):
 def test_not_a_statement(db):
     assert "not a statement" in verify_statement({"lines": []}).problem
     assert not verify_statement(json.dumps({"program": 999999, "artist": 1})).ok
+
+
+def test_export_statement_command_round_trip(history, artist, tmp_path):
+    path = tmp_path / "statement.json"
+    call_command(
+        "export_statement", "--program", str(history.pk), "--artist", str(artist.pk),
+        "--from", (START + dt.timedelta(days=10)).date().isoformat(), "--output", str(path),
+    )  # fmt: skip
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data == statement_json(period_statement(history, artist)) | {"to": None}
+    call_command("verify_statement", "--file", str(path))
+    csv_path = tmp_path / "statement.csv"
+    call_command(
+        "export_statement", "--program", str(history.pk), "--artist", str(artist.pk),
+        "--format", "csv", "--output", str(csv_path),
+    )  # fmt: skip
+    call_command("verify_statement", "--file", str(csv_path))
+    pdf_path = tmp_path / "statement.pdf"
+    call_command(
+        "export_statement", "--program", str(history.pk), "--artist", str(artist.pk),
+        "--format", "pdf", "--output", str(pdf_path),
+    )  # fmt: skip
+    assert pdf_path.read_bytes().startswith(b"%PDF")

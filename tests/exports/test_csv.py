@@ -122,3 +122,29 @@ def test_neutralize():
         assert neutralize(text) == "'" + text
     assert neutralize("Ada") == "Ada"
     assert neutralize(None) == ""
+
+
+def test_export_csv_command(program, admin, artist, artist2, tmp_path):
+    from django.core.management import call_command
+
+    first = pay(program, artist, admin, 1000, reference="R-1")
+    pay(program, artist2, admin, 2000, day=YESTERDAY)
+    target = tmp_path / "batch.csv"
+    call_command(
+        "export_csv", "--program", str(program.pk), "--paid-on", TODAY.isoformat(),
+        "--output", str(target),
+    )  # fmt: skip
+    assert rows([target.read_text(encoding="utf-8")])[1:] == [
+        ["Artist1", "artist1@example.org", "10.00", "USD", "R-1"]
+    ]
+    call_command(
+        "export_csv", "--program", str(program.pk), "--payout-ids", f"{first.pk}",
+        "--output", str(target),
+    )  # fmt: skip
+    assert len(rows([target.read_text(encoding="utf-8")])) == 2
+    call_command("export_csv", "--program", str(program.pk), "--outstanding", "--output", target)
+    table = rows([target.read_text(encoding="utf-8")])
+    assert {row[1]: row[4] for row in table[1:]} == {
+        "artist1@example.org": "-10.00",
+        "artist2@example.org": "-20.00",
+    }
