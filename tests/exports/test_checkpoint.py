@@ -203,3 +203,16 @@ def test_export_statement_command_round_trip(history, artist, tmp_path):
         "--format", "pdf", "--output", str(pdf_path),
     )  # fmt: skip
     assert pdf_path.read_bytes().startswith(b"%PDF")
+
+
+def test_empty_statement_verifies_and_invented_line_fails(program, artist):
+    data = statement_json(queries.statement(artist=artist, program=program))
+    assert data["head_hash"] is None and data["lines"] == []
+    assert verify_statement(data).ok
+    data["lines"].append(
+        {"date": "2026-01-01", "kind": "payout", "description": "x", "amount": "-1.00",
+         "balance": "-1.00"}
+    )  # fmt: skip
+    result = verify_statement(data)
+    assert not result.ok
+    assert "line 1 of the statement is not in the ledger" in result.problem
