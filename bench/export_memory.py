@@ -1,15 +1,15 @@
 """Peak memory and time of `stream_journal` over a large ledger on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ledger_bench \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ledger_exports_bench \\
         .venv/bin/python bench/export_memory.py --postings 1000000
 
 Builds (once per size; reused when a program of that size exists) a program whose ledger has
 the given number of postings: grants to 1,000 artists, two postings per entry, real SHA-256
 hash chain computed in Python, loaded with COPY into the payout, entry and posting tables,
 10,000 entries per transaction (the deferred triggers check at each commit that every entry
-balances). Then, in a
-fresh child process so the build does not count, streams the journal in each format to
-/dev/null and prints time, bytes and peak resident memory (ru_maxrss).
+balances). Then, in a fresh child process so the build does not count, streams the journal in
+each format to /dev/null and prints time, bytes and peak resident memory (ru_maxrss).
+Figures: docs/EXPORTS.md.
 """
 
 import argparse
