@@ -120,10 +120,11 @@ def test_bean_check_command_rejects_tampered_export(demo):
     assert "Balance failed" in result.stdout + result.stderr
 
 
+@needs_hledger
 def test_memo_quotes_and_separators_are_escaped(db, admin, artist):
     program = make_program(admin)
     services.enroll_artist(actor=admin, program=program, artist=artist)
-    title = 'Say "hi" \\ to; the |team\nnow'
+    title = 'Say "hi" \\ to; the |team\nnow #ü 🎨'
     work = services.submit_contribution(
         actor=artist,
         program=program,
@@ -134,10 +135,11 @@ def test_memo_quotes_and_separators_are_escaped(db, admin, artist):
     )
     services.accept_contribution(contribution=work, reviewer=admin)
     beancount = export(program, "beancount")
-    assert '* "Accepted feedback: Say \\"hi\\" \\\\ to; the |team now"' in beancount
+    assert '* "Accepted feedback: Say \\"hi\\" \\\\ to; the |team now #ü 🎨"' in beancount
     assert beancount_balances(beancount, 2, "USD") == app_balances(program)
     hledger = export(program, "hledger")
-    assert 'Accepted feedback: Say "hi" \\ to, the |team now  ; seq:1,' in hledger
+    assert 'Accepted feedback: Say "hi" \\ to, the |team now #ü 🎨  ; seq:1,' in hledger
+    assert hledger_balances(hledger, 2, "USD") == app_balances(program)
 
 
 @needs_hledger
