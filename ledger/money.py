@@ -127,12 +127,18 @@ def value_of_hours(hours: Decimal, rate_minor: int) -> int:
 
 
 def display(minor: int, currency: str, locale: str = "en_US") -> str:
-    """Human formatting with the currency sign, via Babel ("$1,234.50", "¥500")."""
-    from babel.numbers import format_currency, get_currency_precision
+    """Human formatting with the currency sign, via Babel ("$1,234.50", "¥500", "KWD1.234").
 
-    # The Decimal has the ISO 4217 digits. Where CLDR agrees, let Babel pad to them; where it
-    # does not (IQD: ISO 3, CLDR 0), keep the ISO digits rather than let Babel round money.
-    agree = get_currency_precision(currency) == exponent(currency)
-    return format_currency(
-        to_decimal(minor, currency), currency, locale=locale, decimal_quantization=agree
-    )
+    Always exactly the currency's ISO 4217 minor digits: Babel's locale pattern alone would
+    show "¥500.00", and its own currency data differs from ISO 4217 for a few currencies.
+    """
+    import copy
+
+    from babel import Locale
+    from babel.numbers import parse_pattern
+
+    loc = Locale.parse(locale)
+    pattern = copy.copy(parse_pattern(loc.currency_formats["standard"]))
+    places = exponent(currency)
+    pattern.frac_prec = (places, places)
+    return pattern.apply(to_decimal(minor, currency), loc, currency=currency, currency_digits=False)

@@ -5,9 +5,12 @@ and memory does not grow with the number of rows.
 """
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
+from itertools import groupby
 
+from ledger.models import Membership, Payout, Program
 from ledger.money import format_minor
 from ledger.queries import Statement
 
@@ -59,4 +62,67 @@ def statement_csv(statement: Statement) -> Iterator[str]:
             for line in statement.lines
         ),
         raw_columns=("amount", "balance"),
+    )
+
+
+def payout_batch(program: Program, *, paid_on: dt.date | None = None, payout_ids=None):
+    """A batch: the paid (not void) payouts of `program` paid on `paid_on`, or those listed."""
+    if (paid_on is None) == (payout_ids is None):
+        raise ValueError("Give either paid_on or payout_ids.")
+    payouts = Payout.objects.paid().filter(program=program)
+    if paid_on is not None:
+        return payouts.filter(paid_on=paid_on)
+    return payouts.filter(pk__in=list(payout_ids))
+
+
+def payout_batch_csv(payouts, *, chunk_size: int = 2000) -> Iterator[str]:
+    """One row per artist for a payment tool: name, email, amount, currency, reference.
+
+    `payouts` is a queryset of one program's payouts (see `payout_batch`); an artist with
+    several payouts in the batch gets one row with their sum and their references joined.
+    """
+    rows = (
+        payouts.select_related("artist", "program")
+        .order_by("artist_id", "id")
+        .iterator(chunk_size=chunk_size)
+    )
+
+    def per_artist():
+        for _artist_id, group in groupby(rows, key=lambda p: p.artist_id):
+            group = list(group)
+            artist, cur = group[0].artist, group[0].program.currency
+            if any(p.program.currency != cur for p in group):
+                raise ValueError("A payout batch holds one currency.")
+            references = "; ".join(p.reference or f"payout {p.pk}" for p in group)
+            total = sum(p.amount_minor for p in group)
+            yield [str(artist), artist.email, format_minor(total, cur), cur, references]
+
+    return iter_csv(
+        ["name", "email", "amount", "currency", "reference"], per_artist(), raw_columns=("amount",)
+    )
+
+
+def outstanding_csv(program: Program, *, chunk_size: int = 2000) -> Iterator[str]:
+    """Per artist of `program`: valued work, paid, outstanding (negative = paid ahead)."""
+    cur = program.currency
+    members = (
+        Membership.objects.filter(program=program)
+        .select_related("artist")
+        .order_by("artist__display_name", "artist_id")
+        .iterator(chunk_size=chunk_size)
+    )
+    return iter_csv(
+        ["artist", "email", "valued", "paid", "outstanding", "currency"],
+        (
+            [
+                str(m.artist),
+                m.artist.email,
+                format_minor(m.valued_minor, cur),
+                format_minor(m.paid_minor, cur),
+                format_minor(m.outstanding_minor, cur),
+                cur,
+            ]
+            for m in members
+        ),
+        raw_columns=("valued", "paid", "outstanding"),
     )
