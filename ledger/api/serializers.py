@@ -348,7 +348,7 @@ class StatementQuerySerializer(serializers.Serializer):
     artist = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
     # `from` is a Python keyword: declared below under its wire name.
     to = serializers.DateField(required=False)
-    format = serializers.ChoiceField(choices=["json", "csv"], required=False)
+    format = serializers.ChoiceField(choices=["json", "csv", "pdf"], required=False)
 
 
 StatementQuerySerializer._declared_fields["from"] = serializers.DateField(required=False)
@@ -411,6 +411,31 @@ class EntryQuerySerializer(serializers.Serializer):
 
 class VerifyQuerySerializer(serializers.Serializer):
     program = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class JournalExportQuerySerializer(serializers.Serializer):
+    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    format = serializers.ChoiceField(choices=["hledger", "beancount"])
+
+
+class PayoutBatchQuerySerializer(serializers.Serializer):
+    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    paid_on = serializers.DateField()
+
+
+class StatementCheckSerializer(serializers.Serializer):
+    """A statement as GET /statements/ returned it (JSON), to check against the chain."""
+
+    artist = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    head_hash = serializers.CharField(max_length=64, allow_null=True)
+    lines = serializers.ListField(child=serializers.DictField(), max_length=1_000_000)
+
+
+class StatementCheckResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    problem = serializers.CharField(allow_null=True)
+    entries_checked = serializers.IntegerField()
 
 
 class VerifySerializer(serializers.Serializer):

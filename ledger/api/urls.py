@@ -59,7 +59,13 @@ urlpatterns = [
         name="payout-void",
     ),
     path("statements/", views.StatementView.as_view(), name="statement"),
+    path("statements/verify/", views.StatementCheckView.as_view(), name="statement-verify"),
     path("ledger/verify/", views.VerifyView.as_view(), name="ledger-verify"),
+    path("ledger/export/", views.JournalExportView.as_view(), name="ledger-export"),
+    path("exports/outstanding/", views.OutstandingExportView.as_view(), name="export-outstanding"),
+    path(
+        "exports/payout-batch/", views.PayoutBatchExportView.as_view(), name="export-payout-batch"
+    ),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(url_name="api:schema"), name="docs"),
     path("docs/swagger-ui.css", docs.stylesheet, name="docs-css"),

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.renderers import (
     OpenApiJsonRenderer,
     OpenApiJsonRenderer2,
@@ -31,7 +31,10 @@ from rest_framework.views import APIView
 
 from accounts.models import ApiToken, Role, User
 from ledger import queries, services
-from ledger.exports.csv import statement_csv
+from ledger.exports.checkpoint import verify_statement
+from ledger.exports.csv import outstanding_csv, payout_batch, payout_batch_csv, statement_csv
+from ledger.exports.journal import stream_journal
+from ledger.exports.pdf import statement_pdf
 from ledger.models import (
     Contribution,
     ContributionKind,
@@ -536,19 +539,37 @@ class CSVRenderer(BaseRenderer):
         return data
 
 
+class PDFRenderer(CSVRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+
+
+class PlainTextRenderer(CSVRenderer):
+    media_type = "text/plain"
+    format = "txt"
+
+
+def attachment(response, filename: str):
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 class StatementView(GenericAPIView):
-    """An artist's statement in a program; JSON, or CSV with ?format=csv / Accept: text/csv."""
+    """An artist's statement in a program: JSON; CSV with ?format=csv or Accept: text/csv;
+    PDF with ?format=pdf or Accept: application/pdf."""
 
     serializer_class = s.StatementSerializer
 
     def get_renderers(self):
-        return [*super().get_renderers(), CSVRenderer()]
+        return [*super().get_renderers(), CSVRenderer(), PDFRenderer()]
 
     @extend_schema(
         parameters=[s.StatementQuerySerializer],
         responses={
             (200, "application/json"): s.StatementSerializer,
             (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
         },
     )
     def get(self, request):
@@ -577,16 +598,16 @@ class StatementView(GenericAPIView):
         statement = queries.statement(
             artist=membership.artist, program=program, date_from=date_from, date_to=date_to
         )
-        wants_csv = params.get("format") == "csv" or (
-            "format" not in params and request.accepted_renderer.format == "csv"
-        )
-        if wants_csv:
+        wanted = params.get("format") or request.accepted_renderer.format
+        filename = f"statement-p{program.pk}-a{artist_id}-{dt.date.today():%Y%m%d}"
+        if wanted == "csv":
             response = StreamingHttpResponse(
                 statement_csv(statement), content_type="text/csv; charset=utf-8"
             )
-            filename = f"statement-p{program.pk}-a{artist_id}-{dt.date.today():%Y%m%d}.csv"
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
-            return response
+            return attachment(response, f"{filename}.csv")
+        if wanted == "pdf":
+            response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
+            return attachment(response, f"{filename}.pdf")
         currency = program.currency
         data = {
             "artist": artist_id,
@@ -665,6 +686,111 @@ class VerifyView(GenericAPIView):
                     "postings_checked": result.postings_checked,
                     "head_hash": result.head_hash,
                     "problems": result.problems,
+                }
+            ).data
+        )
+
+
+class JournalExportView(GenericAPIView):
+    """A program's journal as plain text for hledger or beancount, streamed (admin)."""
+
+    permission_classes = [IsAuthenticated, IsAdminRole]
+    serializer_class = s.JournalExportQuerySerializer
+
+    def get_renderers(self):
+        return [*super().get_renderers(), PlainTextRenderer()]
+
+    @extend_schema(
+        parameters=[s.JournalExportQuerySerializer],
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    def get(self, request):
+        params = query_params(request, s.JournalExportQuerySerializer)
+        program = Program.objects.filter(pk=params["program"]).first()
+        if program is None:
+            raise exceptions.NotFound("No such program.")
+        fmt = params["format"]
+        response = StreamingHttpResponse(
+            stream_journal(program, fmt), content_type="text/plain; charset=utf-8"
+        )
+        ext = "journal" if fmt == "hledger" else "beancount"
+        return attachment(response, f"program-{program.pk}.{ext}")
+
+
+class OutstandingExportView(GenericAPIView):
+    """Outstanding liabilities of a program, one CSV row per member (admin)."""
+
+    permission_classes = [IsAuthenticated, IsAdminRole]
+    serializer_class = s.VerifyQuerySerializer
+
+    def get_renderers(self):
+        return [*super().get_renderers(), CSVRenderer()]
+
+    @extend_schema(
+        parameters=[s.VerifyQuerySerializer], responses={(200, "text/csv"): OpenApiTypes.STR}
+    )
+    def get(self, request):
+        params = query_params(request, s.VerifyQuerySerializer)
+        program = Program.objects.filter(pk=params["program"]).first()
+        if program is None:
+            raise exceptions.NotFound("No such program.")
+        response = StreamingHttpResponse(
+            outstanding_csv(program), content_type="text/csv; charset=utf-8"
+        )
+        return attachment(response, f"outstanding-p{program.pk}.csv")
+
+
+class PayoutBatchExportView(GenericAPIView):
+    """The payouts of a program paid on one day, one CSV row per artist, for payment tools."""
+
+    permission_classes = [IsAuthenticated, IsAdminRole]
+    serializer_class = s.PayoutBatchQuerySerializer
+
+    def get_renderers(self):
+        return [*super().get_renderers(), CSVRenderer()]
+
+    @extend_schema(
+        parameters=[s.PayoutBatchQuerySerializer],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request):
+        params = query_params(request, s.PayoutBatchQuerySerializer)
+        program = Program.objects.filter(pk=params["program"]).first()
+        if program is None:
+            raise exceptions.NotFound("No such program.")
+        payouts = payout_batch(program, paid_on=params["paid_on"])
+        response = StreamingHttpResponse(
+            payout_batch_csv(payouts), content_type="text/csv; charset=utf-8"
+        )
+        return attachment(response, f"payouts-p{program.pk}-{params['paid_on']:%Y%m%d}.csv")
+
+
+class StatementCheckView(GenericAPIView):
+    """Check a statement (as GET /statements/ returned it) against the ledger's hash chain.
+
+    An artist may check its own statements; an admin any. Nothing is written.
+    """
+
+    serializer_class = s.StatementCheckSerializer
+
+    @extend_schema(request=s.StatementCheckSerializer, responses=s.StatementCheckResultSerializer)
+    @idempotent
+    def post(self, request):
+        shape = s.StatementCheckSerializer(data=request.data)
+        shape.is_valid(raise_exception=True)
+        visible = Membership.objects.visible_to(request.user).filter(
+            program_id=shape.validated_data["program"],
+            artist_id=shape.validated_data["artist"],
+        )
+        if not visible.exists():
+            raise exceptions.NotFound("No such statement.")
+        result = verify_statement(request.data)
+        return Response(
+            s.StatementCheckResultSerializer(
+                {
+                    "ok": result.ok,
+                    "problem": result.problem,
+                    "entries_checked": result.entries_checked,
                 }
             ).data
         )

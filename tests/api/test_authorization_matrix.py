@@ -49,6 +49,10 @@ EXPECTED = {
     ("entry-list", "GET"): (401, None, None),
     ("statement", "GET"): (401, 404, None),
     ("ledger-verify", "GET"): (401, None, 403),
+    ("statement-verify", "POST"): (401, None, None),  # scoping: test_exports_api.py
+    ("ledger-export", "GET"): (401, None, 403),
+    ("export-outstanding", "GET"): (401, None, 403),
+    ("export-payout-batch", "GET"): (401, None, 403),
 }
 
 
