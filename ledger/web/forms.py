@@ -216,6 +216,13 @@ class StatementFilterForm(forms.Form):
 # --- Payouts ------------------------------------------------------------------------------
 
 
+class PayoutBatchForm(Form):
+    """Which batch to download: a program's payouts on one day."""
+
+    program = forms.ModelChoiceField(queryset=Program.objects.order_by("name"))
+    paid_on = forms.DateField(label="Paid on", widget=DateInput)
+
+
 class PayoutForm(Form):
     program = forms.ModelChoiceField(queryset=Program.objects.order_by("name"))
     artist = forms.ModelChoiceField(queryset=User.objects.artists().order_by("username"))
