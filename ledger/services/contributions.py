@@ -47,7 +47,12 @@ def _check_kind_fields(kind: str, hours: Decimal | None, severity: str | None) -
 def _locked(contribution: Contribution) -> Contribution:
     """Re-read the contribution under a row lock, so two reviewers cannot both move it."""
     return (
-        Contribution.objects.select_for_update().select_related("program").get(pk=contribution.pk)
+        # of=("self",): FOR UPDATE on the contribution only. Locking the joined program row too
+        # would serialise the whole program and deadlock against the KEY SHARE locks that
+        # every insert referencing the program takes (found by bench/load.py).
+        Contribution.objects.select_for_update(of=("self",))
+        .select_related("program")
+        .get(pk=contribution.pk)
     )
 
 

@@ -105,7 +105,11 @@ def void_payout(*, payout: Payout, actor, reason: str) -> Payout:
     require_admin(actor)
     reason = require_reason(reason)
     with transaction.atomic():
-        payout = Payout.objects.select_for_update().select_related("program").get(pk=payout.pk)
+        payout = (
+            Payout.objects.select_for_update(of=("self",))  # not the joined program row
+            .select_related("program")
+            .get(pk=payout.pk)
+        )
         if payout.status != PayoutStatus.PAID:
             raise InvalidTransition(f"This payout is {payout.status}; it cannot be voided.")
         payout.status = PayoutStatus.VOID
