@@ -94,9 +94,8 @@ class Copier:
     def __init__(self, model: type[models.Model], *, with_pk: bool = True):
         self.table = model._meta.db_table
         pk = model._meta.pk
-        self.columns = [
-            f.column for f in model._meta.concrete_fields if with_pk or f is not pk or f.remote_field
-        ]
+        fields = model._meta.concrete_fields
+        self.columns = [f.column for f in fields if with_pk or f is not pk or f.remote_field]
         self.defaults = {}
         for f in model._meta.concrete_fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
