@@ -485,8 +485,10 @@ def build_program(
     timings["generate"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
+    versions = dict.fromkeys(code_of, 0)  # entries applied to each account
     for entry in entries:
-        del entry["_lines"]
+        for account_id in {a for a, _amount in entry.pop("_lines")}:
+            versions[account_id] += 1
     copy_in_chunks(User, user_rows)
     copy_in_chunks(
         Membership,
@@ -523,7 +525,7 @@ def build_program(
                 "account_id": aid,
                 "program_id": program.pk,
                 "balance_minor": balance[aid],
-                "version": 0,
+                "version": versions[aid],
                 "updated_at": now,
             }
             for aid in payable_ids.values()
@@ -543,14 +545,8 @@ def build_program(
         reset_sequence(model)
     with transaction.atomic():
         for aid in (labor.pk, cash.pk):
-            AccountBalance.objects.filter(account_id=aid).update(balance_minor=balance[aid])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE ledger_accountbalance AS b SET version = v.n "
-                "FROM (SELECT account_id, count(*) AS n FROM ledger_posting "
-                "WHERE program_id = %s GROUP BY account_id) AS v "
-                "WHERE b.account_id = v.account_id AND b.program_id = %s",
-                [program.pk, program.pk],
+            AccountBalance.objects.filter(account_id=aid).update(
+                balance_minor=balance[aid], version=versions[aid]
             )
         LedgerHead.objects.filter(program=program).update(seq=seq, hash=head_hash)
     timings["copy"] = time.perf_counter() - t1

@@ -6,9 +6,10 @@ its own set-wise checks stands between it and a silently wrong benchmark.
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Count
 
 from bench.dataset import LoadError, build_program, check_loaded
-from ledger.models import Entry, LedgerHead, Membership, Posting
+from ledger.models import AccountBalance, Entry, LedgerHead, Membership, Posting
 from ledger.verify import verify_program
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -24,6 +25,16 @@ def test_built_books_verify():
     result = verify_program(built.program)
     assert result.ok, result.problems
     assert result.entries_checked == 1000
+    per_account = dict(
+        Posting.objects.filter(program=built.program)
+        .values_list("account_id")
+        .annotate(n=Count("entry_id", distinct=True))
+        .order_by()
+    )
+    versions = dict(
+        AccountBalance.objects.filter(program=built.program).values_list("account_id", "version")
+    )
+    assert versions == {a: per_account.get(a, 0) for a in versions}
     head = LedgerHead.objects.get(program=built.program)
     assert (head.seq, head.hash) == (1000, result.head_hash)
     # A second program in the same database chains and verifies on its own.
