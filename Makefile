@@ -1,5 +1,5 @@
 # Developer commands. The README's quick start: `make run` and `make test`.
-.PHONY: setup run test lint format migrate seed verify
+.PHONY: setup run test lint format migrate seed verify bench
 
 setup:
 	scripts/setup
@@ -28,3 +28,9 @@ seed: migrate
 
 verify: setup
 	.venv/bin/python manage.py verify_ledger
+
+# Performance harness (issue 7; not run by CI): its own venv bench/.venv, a fresh PostgreSQL
+# database ledger_bench_run. `make bench BENCH_ARGS="--postings 200000"` for a shorter run.
+BENCH_ARGS ?= --postings 1000000
+bench:
+	python3 bench/run.py $(BENCH_ARGS)

@@ -21,7 +21,7 @@ from ledger.models import (
 
 from . import audit
 from .common import require_admin, require_not_future, require_reason, today
-from .journal import Line, payable_account, post_entry, post_mirror, program_account
+from .journal import Line, entry_accounts, post_entry, post_mirror
 from .valuation import card_for, estimate, value_with
 
 
@@ -168,12 +168,13 @@ def accept_contribution(
         contribution.save()
         if value:  # zero-value work (a zero card) is accepted but moves no money
             program = contribution.program
+            accounts = entry_accounts(program, contribution.artist_id)
             post_entry(
                 program=program,
                 kind=EntryKind.ACCEPTANCE,
                 lines=[
-                    Line(program_account(program, AccountKind.LABOR), value),
-                    Line(payable_account(program, contribution.artist), -value),
+                    Line(accounts[AccountKind.LABOR], value),
+                    Line(accounts[AccountKind.PAYABLE], -value),
                 ],
                 memo=f"Accepted {contribution.get_kind_display().lower()}: {contribution.title}"[
                     :300

@@ -9,11 +9,12 @@ the locks and before any write, so they see the final word on the balance.
 import datetime as dt
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 
 from ledger import clock
 from ledger.models import (
@@ -61,6 +62,22 @@ def program_account(program: Program, kind: str) -> Account:
 
 def payable_account(program: Program, artist) -> Account:
     return Account.objects.get(program=program, kind=AccountKind.PAYABLE, artist=artist)
+
+
+def entry_accounts(program: Program, artist) -> dict[str, Account]:
+    """The program's labor and cash accounts and `artist`'s payable (a user or its id), by
+    kind, in one query: what an acceptance or a payout posts to."""
+    artist_id = getattr(artist, "pk", artist)
+    accounts = {
+        a.kind: a
+        for a in Account.objects.filter(
+            Q(artist__isnull=True) | Q(kind=AccountKind.PAYABLE, artist_id=artist_id),
+            program=program,
+        )
+    }
+    if AccountKind.PAYABLE not in accounts:
+        raise Account.DoesNotExist("The artist has no payable account in this program.")
+    return accounts
 
 
 def canonical_content(
@@ -137,13 +154,14 @@ def post_entry(
     """Append one balanced entry to the program's chain and update the balances it touches.
 
     `check` receives the locked balance rows (by account id) and may raise to refuse the
-    entry before anything is written.
+    entry before anything is written. Callers run it inside their own atomic block (the
+    services do), so it takes no savepoint of its own: an error rolls back to theirs.
     """
     if len(lines) < 2 or sum(line.amount_minor for line in lines) != 0:
         raise ValueError("An entry needs at least two postings summing to zero.")
     if any(line.amount_minor == 0 for line in lines):
         raise ValueError("A posting may not be zero.")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head = LedgerHead.objects.select_for_update().get(program=program)
         account_ids = sorted({line.account.pk for line in lines})
         balances = {
@@ -194,12 +212,19 @@ def post_entry(
             )
             for line in lines
         )
+        deltas: dict[int, int] = defaultdict(int)
         for line in lines:
-            AccountBalance.objects.filter(account_id=line.account.pk).update(
-                balance_minor=F("balance_minor") + line.amount_minor,
-                version=F("version") + 1,
-                updated_at=posted_at,
-            )
+            deltas[line.account.pk] += line.amount_minor
+        # One statement for all the rows (already locked); version counts entries applied.
+        AccountBalance.objects.filter(account_id__in=account_ids).update(
+            balance_minor=F("balance_minor")
+            + Case(
+                *(When(account_id=pk, then=Value(delta)) for pk, delta in deltas.items()),
+                output_field=BigIntegerField(),
+            ),
+            version=F("version") + 1,
+            updated_at=posted_at,
+        )
         LedgerHead.objects.filter(pk=head.pk).update(seq=seq, hash=entry.hash)
     return entry
 

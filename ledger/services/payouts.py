@@ -17,7 +17,7 @@ from ledger.models import (
 
 from . import audit
 from .common import require_admin, require_not_future, require_reason, today
-from .journal import Line, payable_account, post_entry, post_mirror, program_account
+from .journal import Line, entry_accounts, post_entry, post_mirror
 
 _TOTAL_FIELD = {PayoutKind.GRANT: "grants_minor", PayoutKind.SETTLEMENT: "settlements_minor"}
 
@@ -48,7 +48,8 @@ def record_payout(
     require_not_future(paid_on, "paid_on")
     if artist is None or not Membership.objects.filter(program=program, artist=artist).exists():
         raise NotAMember("This artist is not a member of the program.", field="artist")
-    payable = payable_account(program, artist)
+    accounts = entry_accounts(program, artist)
+    payable = accounts[AccountKind.PAYABLE]
 
     def not_overdrawn(balances):
         # The payable is a liability: its credit balance (negated, debit-positive) is what is owed.
@@ -77,7 +78,7 @@ def record_payout(
             kind=EntryKind.PAYOUT,
             lines=[
                 Line(payable, amount_minor),
-                Line(program_account(program, AccountKind.CASH), -amount_minor),
+                Line(accounts[AccountKind.CASH], -amount_minor),
             ],
             memo=f"{payout.get_kind_display()} paid" + (f" ({reference})" if reference else ""),
             effective_date=paid_on,

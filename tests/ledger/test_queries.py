@@ -49,6 +49,15 @@ def test_balance_read_is_constant_in_queries(admin, artist, program, django_asse
         queries.payable_balance_minor(program, artist)
 
 
+def test_balance_read_of_a_non_member_raises(admin, artist, program):
+    from ledger.models import Account
+    from tests.conftest import make_program
+
+    other = make_program(admin, currency="EUR")
+    with pytest.raises(Account.DoesNotExist):
+        queries.payable_balance_minor(other, artist)
+
+
 def test_statement_running_balance_and_period(admin, artist, program):
     d1, d2, d3 = TODAY - dt.timedelta(days=20), TODAY - dt.timedelta(days=10), TODAY
     with at(d1):
