@@ -20,6 +20,9 @@ class LimitedJSONParser(parsers.JSONParser):
             return json.loads(text, parse_constant=_refuse_constant)
         except (UnicodeDecodeError, ValueError) as exc:
             raise exceptions.ParseError(f"Malformed JSON: {exc}") from None
+        except RecursionError:
+            # Thousands of nested arrays/objects: no request of this API nests more than 3.
+            raise exceptions.ParseError("Malformed JSON: nested too deeply.") from None
 
 
 def _refuse_constant(name):
