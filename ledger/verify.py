@@ -62,35 +62,31 @@ _COLUMNS = (
 )
 
 
-def verify_program(program: Program, *, chunk_size: int = 5000) -> VerifyResult:
-    result = VerifyResult(program_id=program.pk)
-    problems = result.problems
-    sums: dict[int, int] = defaultdict(int)  # account id → recomputed balance (minor units)
+@dataclass
+class ChainStep:
+    """One entry as the chain walk saw it, with what is wrong with it (if anything)."""
+
+    entry_id: int
+    seq: int
+    hash: str
+    legs: list[tuple[int, int, str]]  # (account id, amount in minor units, currency)
+    problems: list[str]
+
+
+def walk_chain(program: Program, *, up_to_seq: int | None = None, chunk_size: int = 5000):
+    """Yield each entry of the program's chain in order, checked: sequence without gaps, link
+    to the previous hash, hash of its canonical content, two or more postings balancing per
+    currency. Streamed from the postings, so memory stays flat however long the ledger is."""
+    postings = Posting.objects.filter(program=program)
+    if up_to_seq is not None:
+        postings = postings.filter(entry__seq__lte=up_to_seq)
+    rows = postings.order_by("entry__seq", "id").values_list(*_COLUMNS).iterator(chunk_size)
     prev_hash, expected_seq = GENESIS_HASH, 1
-    rows = (
-        Posting.objects.filter(program=program)
-        .order_by("entry__seq", "id")
-        .values_list(*_COLUMNS)
-        .iterator(chunk_size=chunk_size)
-    )
     for _entry_id, group in groupby(rows, key=lambda row: row[0]):
         legs = list(group)
-        first = legs[0]
-        (
-            entry_id,
-            seq,
-            kind,
-            contribution_id,
-            payout_id,
-            reverses_hash,
-            memo,
-            posted_at,
-            effective_date,
-            stored_prev,
-            stored_hash,
-        ) = first[:11]
-        result.entries_checked += 1
-        result.postings_checked += len(legs)
+        (entry_id, seq, kind, contribution_id, payout_id, reverses_hash, memo, posted_at,
+         effective_date, stored_prev, stored_hash) = legs[0][:11]  # fmt: skip
+        problems = []
         if seq != expected_seq:
             problems.append(f"entry {entry_id}: sequence {seq}, expected {expected_seq}")
         if stored_prev != prev_hash:
@@ -98,24 +94,31 @@ def verify_program(program: Program, *, chunk_size: int = 5000) -> VerifyResult:
         per_currency: dict[str, int] = defaultdict(int)
         for leg in legs:
             per_currency[leg[14]] += leg[13]
-            sums[leg[11]] += leg[13]
         if len(legs) < 2 or any(per_currency.values()):
             problems.append(f"entry {entry_id} (seq {seq}): postings do not balance")
         entry = Entry(
-            program_id=program.pk,
-            seq=seq,
-            kind=kind,
-            contribution_id=contribution_id,
-            payout_id=payout_id,
-            memo=memo,
-            posted_at=posted_at,
-            effective_date=effective_date,
+            program_id=program.pk, seq=seq, kind=kind, contribution_id=contribution_id,
+            payout_id=payout_id, memo=memo, posted_at=posted_at, effective_date=effective_date,
             prev_hash=stored_prev,
-        )
-        recomputed = entry_hash(entry, [(leg[12], leg[13], leg[14]) for leg in legs], reverses_hash)
-        if recomputed != stored_hash:
+        )  # fmt: skip
+        if entry_hash(entry, [(g[12], g[13], g[14]) for g in legs], reverses_hash) != stored_hash:
             problems.append(f"entry {entry_id} (seq {seq}): hash does not match its content")
+        yield ChainStep(entry_id, seq, stored_hash, [(g[11], g[13], g[14]) for g in legs], problems)
         prev_hash, expected_seq = stored_hash, seq + 1
+
+
+def verify_program(program: Program, *, chunk_size: int = 5000) -> VerifyResult:
+    result = VerifyResult(program_id=program.pk)
+    problems = result.problems
+    sums: dict[int, int] = defaultdict(int)  # account id → recomputed balance (minor units)
+    prev_hash = GENESIS_HASH
+    for step in walk_chain(program, chunk_size=chunk_size):
+        result.entries_checked += 1
+        result.postings_checked += len(step.legs)
+        for account_id, amount, _currency in step.legs:
+            sums[account_id] += amount
+        problems.extend(step.problems)
+        prev_hash = step.hash
         if len(problems) > 100:
             problems.append("… stopping after 100 problems")
             return result

@@ -6,13 +6,10 @@ authenticated POST goes through `@idempotent`. Domain errors are translated once
 `errors.exception_handler`.
 """
 
-import datetime as dt
-
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
-from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.renderers import (
     OpenApiJsonRenderer,
     OpenApiJsonRenderer2,
@@ -31,10 +28,8 @@ from rest_framework.views import APIView
 
 from accounts.models import ApiToken, Role, User
 from ledger import queries, services
+from ledger.exports import downloads
 from ledger.exports.checkpoint import verify_statement
-from ledger.exports.csv import outstanding_csv, payout_batch, payout_batch_csv, statement_csv
-from ledger.exports.journal import stream_journal
-from ledger.exports.pdf import statement_pdf
 from ledger.models import (
     Contribution,
     ContributionKind,
@@ -550,11 +545,6 @@ class PlainTextRenderer(CSVRenderer):
     format = "txt"
 
 
-def attachment(response, filename: str):
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 class StatementView(GenericAPIView):
     """An artist's statement in a program: JSON; CSV with ?format=csv or Accept: text/csv;
     PDF with ?format=pdf or Accept: application/pdf."""
@@ -599,15 +589,10 @@ class StatementView(GenericAPIView):
             artist=membership.artist, program=program, date_from=date_from, date_to=date_to
         )
         wanted = params.get("format") or request.accepted_renderer.format
-        filename = f"statement-p{program.pk}-a{artist_id}-{dt.date.today():%Y%m%d}"
         if wanted == "csv":
-            response = StreamingHttpResponse(
-                statement_csv(statement), content_type="text/csv; charset=utf-8"
-            )
-            return attachment(response, f"{filename}.csv")
+            return downloads.statement_csv_download(statement)
         if wanted == "pdf":
-            response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
-            return attachment(response, f"{filename}.pdf")
+            return downloads.statement_pdf_download(statement)
         currency = program.currency
         data = {
             "artist": artist_id,
@@ -709,12 +694,7 @@ class JournalExportView(GenericAPIView):
         program = Program.objects.filter(pk=params["program"]).first()
         if program is None:
             raise exceptions.NotFound("No such program.")
-        fmt = params["format"]
-        response = StreamingHttpResponse(
-            stream_journal(program, fmt), content_type="text/plain; charset=utf-8"
-        )
-        ext = "journal" if fmt == "hledger" else "beancount"
-        return attachment(response, f"program-{program.pk}.{ext}")
+        return downloads.journal_download(program, params["format"])
 
 
 class OutstandingExportView(GenericAPIView):
@@ -734,10 +714,7 @@ class OutstandingExportView(GenericAPIView):
         program = Program.objects.filter(pk=params["program"]).first()
         if program is None:
             raise exceptions.NotFound("No such program.")
-        response = StreamingHttpResponse(
-            outstanding_csv(program), content_type="text/csv; charset=utf-8"
-        )
-        return attachment(response, f"outstanding-p{program.pk}.csv")
+        return downloads.outstanding_download(program)
 
 
 class PayoutBatchExportView(GenericAPIView):
@@ -758,11 +735,7 @@ class PayoutBatchExportView(GenericAPIView):
         program = Program.objects.filter(pk=params["program"]).first()
         if program is None:
             raise exceptions.NotFound("No such program.")
-        payouts = payout_batch(program, paid_on=params["paid_on"])
-        response = StreamingHttpResponse(
-            payout_batch_csv(payouts), content_type="text/csv; charset=utf-8"
-        )
-        return attachment(response, f"payouts-p{program.pk}-{params['paid_on']:%Y%m%d}.csv")
+        return downloads.payout_batch_download(program, params["paid_on"])
 
 
 class StatementCheckView(GenericAPIView):

@@ -17,16 +17,14 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass
-from itertools import groupby
 
 from django.db.models import Max, Sum
 from django.db.models.functions import Coalesce
 
 from ledger.models import AccountKind, Entry, Posting, Program
-from ledger.models.journal import GENESIS_HASH
 from ledger.money import format_minor, parse_minor
 from ledger.queries import Statement
-from ledger.services.journal import entry_hash
+from ledger.verify import walk_chain
 
 
 @dataclass
@@ -189,53 +187,13 @@ def _compare(what: str, claimed, actual_minor: int, cur: str) -> None:
 
 def verify_chain(program: Program, up_to_seq: int, *, chunk_size: int = 5000) -> int:
     """Recompute the chain from genesis to `up_to_seq`; return the entries checked."""
-    rows = (
-        Posting.objects.filter(program=program, entry__seq__lte=up_to_seq)
-        .order_by("entry__seq", "id")
-        .values_list(
-            "entry_id",
-            "entry__seq",
-            "entry__kind",
-            "entry__contribution_id",
-            "entry__payout_id",
-            "entry__reverses__hash",
-            "entry__memo",
-            "entry__posted_at",
-            "entry__effective_date",
-            "entry__prev_hash",
-            "entry__hash",
-            "account__code",
-            "amount_minor",
-            "currency",
-        )
-        .iterator(chunk_size=chunk_size)
-    )
-    prev_hash, expected_seq = GENESIS_HASH, 1
-    for _entry_id, group in groupby(rows, key=lambda row: row[0]):
-        legs = list(group)
-        _id, seq, kind, contribution_id, payout_id, reverses_hash, memo, at, day, *_ = legs[0]
-        stored_prev, stored_hash = legs[0][9], legs[0][10]
-        if seq != expected_seq:
-            raise Discrepancy(f"chain: entry seq {expected_seq} is missing")
-        if stored_prev != prev_hash:
-            raise Discrepancy(f"chain: entry seq {seq} does not link to the previous hash")
-        entry = Entry(
-            program_id=program.pk,
-            seq=seq,
-            kind=kind,
-            contribution_id=contribution_id,
-            payout_id=payout_id,
-            memo=memo,
-            posted_at=at,
-            effective_date=day,
-            prev_hash=stored_prev,
-        )
-        postings = [(leg[11], leg[12], leg[13]) for leg in legs]
-        if entry_hash(entry, postings, reverses_hash) != stored_hash:
-            raise Discrepancy(f"chain: entry seq {seq} does not match its hash")
-        prev_hash, expected_seq = stored_hash, seq + 1
-    if expected_seq - 1 != up_to_seq:
-        raise Discrepancy(f"chain: entry seq {expected_seq} is missing")
+    checked = 0
+    for step in walk_chain(program, up_to_seq=up_to_seq, chunk_size=chunk_size):
+        if step.problems:
+            raise Discrepancy(f"chain: {step.problems[0]}")
+        checked += 1
+    if checked != up_to_seq:
+        raise Discrepancy(f"chain: entry seq {checked + 1} is missing")
     return up_to_seq
 
 

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,9 +26,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import tokens
 from ledger import clock, queries, services
 from ledger.errors import DomainError, InsufficientBalance, ValidationFailed
-from ledger.exports.csv import outstanding_csv, payout_batch, payout_batch_csv, statement_csv
-from ledger.exports.journal import stream_journal
-from ledger.exports.pdf import statement_context, statement_pdf
+from ledger.exports import downloads
+from ledger.exports.pdf import statement_context
 from ledger.models import (
     AuditEvent,
     Contribution,
@@ -531,49 +530,32 @@ def statement(request, program_id):
 
 @login_required
 def statement_csv_view(request, program_id):
-    program, artist, _form, statement, _members = _statement_for(request, program_id)
+    statement = _statement_for(request, program_id)[3]
     if statement is None:
         raise Http404("Choose an artist and a valid period.")
-    response = StreamingHttpResponse(statement_csv(statement), content_type="text/csv")
-    name = f"statement-{program.pk}-{artist.username}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return downloads.statement_csv_download(statement)
 
 
 @login_required
 def statement_pdf_view(request, program_id):
     """The statement as PDF, from the same template as the page (ledger.exports.pdf)."""
-    program, artist, _form, statement, _members = _statement_for(request, program_id)
+    statement = _statement_for(request, program_id)[3]
     if statement is None:
         raise Http404("Choose an artist and a valid period.")
-    response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
-    name = f"statement-{program.pk}-{artist.username}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return downloads.statement_pdf_download(statement)
 
 
 @admin_required
 def journal_export(request, pk, fmt):
     """The program's journal for hledger or beancount, streamed."""
-    if fmt not in ("hledger", "beancount"):
+    if fmt not in downloads.JOURNAL_FORMATS:
         raise Http404("Unknown journal format.")
-    program = get_object_or_404(Program, pk=pk)
-    response = StreamingHttpResponse(
-        stream_journal(program, fmt), content_type="text/plain; charset=utf-8"
-    )
-    ext = "journal" if fmt == "hledger" else "beancount"
-    response["Content-Disposition"] = f'attachment; filename="program-{program.pk}.{ext}"'
-    return response
+    return downloads.journal_download(get_object_or_404(Program, pk=pk), fmt)
 
 
 @admin_required
 def outstanding_export(request, pk):
-    program = get_object_or_404(Program, pk=pk)
-    response = StreamingHttpResponse(
-        outstanding_csv(program), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="outstanding-p{program.pk}.csv"'
-    return response
+    return downloads.outstanding_download(get_object_or_404(Program, pk=pk))
 
 
 @admin_required
@@ -582,13 +564,9 @@ def payout_batch_export(request):
     form = forms.PayoutBatchForm(request.GET or None)
     if not form.is_valid():
         return render(request, "web/payout_batch.html", {"form": form})
-    program, day = form.cleaned_data["program"], form.cleaned_data["paid_on"]
-    response = StreamingHttpResponse(
-        payout_batch_csv(payout_batch(program, paid_on=day)), content_type="text/csv; charset=utf-8"
+    return downloads.payout_batch_download(
+        form.cleaned_data["program"], form.cleaned_data["paid_on"]
     )
-    name = f"payouts-p{program.pk}-{day:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 # --- Payouts ------------------------------------------------------------------------------

@@ -151,7 +151,7 @@ def test_tampered_chain_fails(history, artist):
     Entry.objects.filter(program=history, seq=2).update(memo="Changed behind the app's back")
     result = verify_statement(data)
     assert not result.ok
-    assert "entry seq 2 does not match its hash" in result.problem
+    assert "(seq 2): hash does not match" in result.problem
 
 
 def test_statement_csv_verifies_and_edit_fails(history, artist):
