@@ -1,5 +1,7 @@
 """Production settings: the deploy check passes, headers and cookies, friendly error pages."""
 
+import json
+
 import pytest
 from django.http import HttpResponse
 from django.test import Client, override_settings
@@ -122,3 +124,21 @@ def test_cookies_and_storage_in_production():
     dev = settings_of(production_env(DJANGO_DEBUG="true"), names)
     assert not dev["SESSION_COOKIE_SECURE"] and not dev["CSRF_COOKIE_SECURE"]
     assert not dev["SECURE_SSL_REDIRECT"]  # development stays on plain HTTP
+
+
+def test_production_api_speaks_json_only_and_csp_is_strict():
+    """No browsable API in production (DEBUG on: there for developers), and a CSP without
+    'unsafe-inline' in either mode."""
+    names = ["REST_FRAMEWORK", "CONTENT_SECURITY_POLICY"]
+    prod = settings_of(production_env(), names)
+    assert prod["REST_FRAMEWORK"]["DEFAULT_RENDERER_CLASSES"] == [
+        "rest_framework.renderers.JSONRenderer"
+    ]
+    dev = settings_of(production_env(DJANGO_DEBUG="true"), names)
+    assert (
+        "rest_framework.renderers.BrowsableAPIRenderer"
+        in (dev["REST_FRAMEWORK"]["DEFAULT_RENDERER_CLASSES"])
+    )
+    for mode in (prod, dev):
+        directives = json.dumps(mode["CONTENT_SECURITY_POLICY"])
+        assert "unsafe-inline" not in directives and "unsafe-eval" not in directives
