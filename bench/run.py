@@ -653,6 +653,8 @@ def bench_api(
         "DJANGO_SECRET_KEY": "bench-only-" + os.urandom(16).hex(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_CONN_MAX_AGE": "60",
+        # Plain HTTP on loopback: no redirect to HTTPS (production settings redirect otherwise).
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
     }
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     server = subprocess.Popen(
@@ -665,6 +667,8 @@ def bench_api(
             str(workers),
             "--log-level",
             "warning",
+            "--access-logfile",
+            "/dev/null",
         ],
         cwd=ROOT,
         env=env,
