@@ -58,7 +58,10 @@ class Payout(models.Model):
 
     class Meta:
         ordering = ["-paid_on", "-id"]
-        indexes = [models.Index(fields=["program", "artist", "status"], name="payout_member")]
+        indexes = [
+            models.Index(fields=["program", "artist", "status"], name="payout_member"),
+            models.Index(fields=["-paid_on", "-id"], name="payout_newest"),  # listing order
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount_minor__gt=0), name="payout_amount_positive"
