@@ -110,3 +110,19 @@ class HoursField(serializers.Field):
 @extend_schema_field({**_HOURS, "nullable": True})
 class NullableHoursField(HoursField):
     pass
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^[0-9]+\.[0-9]{2}$",
+        "example": "169.00",
+        "description": "A total of hours (any size), always 2 decimals.",
+        "nullable": True,
+    }
+)
+class TotalHoursField(serializers.Field):
+    """Read-only sum of many contributions' hours (not limited to 24 like one contribution)."""
+
+    def to_representation(self, value):
+        return money.format_hours(value)

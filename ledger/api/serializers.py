@@ -26,6 +26,7 @@ from .fields import (
     MoneyOutput,
     NullableHoursField,
     NullableMoneyOutput,
+    TotalHoursField,
     parse_money,
 )
 
@@ -165,7 +166,9 @@ class RateCardSerializer(serializers.ModelSerializer):
 
 
 class MemberCreateSerializer(serializers.Serializer):
-    artist = serializers.PrimaryKeyRelatedField(queryset=User.objects.artists())
+    # Any active user may be enrolled, admins too (an admin's own work is then reviewable by
+    # other admins only: self-review is refused by the service).
+    artist = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -182,7 +185,7 @@ class ReportSerializer(serializers.Serializer):
         help_text="True when figures are hidden from this reader (too few contributors)."
     )
     contributors = serializers.IntegerField(allow_null=True)
-    feedback_hours = NullableHoursField(allow_null=True)
+    feedback_hours = TotalHoursField(allow_null=True, read_only=True)
     bug_reports_accepted = serializers.IntegerField(allow_null=True)
     valued = NullableMoneyOutput(minor="valued", currency="currency")
     paid = NullableMoneyOutput(minor="paid", currency="currency")

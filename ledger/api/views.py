@@ -310,7 +310,12 @@ class ReportView(GenericAPIView):
         if program is None or not (full or program.public):
             raise exceptions.NotFound("No such program.")
         report = queries.program_report(program)
-        withheld = not full and report.contributors < settings.LEDGER_REPORT_MIN_CONTRIBUTORS
+        # Withheld only from anonymous readers (API contract): signed-in readers of a public
+        # program see its figures.
+        withheld = (
+            not user.is_authenticated
+            and report.contributors < settings.LEDGER_REPORT_MIN_CONTRIBUTORS
+        )
         data = {
             "program": program.pk,
             "currency": program.currency,
