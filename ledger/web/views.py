@@ -531,8 +531,8 @@ def statement(request, program_id):
 @login_required
 def statement_csv_view(request, program_id):
     statement = _statement_for(request, program_id)[3]
-    if statement is None:
-        raise Http404("Choose an artist and a valid period.")
+    if statement is None:  # no artist chosen or a bad period: the page says which
+        return _back_to_statement(request, program_id)
     return downloads.statement_csv_download(statement)
 
 
@@ -540,9 +540,14 @@ def statement_csv_view(request, program_id):
 def statement_pdf_view(request, program_id):
     """The statement as PDF, from the same template as the page (ledger.exports.pdf)."""
     statement = _statement_for(request, program_id)[3]
-    if statement is None:
-        raise Http404("Choose an artist and a valid period.")
+    if statement is None:  # no artist chosen or a bad period: the page says which
+        return _back_to_statement(request, program_id)
     return downloads.statement_pdf_download(statement)
+
+
+def _back_to_statement(request, program_id):
+    query = request.GET.urlencode()
+    return redirect(reverse("statement", args=[program_id]) + (f"?{query}" if query else ""))
 
 
 @admin_required
@@ -819,19 +824,31 @@ def transparency(request, pk):
 # --- API tokens ---------------------------------------------------------------------------
 
 
+_NEW_TOKEN_KEY = "new_api_token"  # noqa: S105 (a session key name, not a secret)
+
+
 @login_required
 def api_tokens(request):
-    """List the user's API tokens and create one; a new secret is shown on this response only."""
+    """List the user's API tokens and create one.
+
+    Post/redirect/get, so a reload cannot create a second token: the new secret rides in the
+    session to the next page view only, where it is shown once and dropped.
+    """
     form = forms.TokenForm(request.POST or None)
-    created = secret = None
     if request.method == "POST" and form.is_valid():
-        created, secret = tokens.issue_token(user=request.user, name=form.cleaned_data["name"])
-        form = forms.TokenForm()
+        token, secret = tokens.issue_token(user=request.user, name=form.cleaned_data["name"])
+        request.session[_NEW_TOKEN_KEY] = {"id": token.pk, "secret": secret}
+        return redirect("api_tokens")
+    created = secret = None
+    shown = request.session.pop(_NEW_TOKEN_KEY, None)
+    if shown is not None:
+        created = next((t for t in tokens.list_tokens(request.user) if t.pk == shown["id"]), None)
+        secret = shown["secret"] if created else None
     response = render(
         request,
         "web/tokens.html",
         {
-            "form": form,
+            "form": form if request.method == "POST" else forms.TokenForm(),
             "tokens": tokens.list_tokens(request.user),
             "created": created,
             "secret": secret,

@@ -71,3 +71,12 @@ def test_artists_cannot_download_program_wide_files(client_for, artist, books):
         f"/payouts/batch.csv?program={books.pk}&paid_on={clock.today()}",
     ):
         assert client.get(url).status_code in (403, 404), url
+
+
+def test_bad_period_on_a_download_goes_back_to_the_page_with_its_error(client_for, artist, books):
+    client = client_for(artist)
+    for ext in ("csv", "pdf"):
+        url = f"/programs/{books.pk}/statement.{ext}?date_from=2026-09-01&date_to=2026-01-01"
+        response = client.get(url, follow=True)
+        assert response.status_code == 200
+        assert b"The end of the period is before its start." in response.content

@@ -20,6 +20,8 @@ def test_tokens_page_needs_login(client):
 def test_create_shows_the_secret_once_then_list_and_revoke(client_for, artist):
     client = client_for(artist)
     response = client.post("/tokens/", {"name": "tracker sync"})
+    assert response.status_code == 302  # post/redirect/get: a reload cannot make a second token
+    response = client.get(response.url)
     html = response.content.decode()
     assert response["Cache-Control"] == "no-store"
     token = tokens.list_tokens(artist)[0]
