@@ -74,12 +74,6 @@ class IdempotencyInProgress(exceptions.APIException):
     default_code = "idempotency_in_progress"
 
 
-class Unavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The database is busy; retry shortly."
-    default_code = "unavailable"
-
-
 def problem_response(
     status_code: int,
     *,
@@ -150,7 +144,7 @@ def _validation_problem(detail) -> HttpResponse:
     return problem_response(400, code="validation_error", detail=summary, errors=errors)
 
 
-def _database_problem(exc: DatabaseError) -> HttpResponse | None:
+def database_problem(exc: DatabaseError) -> HttpResponse | None:
     """A busy or briefly unreachable database is a 503 to retry, not a 500 (ledger.db_errors)."""
     kind = classify(exc)
     if kind is None:
@@ -213,7 +207,7 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return problem_response(exc.status_code, code=code, detail=detail, headers=headers)
     if isinstance(exc, DatabaseError):
-        response = _database_problem(exc)
+        response = database_problem(exc)
         if response is not None:
             logger.warning("database busy: %s", exc)
             return response

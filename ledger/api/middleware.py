@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.db import DatabaseError
 from django.http import Http404
 
-from .errors import PROBLEM_CONTENT_TYPE, _database_problem, problem_response
+from .errors import PROBLEM_CONTENT_TYPE, PayloadTooLarge, database_problem, problem_response
 
 logger = logging.getLogger("ledger.api")
 
@@ -33,7 +33,7 @@ class ApiProblemMiddleware:
         except ValueError:
             return problem_response(400, detail="Malformed Content-Length header.")
         if limit is not None and length > limit:
-            return problem_response(413, detail="The request body is larger than 1 MiB.")
+            return problem_response(413, detail=PayloadTooLarge.default_detail)
         response = self.get_response(request)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             PROBLEM_CONTENT_TYPE
@@ -49,14 +49,14 @@ class ApiProblemMiddleware:
         if not _is_api(request):
             return None
         if isinstance(exception, RequestDataTooBig):
-            return problem_response(413, detail="The request body is larger than 1 MiB.")
+            return problem_response(413, detail=PayloadTooLarge.default_detail)
         if isinstance(exception, Http404):
             return problem_response(404, detail="Not found.")
         if isinstance(exception, PermissionDenied):
             return problem_response(403, detail="You do not have permission to do this.")
         if isinstance(exception, SuspiciousOperation):
             return problem_response(400, detail="Bad request.")
-        if isinstance(exception, DatabaseError) and (busy := _database_problem(exception)):
+        if isinstance(exception, DatabaseError) and (busy := database_problem(exception)):
             return busy
         logger.error("unhandled error under /api/", exc_info=exception)
         return problem_response(500, detail="Something went wrong on our side.")

@@ -58,13 +58,6 @@ class TokenCreatedSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MeSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "username", "display_name", "email", "role"]
-        read_only_fields = fields
-
-
 # --- Artists --------------------------------------------------------------------------------
 
 
@@ -73,6 +66,10 @@ class ArtistSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "username", "email", "display_name", "role"]
         read_only_fields = fields
+
+
+# GET /me/ shows the caller with the same fields an artist is shown with.
+MeSerializer = ArtistSerializer
 
 
 class ArtistCreateSerializer(serializers.Serializer):

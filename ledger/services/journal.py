@@ -56,14 +56,6 @@ def open_account(*, program: Program, kind: str, artist=None) -> Account:
     return account
 
 
-def program_account(program: Program, kind: str) -> Account:
-    return Account.objects.get(program=program, kind=kind, artist__isnull=True)
-
-
-def payable_account(program: Program, artist) -> Account:
-    return Account.objects.get(program=program, kind=AccountKind.PAYABLE, artist=artist)
-
-
 def entry_accounts(program: Program, artist) -> dict[str, Account]:
     """The program's labor and cash accounts and `artist`'s payable (a user or its id), by
     kind, in one query: what an acceptance or a payout posts to."""

@@ -6,6 +6,7 @@ from django.db.models import F
 from ledger import clock, money
 from ledger.errors import InsufficientBalance, InvalidTransition, NotAMember, ValidationFailed
 from ledger.models import (
+    Account,
     AccountKind,
     EntryKind,
     Membership,
@@ -46,9 +47,11 @@ def record_payout(
         raise ValidationFailed("The amount must be greater than zero.", field="amount")
     paid_on = paid_on or today()
     require_not_future(paid_on, "paid_on")
-    if artist is None or not Membership.objects.filter(program=program, artist=artist).exists():
-        raise NotAMember("This artist is not a member of the program.", field="artist")
-    accounts = entry_accounts(program, artist)
+    try:
+        # Enrolment opens the payable account, so finding it is the membership check.
+        accounts = entry_accounts(program, artist)
+    except Account.DoesNotExist:
+        raise NotAMember("This artist is not a member of the program.", field="artist") from None
     payable = accounts[AccountKind.PAYABLE]
 
     def not_overdrawn(balances):

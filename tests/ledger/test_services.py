@@ -368,27 +368,27 @@ def test_each_source_posts_at_most_once(admin, artist, program):
     """The unique (source, kind) constraint refuses a second acceptance entry."""
     from django.db import IntegrityError, transaction
 
-    from ledger.services.journal import Line, payable_account, post_entry, program_account
+    from ledger.services.journal import Line, entry_accounts, post_entry
 
     contribution = accepted_work(program, artist, admin)
     with pytest.raises(IntegrityError), transaction.atomic():
         post_entry(
             program=program, kind="acceptance",
-            lines=[Line(program_account(program, "labor"), 1),
-                   Line(payable_account(program, artist), -1)],
+            lines=[Line(entry_accounts(program, artist)["labor"], 1),
+                   Line(entry_accounts(program, artist)["payable"], -1)],
             memo="again", effective_date=TODAY, actor=admin, contribution=contribution,
         )  # fmt: skip
     assert Entry.objects.filter(contribution=contribution).count() == 1
 
 
 def test_post_entry_refuses_unbalanced_in_python(admin, program, artist):
-    from ledger.services.journal import Line, payable_account, post_entry, program_account
+    from ledger.services.journal import Line, entry_accounts, post_entry
 
     with pytest.raises(ValueError):
         post_entry(
             program=program, kind="acceptance",
-            lines=[Line(program_account(program, "labor"), 2),
-                   Line(payable_account(program, artist), -1)],
+            lines=[Line(entry_accounts(program, artist)["labor"], 2),
+                   Line(entry_accounts(program, artist)["payable"], -1)],
             memo="bad", effective_date=TODAY, actor=admin,
         )  # fmt: skip
     assert not Posting.objects.exists()

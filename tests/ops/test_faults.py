@@ -25,7 +25,7 @@ from ledger import services
 from ledger.db_errors import classify
 from ledger.health import healthz
 from ledger.models import AccountBalance, AuditEvent, Entry, Membership, Payout, Posting
-from ledger.services.journal import payable_account
+from ledger.services.journal import entry_accounts
 from ledger.verify import verify_program
 from tests.conftest import accepted_work
 
@@ -113,7 +113,7 @@ def test_payout_killed_before_commit_leaves_nothing_and_retry_pays_once(admin, a
     settle(admin, artist, program)
     after = snapshot()
     assert after["rows"][0] == before["rows"][0] + 1
-    payable = payable_account(program, artist).pk
+    payable = entry_accounts(program, artist)["payable"].pk
     assert after["balances"][payable] == before["balances"][payable] + 5000
     assert Membership.objects.get(program=program, artist=artist).settlements_minor == 5000
     assert verify_program(program).ok
@@ -123,7 +123,7 @@ def test_payout_killed_before_commit_leaves_nothing_and_retry_pays_once(admin, a
 @pytest.mark.django_db(transaction=True)
 def test_settlement_behind_a_held_row_lock_fails_fast(admin, artist, program):
     accepted_work(program, artist, admin, "4.00")
-    payable = payable_account(program, artist).pk
+    payable = entry_accounts(program, artist)["payable"].pk
     before = snapshot()
     with other_connection() as holder:  # a transaction holding the payable's balance row
         holder.execute(
