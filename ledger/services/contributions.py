@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 
 from ledger import clock
 from ledger.errors import InvalidTransition, NotAllowed, NotAMember, SelfReview, ValidationFailed
@@ -21,7 +20,7 @@ from ledger.models import (
 
 from . import audit
 from .common import require_admin, require_not_future, require_reason, today
-from .journal import Line, entry_accounts, post_entry, post_mirror
+from .journal import Line, add_to_total, entry_accounts, post_entry, post_mirror
 from .valuation import card_for, estimate, value_with
 
 
@@ -183,9 +182,12 @@ def accept_contribution(
                 actor=reviewer,
                 contribution=contribution,
             )
-            Membership.objects.filter(
-                program_id=contribution.program_id, artist_id=contribution.artist_id
-            ).update(valued_minor=F("valued_minor") + value)
+            add_to_total(
+                program_id=contribution.program_id,
+                artist_id=contribution.artist_id,
+                column="valued_minor",
+                amount_minor=value,
+            )
         audit.record(
             actor=reviewer,
             action="contribution.accept",
@@ -266,9 +268,12 @@ def reverse_contribution(*, contribution: Contribution, reviewer, reason: str) -
                 effective_date=today(),
                 actor=reviewer,
             )
-            Membership.objects.filter(
-                program_id=contribution.program_id, artist_id=contribution.artist_id
-            ).update(valued_minor=F("valued_minor") - contribution.value_minor)
+            add_to_total(
+                program_id=contribution.program_id,
+                artist_id=contribution.artist_id,
+                column="valued_minor",
+                amount_minor=-contribution.value_minor,
+            )
         audit.record(
             actor=reviewer,
             action="contribution.reverse",

@@ -1,7 +1,6 @@
 """Payouts: grants and settlements actually paid, and their voids."""
 
 from django.db import transaction
-from django.db.models import F
 
 from ledger import clock, money
 from ledger.errors import InsufficientBalance, InvalidTransition, NotAMember, ValidationFailed
@@ -9,7 +8,6 @@ from ledger.models import (
     Account,
     AccountKind,
     EntryKind,
-    Membership,
     Payout,
     PayoutKind,
     PayoutStatus,
@@ -18,7 +16,7 @@ from ledger.models import (
 
 from . import audit
 from .common import require_admin, require_not_future, require_reason, today
-from .journal import Line, entry_accounts, post_entry, post_mirror
+from .journal import Line, add_to_total, entry_accounts, post_entry, post_mirror
 
 _TOTAL_FIELD = {PayoutKind.GRANT: "grants_minor", PayoutKind.SETTLEMENT: "settlements_minor"}
 
@@ -56,7 +54,7 @@ def record_payout(
 
     def not_overdrawn(balances):
         # The payable is a liability: its credit balance (negated, debit-positive) is what is owed.
-        owed = -balances[payable.pk].balance_minor
+        owed = -balances[payable.pk]
         if amount_minor > owed:
             cur = program.currency
             raise InsufficientBalance(
@@ -89,8 +87,11 @@ def record_payout(
             payout=payout,
             check=not_overdrawn if kind == PayoutKind.SETTLEMENT else None,
         )
-        Membership.objects.filter(program=program, artist=artist).update(
-            **{_TOTAL_FIELD[kind]: F(_TOTAL_FIELD[kind]) + amount_minor}
+        add_to_total(
+            program_id=program.pk,
+            artist_id=artist.pk,
+            column=_TOTAL_FIELD[kind],
+            amount_minor=amount_minor,
         )
         audit.record(
             actor=actor,
@@ -128,9 +129,11 @@ def void_payout(*, payout: Payout, actor, reason: str) -> Payout:
             effective_date=today(),
             actor=actor,
         )
-        field = _TOTAL_FIELD[payout.kind]
-        Membership.objects.filter(program_id=payout.program_id, artist_id=payout.artist_id).update(
-            **{field: F(field) - payout.amount_minor}
+        add_to_total(
+            program_id=payout.program_id,
+            artist_id=payout.artist_id,
+            column=_TOTAL_FIELD[payout.kind],
+            amount_minor=-payout.amount_minor,
         )
         audit.record(
             actor=actor, action="payout.void", obj=payout, program=payout.program, reason=reason
