@@ -170,13 +170,14 @@ _INSERT_ENTRY = (
     "%(seq)s, %(kind)s, %(contribution_id)s, %(payout_id)s, %(reverses_id)s, %(memo)s, "
     "%(posted_at)s, %(effective_date)s, %(created_by_id)s, %(prev_hash)s, %(hash)s) RETURNING id"
 )
-_INSERT_POSTING = (
+# {rows}, {cases} and {ids} are filled with placeholders only, one set per line or account.
+_INSERT_POSTINGS = (
     "INSERT INTO ledger_posting (entry_id, program_id, account_id, amount_minor, currency) "
-    "VALUES (%s, %s, %s, %s, %s)"
+    "VALUES {rows}"
 )
-_UPDATE_BALANCE = (
-    "UPDATE ledger_accountbalance SET balance_minor = balance_minor + %s, "
-    "version = version + 1, updated_at = %s WHERE account_id = %s"
+_UPDATE_BALANCES = (
+    "UPDATE ledger_accountbalance SET balance_minor = balance_minor + CASE account_id {cases} "
+    "END, version = version + 1, updated_at = %s WHERE account_id {ids}"
 )
 _UPDATE_HEAD = "UPDATE ledger_ledgerhead SET seq = %s, hash = %s WHERE program_id = %s"
 
@@ -235,7 +236,8 @@ def post_entry(
 
         posted_at = clock.now()
         seq = head_seq + 1
-        legs = [(line.account.code, line.amount_minor, program.currency) for line in lines]
+        currency = program.currency
+        legs = [(line.account.code, line.amount_minor, currency) for line in lines]
         fields = {
             "program_id": program.pk,
             "seq": seq,
@@ -274,15 +276,25 @@ def post_entry(
             },
         )
         (entry_id,) = cursor.fetchone()
-        cursor.executemany(
-            _INSERT_POSTING,
+        cursor.execute(
+            _INSERT_POSTINGS.format(rows=", ".join(["(%s, %s, %s, %s, %s)"] * len(lines))),
             [
-                (entry_id, program.pk, line.account.pk, line.amount_minor, program.currency)
+                value
                 for line in lines
+                for value in (entry_id, program.pk, line.account.pk, line.amount_minor, currency)
             ],
         )
-        # The rows are already locked; version counts the entries applied to each account.
-        cursor.executemany(_UPDATE_BALANCE, [(deltas[pk], stored_at, pk) for pk in account_ids])
+        # One statement for all the rows (already locked); version counts entries applied.
+        cursor.execute(
+            _UPDATE_BALANCES.format(
+                cases=" ".join(["WHEN %s THEN %s"] * len(account_ids)), ids=in_ids
+            ),
+            [
+                *(value for pk in account_ids for value in (pk, deltas[pk])),
+                stored_at,
+                *account_ids,
+            ],
+        )
         cursor.execute(_UPDATE_HEAD, [seq, fields["hash"], program.pk])
     entry = Entry(id=entry_id, **fields)
     entry._state.adding, entry._state.db = False, connection.alias
