@@ -20,6 +20,7 @@ from itertools import groupby
 from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
+from ledger import clock
 from ledger.models import AccountBalance, Entry, LedgerHead, Posting, Program
 from ledger.money import exponent, format_minor
 
@@ -115,7 +116,7 @@ def stream_journal(program: Program, fmt: str, *, chunk_size: int = 2000) -> Ite
         return text
 
     put(f"; Journal of program {program.pk}: {one_line(program.name)} ({cur})\n")
-    put(f"; Exported {timezone.now().astimezone(dt.UTC).isoformat(timespec='seconds')}\n")
+    put(f"; Exported {clock.now().astimezone(dt.UTC).isoformat(timespec='seconds')}\n")
     put(f"; Chain head: seq {head_seq}, hash {head_hash or '-'}\n\n")
     if fmt == "hledger":
         put("decimal-mark .\n")

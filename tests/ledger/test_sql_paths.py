@@ -1,0 +1,211 @@
+"""The write path's plain-SQL statements (issue 7) give exactly what the ORM would have.
+
+`post_entry`, `entry_accounts`, `add_to_total`, `audit.record`, `card_for` and the review lock
+bypass the ORM's compiler for speed; these tests pin them to the models, on SQLite and
+PostgreSQL, so a model change cannot silently drift from the SQL.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from ledger import services
+from ledger.models import (
+    Account,
+    AccountBalance,
+    AuditEvent,
+    Contribution,
+    Entry,
+    LedgerHead,
+    Membership,
+    Posting,
+    RateCard,
+)
+from ledger.services import audit
+from ledger.services.contributions import _locked
+from ledger.services.journal import Line, add_to_total, entry_accounts, entry_hash, post_entry
+from ledger.services.valuation import _CARD_COLUMNS, card_for
+from ledger.verify import verify_program
+from tests.conftest import CARD_FROM, TODAY, accepted_work, log_bug, log_feedback
+
+pytestmark = pytest.mark.django_db
+
+
+def test_post_entry_returns_the_stored_row_and_moves_balances(admin, artist, program):
+    accounts = entry_accounts(program, artist)
+    before = {b.account_id: (b.balance_minor, b.version) for b in AccountBalance.objects.all()}
+    contribution = log_feedback(program, artist)
+    entry = post_entry(
+        program=program,
+        kind="acceptance",
+        lines=[Line(accounts["labor"], 12_345), Line(accounts["payable"], -12_345)],
+        memo="ünïcode memo",
+        effective_date=TODAY,
+        actor=admin,
+        contribution=contribution,
+    )
+    stored = Entry.objects.get(pk=entry.pk)
+    for field in Entry._meta.concrete_fields:
+        assert getattr(entry, field.attname) == getattr(stored, field.attname), field.name
+    assert stored.posted_at.tzinfo is not None
+    assert stored.seq == 1
+    postings = list(stored.postings.order_by("id").values_list("account_id", "amount_minor"))
+    assert postings == [(accounts["labor"].pk, 12_345), (accounts["payable"].pk, -12_345)]
+    assert set(stored.postings.values_list("program_id", "currency")) == {(program.pk, "USD")}
+    legs = [(p.account.code, p.amount_minor, p.currency) for p in stored.postings.all()]
+    assert entry_hash(stored, legs) == stored.hash
+    head = LedgerHead.objects.get(program=program)
+    assert (head.seq, head.hash) == (1, stored.hash)
+    for account, delta in ((accounts["labor"], 12_345), (accounts["payable"], -12_345)):
+        balance = AccountBalance.objects.get(account=account)
+        assert balance.balance_minor == before[account.pk][0] + delta
+        assert balance.version == before[account.pk][1] + 1
+    # Chain and balances verify; only the membership totals (the services' job) lag behind.
+    problems = verify_program(program).problems
+    assert problems and all(p.startswith("membership ") for p in problems), problems
+
+
+def test_post_entry_check_sees_locked_balances_and_refusal_writes_nothing(admin, artist, program):
+    accepted_work(program, artist, admin)  # owes 90.00
+    accounts = entry_accounts(program, artist)
+    seen = {}
+
+    def refuse(balances):
+        seen.update(balances)
+        raise RuntimeError("refused")
+
+    entries = Entry.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():  # as the services call it
+        post_entry(
+            program=program,
+            kind="payout",
+            lines=[Line(accounts["payable"], 1), Line(accounts["cash"], -1)],
+            memo="x",
+            effective_date=TODAY,
+            actor=admin,
+            payout=None,
+            check=refuse,
+        )
+    assert seen == {accounts["payable"].pk: -9000, accounts["cash"].pk: 0}
+    assert Entry.objects.count() == entries
+
+
+def test_post_entry_needs_a_head(admin, artist, program):
+    accounts = entry_accounts(program, artist)
+    LedgerHead.objects.filter(program=program).delete()
+    with pytest.raises(LedgerHead.DoesNotExist):
+        post_entry(
+            program=program,
+            kind="acceptance",
+            lines=[Line(accounts["labor"], 1), Line(accounts["payable"], -1)],
+            memo="x",
+            effective_date=TODAY,
+            actor=admin,
+            contribution=log_feedback(program, artist),
+        )
+
+
+def test_entry_accounts_match_the_orm(program, artist, artist2):
+    accounts = entry_accounts(program, artist)
+    assert set(accounts) == {"labor", "cash", "payable"}
+    for kind, account in accounts.items():
+        stored = Account.objects.get(pk=account.pk)
+        for field in Account._meta.concrete_fields:
+            assert getattr(account, field.attname) == getattr(stored, field.attname)
+        assert stored.kind == kind
+    assert accounts["payable"].artist_id == artist.pk
+    assert entry_accounts(program, artist2.pk)["payable"].artist_id == artist2.pk
+
+
+def test_add_to_total_moves_one_column_of_one_membership(program, artist, artist2):
+    add_to_total(program_id=program.pk, artist_id=artist.pk, column="grants_minor", amount_minor=7)
+    add_to_total(program_id=program.pk, artist_id=artist.pk, column="grants_minor", amount_minor=-2)
+    mine = Membership.objects.get(program=program, artist=artist)
+    theirs = Membership.objects.get(program=program, artist=artist2)
+    assert (mine.valued_minor, mine.grants_minor, mine.settlements_minor) == (0, 5, 0)
+    assert (theirs.valued_minor, theirs.grants_minor, theirs.settlements_minor) == (0, 0, 0)
+    with pytest.raises(KeyError):  # only the three running totals, never a caller's column
+        add_to_total(program_id=program.pk, artist_id=artist.pk, column="id", amount_minor=1)
+
+
+def test_audit_record_stores_what_the_json_field_would(admin, artist, program):
+    contribution = log_feedback(program, artist)
+    data = {"hours": Decimal("2.50"), "day": dt.date(2026, 1, 2), "note": "ü", "n": 3}
+    audit.record(actor=admin, action="test.action", obj=contribution, program=program, **data)
+    event = AuditEvent.objects.filter(action="test.action").get()
+    assert event.data == {"hours": "2.50", "day": "2026-01-02", "note": "ü", "n": 3}
+    assert (event.actor_id, event.program_id) == (admin.pk, program.pk)
+    assert (event.object_type, event.object_id) == ("contribution", str(contribution.pk))
+    assert event.at.tzinfo is not None
+    assert abs(event.at - contribution.submitted_at) < dt.timedelta(minutes=5)
+    audit.record(actor=None, action="test.anonymous", obj=contribution)
+    anonymous = AuditEvent.objects.get(action="test.anonymous")
+    assert (anonymous.actor_id, anonymous.program_id, anonymous.data) == (None, None, {})
+
+
+def test_card_for_matches_the_orm_and_loads_the_rest_on_use(admin, artist, program):
+    later = services.add_rate_card(
+        actor=admin,
+        program=program,
+        effective_from=TODAY - dt.timedelta(days=10),
+        hourly_rate_minor=5000,
+        bounties={"low": 1, "medium": 2, "high": 3, "critical": 4},
+    )
+    old = log_feedback(program, artist, day=TODAY - dt.timedelta(days=11))
+    new = log_bug(program, artist, day=TODAY - dt.timedelta(days=10))
+    assert set(_CARD_COLUMNS) <= {f.attname for f in RateCard._meta.concrete_fields}
+    for contribution in (old, new):
+        card = card_for(contribution)
+        expected = RateCard.objects.filter(program=program).in_effect_on(contribution.occurred_on)
+        for field in RateCard._meta.concrete_fields:
+            assert getattr(card, field.attname) == getattr(expected, field.attname), field.name
+    assert card_for(new).pk == later.pk and card_for(old).effective_from == CARD_FROM
+    assert card_for(new).created_at.tzinfo is not None  # deferred, loaded and converted
+    too_early = Contribution(program=program, occurred_on=CARD_FROM - dt.timedelta(days=1))
+    assert card_for(too_early) is None
+
+
+def test_locked_rereads_the_row_and_keeps_the_loaded_program(admin, artist, program):
+    contribution = log_feedback(program, artist, hours="1.25")
+    Contribution.objects.filter(pk=contribution.pk).update(title="changed meanwhile")
+    with CaptureQueriesContext(connection) as queries:
+        locked = _locked(contribution)
+        assert locked.program is contribution.program  # no second query for the program
+    assert len(queries.captured_queries) == 1
+    if connection.features.has_select_for_update:
+        assert queries.captured_queries[0]["sql"].endswith("FOR UPDATE")
+    assert locked.title == "changed meanwhile"
+    assert locked.hours == Decimal("1.25") and isinstance(locked.hours, Decimal)
+    assert locked.submitted_at.tzinfo is not None
+    bare = _locked(Contribution(pk=contribution.pk))
+    assert bare.program == program  # read on use when the caller had none
+    with pytest.raises(Contribution.DoesNotExist):
+        _locked(Contribution(pk=contribution.pk + 10_000))
+
+
+def test_write_paths_stay_within_their_statement_budget(admin, artist, program):
+    """Statements per call, BEGIN/COMMIT aside: what keeps posting close to raw SQL."""
+    accepted_work(program, artist, admin)
+    contribution = log_feedback(program, artist)
+    with CaptureQueriesContext(connection) as accept:
+        services.accept_contribution(contribution=contribution, reviewer=admin)
+    with CaptureQueriesContext(connection) as payout:
+        services.record_payout(
+            actor=admin, artist=artist, program=program, amount_minor=100, kind="settlement"
+        )
+
+    def statements(captured):
+        return [
+            q["sql"]
+            for q in captured.captured_queries
+            if q["sql"].split()[0].upper() not in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
+        ]
+
+    # lock, card, save, accounts, head, balances, entry, postings, balances, head, total, audit
+    assert len(statements(accept)) <= 12, statements(accept)
+    # payout, accounts, head, balances, entry, postings, balances, head, total, audit
+    assert len(statements(payout)) <= 10, statements(payout)
+    assert Posting.objects.filter(entry__payout__isnull=False).count() == 2
