@@ -8,15 +8,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from ledger.models import (
     Account,
     AccountKind,
     Contribution,
-    ContributionKind,
     ContributionStatus,
     Entry,
     LedgerHead,
@@ -257,48 +257,132 @@ _MEDIAN_DAYS_SQL = {
 
 
 def program_report(program: Program) -> Report:
-    """The transparency figures of one program (no artist identities)."""
-    work = Contribution.objects.filter(program=program).accepted()
-    counts = work.aggregate(
-        contributors=Count("artist", distinct=True),
-        hours=Coalesce(Sum("hours", filter=Q(kind=ContributionKind.FEEDBACK)), Decimal(0)),
-        bugs=Count("id", filter=Q(kind=ContributionKind.BUG_REPORT)),
+    """The transparency figures of one program (no artist identities).
+
+    Instant at any size (issue 7): what needs every accepted contribution and payout of the
+    program (the median days to payment and the counts of posted work) is computed once per
+    state of the program's hash chain and cached (`_posted_work`); the rest is read live:
+    zero-value work (which posts no entry), the memberships' maintained totals, the head.
+    """
+    head = LedgerHead.objects.filter(program=program).first()
+    posted = _posted_work(program, head)
+    # Accepted work of value 0 (or NULL): changes without an entry, so it is never cached.
+    unposted = _work_counts(_UNPOSTED_WORK_SQL, program)
+    members = Membership.objects.filter(program=program).annotate(
+        owed=F("valued_minor") - F("grants_minor") - F("settlements_minor")  # minor units
     )
-    members = Membership.objects.filter(program=program)
     totals = members.aggregate(
         valued=Coalesce(Sum("valued_minor"), 0),
         grants=Coalesce(Sum("grants_minor"), 0),
         settlements=Coalesce(Sum("settlements_minor"), 0),
+        outstanding=Coalesce(Sum("owed", filter=Q(owed__gt=0)), 0),
+        paid_ahead=Coalesce(Sum(-F("owed"), filter=Q(owed__lt=0)), 0),
     )
-    outstanding = paid_ahead = 0
-    for valued, grants, settlements in members.values_list(
-        "valued_minor", "grants_minor", "settlements_minor"
-    ):
-        owed = valued - grants - settlements
-        if owed > 0:
-            outstanding += owed
-        else:
-            paid_ahead -= owed
     paid = totals["grants"] + totals["settlements"]
     ratio = None
     if totals["valued"]:
         ratio = (Decimal(paid) / Decimal(totals["valued"])).quantize(
             Decimal("0.0001"), ROUND_HALF_EVEN
         )
-    head = LedgerHead.objects.filter(program=program).first()
     return Report(
         program=program,
-        contributors=counts["contributors"],
-        feedback_hours=Decimal(counts["hours"]).quantize(Decimal("0.01")),
-        bug_reports_accepted=counts["bugs"],
+        contributors=len(posted.artist_ids | unposted.artist_ids),
+        feedback_hours=(
+            Decimal(posted.hours_x100 + unposted.hours_x100).scaleb(-2).quantize(Decimal("0.01"))
+        ),
+        bug_reports_accepted=posted.bugs + unposted.bugs,
         valued_minor=totals["valued"],
         grants_minor=totals["grants"],
         settlements_minor=totals["settlements"],
-        outstanding_minor=outstanding,
-        paid_ahead_minor=paid_ahead,
+        outstanding_minor=totals["outstanding"],
+        paid_ahead_minor=totals["paid_ahead"],
         paid_ratio=ratio,
-        median_days_to_payment=median_days_to_payment(program),
+        median_days_to_payment=posted.median_days,
         head_hash=head.hash if head and head.seq else None,
+    )
+
+
+@dataclass(frozen=True)
+class WorkCounts:
+    artist_ids: frozenset[int]  # artists with accepted work
+    hours_x100: int  # accepted feedback hours, in hundredths of an hour
+    bugs: int  # accepted bug reports
+    median_days: Decimal | None = None
+
+
+# Accepted work per artist: posted (value > 0, so an acceptance entry exists) or not (value 0;
+# NULL is not valid but counted as the report always did). Hours are summed as integer
+# hundredths: exact on SQLite too, where a DECIMAL column holds floats.
+_WORK_COUNTS_TEMPLATE = """
+SELECT c.artist_id,
+       SUM(CASE WHEN c.kind = 'feedback' THEN CAST(ROUND(c.hours * 100) AS BIGINT) ELSE 0 END),
+       SUM(CASE WHEN c.kind = 'bug_report' THEN 1 ELSE 0 END)
+  FROM ledger_contribution c
+ WHERE c.program_id = %s AND c.status = 'accepted' AND WHICH
+ GROUP BY c.artist_id
+"""
+_POSTED_WORK_SQL = _WORK_COUNTS_TEMPLATE.replace("WHICH", "c.value_minor <> 0")
+_UNPOSTED_WORK_SQL = _WORK_COUNTS_TEMPLATE.replace(
+    "WHICH", "(c.value_minor = 0 OR c.value_minor IS NULL)"
+)
+
+
+def _work_counts(sql: str, program: Program) -> WorkCounts:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [program.pk])
+        rows = cursor.fetchall()
+    return WorkCounts(
+        artist_ids=frozenset(artist_id for artist_id, _, _ in rows),
+        hours_x100=sum(int(hours) for _, hours, _ in rows),
+        bugs=sum(int(bugs) for _, _, bugs in rows),
+    )
+
+
+def _posted_work(program: Program, head: LedgerHead | None) -> WorkCounts:
+    """Counts and median days of accepted work of value > 0 and of paid payouts, cached.
+
+    Why a cache keyed by the chain head (seq, hash) is exact: these figures read only
+    accepted contributions of value > 0 (artist, kind, hours, value, reviewed_at,
+    accepted_on, id) and paid payouts (artist, amount, paid_on, id). Each of those rows
+    enters or leaves the set only in the transaction that posts an entry to the program
+    (acceptance, reversal, payout, void: ledger/services), which moves the head, and their
+    fields do not change afterwards; `tests/ledger/test_report_median.py` drives the services
+    at random and checks the cached report against a fresh one after every step. The head of
+    committed history identifies that history (seq plus the hash of everything before), so
+    the key cannot name two states. The value is stored only if the head read before the
+    computation is still the head after it (no entry committed in between, so every
+    statement saw that one state) and outside any transaction (an uncommitted state could be
+    rolled back and its seq reused).
+    """
+    if head is None:
+        return _compute_posted_work(program)
+    key = _posted_work_key(program, head)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    figures = _compute_posted_work(program)
+    if not connection.in_atomic_block:
+        after = LedgerHead.objects.filter(program=program).values_list("seq", "hash").first()
+        if after == (head.seq, head.hash):
+            cache.set(key, figures, timeout=_POSTED_WORK_CACHE_SECONDS)
+    return figures
+
+
+_POSTED_WORK_CACHE_SECONDS = 24 * 3600  # a stale key is never read again; this only frees it
+
+
+def _posted_work_key(program: Program, head: LedgerHead) -> str:
+    database = f"{connection.alias}:{connection.settings_dict['NAME']}"
+    return f"ledger:report:v1:{database}:{program.pk}:{head.seq}:{head.hash}"
+
+
+def _compute_posted_work(program: Program) -> WorkCounts:
+    counts = _work_counts(_POSTED_WORK_SQL, program)
+    return WorkCounts(
+        artist_ids=counts.artist_ids,
+        hours_x100=counts.hours_x100,
+        bugs=counts.bugs,
+        median_days=median_days_to_payment(program),
     )
 
 

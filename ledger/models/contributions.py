@@ -115,6 +115,15 @@ class Contribution(models.Model):
                 condition=models.Q(status="accepted"),
                 name="contribution_accepted_fifo",
             ),
+            # Accepted work of value 0 posts no entry, so the report reads it live: rare rows,
+            # found without reading the rest.
+            models.Index(
+                fields=["program", "artist"],
+                include=["kind", "hours"],
+                condition=models.Q(status="accepted")
+                & (models.Q(value_minor=0) | models.Q(value_minor__isnull=True)),
+                name="contribution_accepted_unposted",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

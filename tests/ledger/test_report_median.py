@@ -6,15 +6,18 @@ histories must give the same median on SQLite and on PostgreSQL.
 """
 
 import datetime as dt
+import random
 import statistics
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import queries
+from ledger import clock, queries, services
+from ledger.errors import DomainError
 from ledger.models import (
     Contribution,
     ContributionStatus,
@@ -22,7 +25,7 @@ from ledger.models import (
     PayoutStatus,
     RateCard,
 )
-from tests.conftest import TODAY, accepted_work
+from tests.conftest import TODAY, accepted_work, log_bug, log_feedback, make_program
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -215,19 +218,120 @@ def test_median_days_edge_cases(admin, program, steps, expected):
     assert median == oracle_median_days(program)
 
 
+# --- the cache of posted work: exact after any sequence of service calls -------------------
+
+
+@pytest.fixture
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_report_equals_a_fresh_one_after_every_service_call(
+    empty_cache, django_assert_num_queries
+):
+    """The proof obligation of `queries._posted_work`, driven through the services.
+
+    Outside a transaction (as a page or API read runs), so the cache is written and read.
+    Feedback is valued at a zero card (accepted, counted, but no entry: the live part);
+    bug reports at nonzero bounties (posted: the cached part). After each call the report
+    (cached where the head did not move) must equal one computed from scratch.
+    """
+    admin = UserFactory(username="cache-admin", role="admin")
+    artists = [UserFactory(username=f"cache{i}") for i in range(3)]
+    program = make_program(admin, hourly="0")
+    for artist in artists:
+        services.enroll_artist(actor=admin, program=program, artist=artist)
+    rng = random.Random(7)  # a fixed walk: reproducible, and long enough to visit every path
+    accepted, paid = [], []
+    for step in range(60):
+        day = TODAY - dt.timedelta(days=60 - step)
+        artist = rng.choice(artists)
+        move = rng.choice(["feedback", "bug", "bug", "reverse", "grant", "settle", "void"])
+        with clock.frozen(dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)):
+            try:
+                if move in ("feedback", "bug"):
+                    work = (
+                        log_feedback(program, artist)
+                        if move == "feedback"
+                        else log_bug(program, artist, rng.choice(["low", "high"]))
+                    )
+                    accepted.append(services.accept_contribution(contribution=work, reviewer=admin))
+                elif move == "reverse" and accepted:
+                    services.reverse_contribution(
+                        contribution=accepted.pop(rng.randrange(len(accepted))),
+                        reviewer=admin,
+                        reason="mistake",
+                    )
+                elif move in ("grant", "settle"):
+                    paid.append(
+                        services.record_payout(
+                            actor=admin,
+                            artist=artist,
+                            program=program,
+                            amount_minor=rng.choice([500, 1000, 20000]),
+                            kind="grant" if move == "grant" else "settlement",
+                            paid_on=day - dt.timedelta(days=rng.choice([0, 3])),
+                        )
+                    )
+                elif move == "void" and paid:
+                    services.void_payout(
+                        payout=paid.pop(rng.randrange(len(paid))), actor=admin, reason="bounced"
+                    )
+            except DomainError:
+                pass  # e.g. a settlement larger than what is owed: refused, nothing changes
+        maybe_cached = queries.program_report(program)
+        cache.clear()
+        fresh = queries.program_report(program)  # computed, then stored: the head is still
+        assert maybe_cached == fresh, (step, move)
+        assert fresh.median_days_to_payment == oracle_median_days(program)
+        with django_assert_num_queries(3):  # head, zero-value work, memberships: a hit
+            assert queries.program_report(program) == fresh
+    report = queries.program_report(program)
+    assert report.contributors and report.bug_reports_accepted and report.feedback_hours
+    assert report.median_days_to_payment is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_zero_value_acceptance_shows_in_a_cached_report(empty_cache):
+    """Zero-value work posts no entry (the head stays), yet it counts: it is read live."""
+    admin = UserFactory(username="zero-admin", role="admin")
+    artist = UserFactory(username="zero-artist")
+    program = make_program(admin, hourly="0")
+    services.enroll_artist(actor=admin, program=program, artist=artist)
+    services.accept_contribution(contribution=log_bug(program, artist), reviewer=admin)
+    before = queries.program_report(program)  # cached under this head
+    services.accept_contribution(contribution=log_feedback(program, artist, "1.50"), reviewer=admin)
+    after = queries.program_report(program)
+    assert after.head_hash == before.head_hash  # no entry posted
+    assert (before.feedback_hours, after.feedback_hours) == (Decimal("0.00"), Decimal("1.50"))
+
+
+def test_report_is_not_cached_inside_a_transaction(admin, program, artist, empty_cache):
+    """Inside a transaction the state read may be rolled back, and its head seq reused."""
+    accepted_work(program, artist, admin)
+    queries.program_report(program)
+    head = program.ledger_head
+    head.refresh_from_db()
+    assert cache.get(queries._posted_work_key(program, head)) is None
+
+
 # --- cost: constant queries, and the indexes serve the query --------------------------------
 
 
 def test_report_query_count_does_not_grow_with_the_ledger(
     admin, program, artist, artist2, django_assert_num_queries
 ):
+    """Uncached (inside the test's transaction): head, two counts, histogram, memberships."""
     accepted_work(program, artist, admin)
-    with django_assert_num_queries(5) as small:
+    with django_assert_num_queries(5):
         queries.program_report(program)
     for _ in range(4):
         accepted_work(program, artist, admin)
         accepted_work(program, artist2, admin)
-    with django_assert_num_queries(len(small.captured_queries)):
+    with django_assert_num_queries(5):
         queries.program_report(program)
 
 
@@ -235,14 +339,15 @@ def test_report_query_count_does_not_grow_with_the_ledger(
 def test_median_query_can_read_the_fifo_indexes_alone(admin, program, artist):
     """The partial covering indexes match the query's predicates (an index-only plan exists).
 
-    The tables are tiny here, so sequential scans are switched off to ask the planner
-    whether the indexes can serve the query at all; at scale it prefers them by cost
-    (docs/PERFORMANCE.md has the plan at 900k postings).
+    The tables are tiny here, so every scan but index-only ones is switched off to ask the
+    planner whether the indexes can serve the query alone (predicate implied, columns
+    covered); at scale it prefers them by cost (docs/PERFORMANCE.md has the plan at 900k
+    postings).
     """
     accepted_work(program, artist, admin)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        for scan in ("seqscan", "bitmapscan", "indexscan"):  # index-only scans remain
+            cursor.execute(f"SET LOCAL enable_{scan} = off")
         cursor.execute(
             "EXPLAIN " + queries._MEDIAN_DAYS_SQL["postgresql"], [program.pk, program.pk]
         )
