@@ -107,6 +107,23 @@ class Contribution(models.Model):
             models.Index(fields=["status", "program"], name="contribution_queue"),
             # The default listing order: a page is an index scan, not a sort of every row.
             models.Index(fields=["-submitted_at", "-id"], name="contribution_newest"),
+            # The report (ledger.queries): accepted work per artist in settling order, read
+            # from the index alone (PostgreSQL; SQLite ignores INCLUDE and reads the rows).
+            models.Index(
+                fields=["program", "artist", "reviewed_at", "id"],
+                include=["value_minor", "accepted_on", "kind", "hours"],
+                condition=models.Q(status="accepted"),
+                name="contribution_accepted_fifo",
+            ),
+            # Accepted work of value 0 posts no entry, so the report reads it live: rare rows,
+            # found without reading the rest.
+            models.Index(
+                fields=["program", "artist"],
+                include=["kind", "hours"],
+                condition=models.Q(status="accepted")
+                & (models.Q(value_minor=0) | models.Q(value_minor__isnull=True)),
+                name="contribution_accepted_unposted",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

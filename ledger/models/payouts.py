@@ -61,6 +61,14 @@ class Payout(models.Model):
         indexes = [
             models.Index(fields=["program", "artist", "status"], name="payout_member"),
             models.Index(fields=["-paid_on", "-id"], name="payout_newest"),  # listing order
+            # The report (ledger.queries): paid payouts per artist in settling order, from the
+            # index alone on PostgreSQL.
+            models.Index(
+                fields=["program", "artist", "paid_on", "id"],
+                include=["amount_minor"],
+                condition=models.Q(status="paid"),
+                name="payout_paid_fifo",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
