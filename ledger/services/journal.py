@@ -164,22 +164,53 @@ def entry_hash(entry: Entry, postings: Iterable[tuple[str, int, str]], reverses_
 
 _SELECT_HEAD = "SELECT seq, hash FROM ledger_ledgerhead WHERE program_id = %s"
 _SELECT_BALANCES = "SELECT account_id, balance_minor FROM ledger_accountbalance"
+_ENTRY_COLUMNS = (
+    "program_id",
+    "seq",
+    "kind",
+    "contribution_id",
+    "payout_id",
+    "reverses_id",
+    "memo",
+    "posted_at",
+    "effective_date",
+    "created_by_id",
+    "prev_hash",
+    "hash",
+)
 _INSERT_ENTRY = (
     "INSERT INTO ledger_entry (program_id, seq, kind, contribution_id, payout_id, reverses_id, "
-    "memo, posted_at, effective_date, created_by_id, prev_hash, hash) VALUES (%(program_id)s, "
-    "%(seq)s, %(kind)s, %(contribution_id)s, %(payout_id)s, %(reverses_id)s, %(memo)s, "
-    "%(posted_at)s, %(effective_date)s, %(created_by_id)s, %(prev_hash)s, %(hash)s) RETURNING id"
+    "memo, posted_at, effective_date, created_by_id, prev_hash, hash) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
 )
-# {rows}, {cases} and {ids} are filled with placeholders only, one set per line or account.
+# {legs}, {cases} and {ids} are filled with placeholders only: an (account, amount) row per
+# line, a CASE branch per account, the account ids. VALUES names its columns column1 and
+# column2 on both databases.
 _INSERT_POSTINGS = (
     "INSERT INTO ledger_posting (entry_id, program_id, account_id, amount_minor, currency) "
-    "VALUES {rows}"
+    "SELECT %s, %s, leg.column1, leg.column2, %s FROM (VALUES {legs}) AS leg"
 )
 _UPDATE_BALANCES = (
     "UPDATE ledger_accountbalance SET balance_minor = balance_minor + CASE account_id {cases} "
     "END, version = version + 1, updated_at = %s WHERE account_id {ids}"
 )
 _UPDATE_HEAD = "UPDATE ledger_ledgerhead SET seq = %s, hash = %s WHERE program_id = %s"
+# PostgreSQL: the same four writes as one statement.
+_WRITE_ENTRY_PG = (
+    "WITH entry AS ("
+    "INSERT INTO ledger_entry (program_id, seq, kind, contribution_id, payout_id, reverses_id, "
+    "memo, posted_at, effective_date, created_by_id, prev_hash, hash) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    "), postings AS ("
+    "INSERT INTO ledger_posting (entry_id, program_id, account_id, amount_minor, currency) "
+    "SELECT entry.id, %s, leg.column1, leg.column2, %s FROM entry, (VALUES {legs}) AS leg"
+    "), balances AS ("
+    "UPDATE ledger_accountbalance SET balance_minor = balance_minor + CASE account_id {cases} "
+    "END, version = version + 1, updated_at = %s WHERE account_id {ids}"
+    "), head AS ("
+    "UPDATE ledger_ledgerhead SET seq = %s, hash = %s WHERE program_id = %s"
+    ") SELECT id FROM entry"
+)
 
 
 def post_entry(
@@ -267,35 +298,40 @@ def post_entry(
             ),
         )
         stored_at = ops.adapt_datetimefield_value(posted_at)
-        cursor.execute(
-            _INSERT_ENTRY,
-            {
-                **fields,
-                "posted_at": stored_at,
-                "effective_date": ops.adapt_datefield_value(effective_date),
-            },
-        )
-        (entry_id,) = cursor.fetchone()
-        cursor.execute(
-            _INSERT_POSTINGS.format(rows=", ".join(["(%s, %s, %s, %s, %s)"] * len(lines))),
-            [
-                value
-                for line in lines
-                for value in (entry_id, program.pk, line.account.pk, line.amount_minor, currency)
-            ],
-        )
-        # One statement for all the rows (already locked); version counts entries applied.
-        cursor.execute(
-            _UPDATE_BALANCES.format(
-                cases=" ".join(["WHEN %s THEN %s"] * len(account_ids)), ids=in_ids
-            ),
-            [
-                *(value for pk in account_ids for value in (pk, deltas[pk])),
-                stored_at,
-                *account_ids,
-            ],
-        )
-        cursor.execute(_UPDATE_HEAD, [seq, fields["hash"], program.pk])
+        entry_params = [
+            *(fields[column] for column in _ENTRY_COLUMNS[:7]),
+            stored_at,
+            ops.adapt_datefield_value(effective_date),
+            *(fields[column] for column in _ENTRY_COLUMNS[9:]),
+        ]
+        legs = {
+            "legs": ", ".join(["(%s, %s)"] * len(lines)),  # placeholders only
+            "cases": " ".join(["WHEN %s THEN %s"] * len(account_ids)),
+            "ids": in_ids,
+        }
+        leg_params = [value for line in lines for value in (line.account.pk, line.amount_minor)]
+        balance_params = [
+            *(value for pk in account_ids for value in (pk, deltas[pk])),
+            stored_at,
+            *account_ids,
+        ]
+        head_params = [seq, fields["hash"], program.pk]
+        if connection.vendor == "postgresql":
+            # The four writes in one round trip (data-modifying CTEs); the deferred triggers
+            # still check at commit that the entry balances.
+            cursor.execute(
+                _WRITE_ENTRY_PG.format(**legs),
+                [*entry_params, program.pk, currency, *leg_params, *balance_params, *head_params],
+            )
+            (entry_id,) = cursor.fetchone()
+        else:
+            cursor.execute(_INSERT_ENTRY, entry_params)
+            (entry_id,) = cursor.fetchone()
+            cursor.execute(
+                _INSERT_POSTINGS.format(**legs), [entry_id, program.pk, currency, *leg_params]
+            )
+            cursor.execute(_UPDATE_BALANCES.format(**legs), balance_params)
+            cursor.execute(_UPDATE_HEAD, head_params)
     entry = Entry(id=entry_id, **fields)
     entry._state.adding, entry._state.db = False, connection.alias
     return entry
