@@ -1,0 +1,241 @@
+"""The lean list path: rows rendered by RowSerializer give exactly what DRF's declarative
+serializers gave over model instances; lists issue no COUNT; page links hold on a boundary;
+token authentication keeps its rules in its one plain query."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework import serializers
+
+from accounts.models import ApiToken
+from ledger import services
+from ledger.api import serializers as s
+from ledger.api.fields import MoneyOutput, NullableHoursField, NullableMoneyOutput
+from ledger.models import Contribution, Entry, Membership
+from ledger.queries import balances
+from tests.api.conftest import client_for, problem
+from tests.conftest import accepted_work, log_bug, log_feedback, make_program
+
+pytestmark = pytest.mark.django_db
+
+
+# --- The declarative serializers the rows replaced (as they were), for comparison ----------
+
+
+class ReferenceContribution(serializers.ModelSerializer):
+    hours = NullableHoursField(allow_null=True, read_only=True)
+    value = NullableMoneyOutput(minor="value_minor")
+    currency = serializers.CharField(source="program.currency", read_only=True)
+
+    class Meta:
+        model = Contribution
+        fields = s.ContributionSerializer.Meta.fields
+
+
+class ReferenceBalance(serializers.ModelSerializer):
+    currency = serializers.CharField(source="program.currency", read_only=True)
+    valued = MoneyOutput(minor="valued_minor")
+    paid = MoneyOutput(minor="paid_minor")
+    grants = MoneyOutput(minor="grants_minor")
+    settlements = MoneyOutput(minor="settlements_minor")
+    outstanding = MoneyOutput(minor="outstanding_minor")
+    pending_value = MoneyOutput(minor="pending_minor")
+
+    class Meta:
+        model = Membership
+        fields = s.BalanceSerializer.Meta.fields
+
+
+class ReferenceEntry(serializers.ModelSerializer):
+    postings = s.PostingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Entry
+        fields = s.EntrySerializer.Meta.fields
+
+
+@pytest.fixture
+def ledger_of_everything(admin, artist, artist2, program):
+    """USD and JPY work in every state, payouts and a void: every branch of the renderers."""
+    yen = make_program(admin, currency="JPY", hourly="1500")
+    services.enroll_artist(actor=admin, program=yen, artist=artist)
+    accepted_work(program, artist, admin, hours="1.25")
+    accepted_work(yen, artist, admin, hours="3")
+    log_feedback(program, artist2, hours="0.5")
+    log_bug(yen, artist, severity="critical")
+    services.reject_contribution(
+        contribution=log_bug(program, artist2), reviewer=admin, reason="duplicate"
+    )
+    services.reverse_contribution(
+        contribution=accepted_work(program, artist2, admin), reviewer=admin, reason="mistake"
+    )
+    payout = services.record_payout(
+        actor=admin, artist=artist, program=program, amount_minor=1234, kind="grant"
+    )
+    services.void_payout(payout=payout, actor=admin, reason="wrong artist")
+    services.record_payout(
+        actor=admin, artist=artist, program=yen, amount_minor=500, kind="settlement"
+    )
+    return program, yen
+
+
+def _results(api, url):
+    response = api.get(url)
+    assert response.status_code == 200, response.content[:300]
+    return response.json()["results"]
+
+
+def _as_json(data):
+    """Through the renderer and back, as a client sees it."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    return json.loads(JSONRenderer().render(data))
+
+
+def test_contribution_rows_render_as_the_declarative_serializer_did(
+    admin_api, ledger_of_everything
+):
+    got = _results(admin_api, "/api/v1/contributions/?page_size=100")
+    instances = Contribution.objects.select_related("program").order_by("-submitted_at", "-id")
+    assert got == _as_json(ReferenceContribution(instances, many=True).data)
+    assert {c["currency"] for c in got} == {"USD", "JPY"}
+    assert {c["status"] for c in got} >= {"accepted", "submitted", "rejected", "reversed"}
+    one = got[0]
+    detail = admin_api.get(f"/api/v1/contributions/{one['id']}/").json()
+    assert detail == one
+
+
+def test_balance_rows_render_as_the_declarative_serializer_did(admin_api, ledger_of_everything):
+    got = _results(admin_api, "/api/v1/balances/?page_size=100")
+    instances = balances(Membership.objects.order_by("id"))
+    assert got == _as_json(ReferenceBalance(instances, many=True).data)
+    assert any(b["currency"] == "JPY" and b["settlements"] == "500" for b in got)
+    assert any(b["pending_value"] != "0.00" for b in got if b["currency"] == "USD")
+
+
+def test_entry_rows_render_as_the_declarative_serializer_did(admin_api, ledger_of_everything):
+    got = _results(admin_api, "/api/v1/ledger/entries/?page_size=100")
+    instances = Entry.objects.order_by("id").prefetch_related("postings__account")
+    assert got == _as_json(ReferenceEntry(instances, many=True).data)
+    assert all(len(e["postings"]) >= 2 for e in got)
+    assert {p["amount"] for e in got for p in e["postings"]} >= {"-500", "12.34", "-12.34"}
+
+
+@pytest.mark.parametrize(
+    "serializer", [s.ContributionSerializer, s.BalanceSerializer, s.EntrySerializer]
+)
+def test_rows_have_exactly_the_declared_fields(serializer, admin_api, ledger_of_everything):
+    """The schema (declared fields) and the rendering cannot drift apart."""
+    url = {
+        s.ContributionSerializer: "/api/v1/contributions/",
+        s.BalanceSerializer: "/api/v1/balances/",
+        s.EntrySerializer: "/api/v1/ledger/entries/",
+    }[serializer]
+    for row in _results(admin_api, url):
+        assert list(row) == list(serializer().fields)
+
+
+def test_timestamps_are_utc_with_z(admin_api, ledger_of_everything):
+    row = _results(admin_api, "/api/v1/contributions/?status=accepted")[0]
+    parsed = dt.datetime.fromisoformat(row["submitted_at"].replace("Z", "+00:00"))
+    assert row["submitted_at"].endswith("Z") and parsed.utcoffset() == dt.timedelta(0)
+    assert row["reviewed_at"].endswith("Z")
+
+
+# --- Lists without COUNT ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/api/v1/contributions/", "/api/v1/balances/", "/api/v1/payouts/"])
+def test_page_lists_issue_no_count_query(url, admin_api, ledger_of_everything):
+    with CaptureQueriesContext(connection) as queries:
+        body = admin_api.get(url + "?page_size=1").json()
+    assert "count" not in body
+    assert body["next"] is not None
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+
+
+def test_page_links_on_a_page_boundary(admin_api, admin, artist, program):
+    for _ in range(4):
+        log_bug(program, artist)
+    url = "/api/v1/contributions/?page_size=2"
+    first = admin_api.get(url).json()
+    assert first["previous"] is None and "page=2" in first["next"]
+    second = admin_api.get(first["next"]).json()
+    # Exactly 4 rows: the second page is full and the last one.
+    assert len(second["results"]) == 2 and second["next"] is None
+    assert second["previous"].startswith("http") and "page=" not in second["previous"]
+    ids = [c["id"] for c in first["results"] + second["results"]]
+    assert len(set(ids)) == 4
+    log_bug(program, artist)  # one more row: now there is a third page
+    second = admin_api.get(first["next"]).json()
+    third = admin_api.get(second["next"]).json()
+    assert len(third["results"]) == 1 and third["next"] is None
+    assert "page=2" in third["previous"]
+    # Past the end, not a number, not positive: 404 problems, as before.
+    for page in ("4", "abc", "0", "-1", "99999999999999999999999"):
+        problem(admin_api.get(f"{url}&page={page}"), 404, "not_found")
+    # An empty list is still a page.
+    empty = admin_api.get("/api/v1/contributions/?status=withdrawn").json()
+    assert empty == {"next": None, "previous": None, "results": []}
+
+
+def test_schema_lists_have_no_count(anon):
+    schema = anon.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    paged = [
+        name
+        for name, component in schema["components"]["schemas"].items()
+        if name.startswith("Paginated")
+    ]
+    assert paged
+    for name in paged:
+        properties = schema["components"]["schemas"][name]["properties"]
+        assert set(properties) == {"next", "previous", "results"}, name
+
+
+# --- Token authentication -----------------------------------------------------------------
+
+
+def test_token_last_used_is_refreshed_at_most_once_a_minute(artist):
+    api = client_for(artist)
+    token = ApiToken.objects.get(user=artist)
+    assert token.last_used_at is None
+    assert api.get("/api/v1/me/").status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None and timezone.now() - first < dt.timedelta(seconds=30)
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/me/").status_code == 200
+    assert not [q for q in queries if q["sql"].upper().startswith("UPDATE")]
+    token.refresh_from_db()
+    assert token.last_used_at == first
+    stale = timezone.now() - dt.timedelta(minutes=2)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=stale)
+    assert api.get("/api/v1/me/").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at > stale + dt.timedelta(minutes=1)
+
+
+def test_token_auth_rejects_inactive_users_and_is_one_query(artist):
+    api = client_for(artist)
+    api.get("/api/v1/me/")  # last_used_at now fresh: no update below
+    with CaptureQueriesContext(connection) as queries:
+        me = api.get("/api/v1/me/").json()
+    assert me["username"] == artist.username and me["role"] == "artist"
+    assert len(queries) == 1
+    artist.is_active = False
+    artist.save(update_fields=["is_active"])
+    problem(api.get("/api/v1/me/"), 401, "authentication_failed")
+
+
+def test_token_expiring_later_still_works(artist):
+    api = client_for(artist)
+    soon = timezone.now() + dt.timedelta(minutes=5)
+    ApiToken.objects.filter(user=artist).update(expires_at=soon)
+    assert api.get("/api/v1/me/").status_code == 200
+    ApiToken.objects.filter(user=artist).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    problem(api.get("/api/v1/me/"), 401, "authentication_failed")
