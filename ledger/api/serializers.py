@@ -431,17 +431,9 @@ class BalanceSerializer(RowSerializer):
         read_only_fields = fields
 
     @classmethod
-    def rows(cls, memberships):
-        """`memberships` annotated with `pending_minor` (queries.balances)."""
-        return memberships.values(
-            "artist",
-            "program",
-            "valued_minor",
-            "grants_minor",
-            "settlements_minor",
-            "pending_minor",
-            currency=F("program__currency"),
-        )
+    def rows(cls, rows):
+        """Already rows: `queries.balance_rows` (plain SQL)."""
+        return rows
 
     def to_representation(self, row):
         currency = row["currency"]

@@ -539,11 +539,9 @@ class BalanceViewSet(RowListMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         filters = query_params(self.request, BalanceFilterSerializer)
-        memberships = Membership.objects.visible_to(self.request.user).order_by("id")
-        for name in ("artist", "program"):
-            if name in filters:
-                memberships = memberships.filter(**{f"{name}_id": filters[name]})
-        return queries.balances(memberships)
+        return queries.balance_rows(
+            self.request.user, artist_id=filters.get("artist"), program_id=filters.get("program")
+        )
 
     @extend_schema(parameters=[BalanceFilterSerializer])
     def list(self, request, *args, **kwargs):

@@ -24,7 +24,8 @@ def card_for(contribution: Contribution) -> RateCard | None:
     return None if row is None else RateCard.from_db(connection.alias, _CARD_COLUMNS, row)
 
 
-# What valuing needs; the card's other fields (created_at, created_by) load on use.
+# What valuing needs, in the model's field order (as `from_db` needs); the card's other
+# fields (created_at, created_by) load on use.
 _CARD_COLUMNS = [
     "id",
     "program_id",

@@ -239,3 +239,28 @@ def test_token_expiring_later_still_works(artist):
     assert api.get("/api/v1/me/").status_code == 200
     ApiToken.objects.filter(user=artist).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     problem(api.get("/api/v1/me/"), 401, "authentication_failed")
+
+
+def test_balance_rows_filter_and_stay_within_what_an_artist_may_see(
+    admin_api, artist_api, admin, artist, artist2, program
+):
+    """/balances/ is plain SQL (queries.balance_rows): its filters and visibility, by hand."""
+    other = make_program(admin, currency="JPY")
+    services.enroll_artist(actor=admin, program=other, artist=artist2)
+    log_bug(program, artist)  # pending value for the artist in `program`
+
+    def pairs(api, query=""):
+        rows = api.get(f"/api/v1/balances/{query}").json()["results"]
+        return [(row["artist"], row["program"], row["pending_value"]) for row in rows]
+
+    assert pairs(admin_api) == [
+        (artist.pk, program.pk, "200.00"),
+        (artist2.pk, program.pk, "0.00"),
+        (artist2.pk, other.pk, "0"),
+    ]
+    assert pairs(admin_api, f"?artist={artist2.pk}&program={other.pk}") == [
+        (artist2.pk, other.pk, "0")
+    ]
+    assert pairs(artist_api) == [(artist.pk, program.pk, "200.00")]
+    assert pairs(artist_api, f"?artist={artist2.pk}") == []
+    assert pairs(artist_api, f"?program={other.pk}") == []

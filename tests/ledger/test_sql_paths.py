@@ -239,3 +239,13 @@ def test_post_entry_with_more_lines_and_one_account_twice(admin, artist, program
     assert (payable.balance_minor, payable.version) == (-300, 1)
     legs = [(p.account.code, p.amount_minor, p.currency) for p in entry.postings.all()]
     assert entry_hash(entry, legs) == entry.hash
+
+
+def test_partial_rows_name_their_columns_in_model_order():
+    """`Model.from_db` maps a partial row by the model's field order, not by the names given."""
+    from accounts.models import User
+    from ledger.api.auth import _USER_COLUMNS
+
+    for model, columns in ((RateCard, _CARD_COLUMNS), (User, _USER_COLUMNS)):
+        order = [f.attname for f in model._meta.concrete_fields]
+        assert columns == [name for name in order if name in columns], model
