@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
-from ledger import clock, services
+from ledger import clock, queries, services
 from tests.factories import UserFactory
 
 REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
@@ -69,6 +69,15 @@ def _flush_past_append_only_triggers():
     TransactionTestCase._fixture_teardown = teardown
     yield
     TransactionTestCase._fixture_teardown = original
+
+
+@pytest.fixture(autouse=True)
+def _forget_kept_report_figures():
+    """Each test starts with no report figures kept by the process (`queries._posted_work`):
+    flushed tables reuse ids, so another test's figures must not be offered to it."""
+    queries._forget()
+    yield
+    queries._forget()
 
 
 TODAY = dt.datetime.now(dt.UTC).date()

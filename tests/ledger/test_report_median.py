@@ -8,10 +8,10 @@ histories must give the same median on SQLite and on PostgreSQL.
 import datetime as dt
 import random
 import statistics
+import threading
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -218,26 +218,92 @@ def test_median_days_edge_cases(admin, program, steps, expected):
     assert median == oracle_median_days(program)
 
 
-# --- the cache of posted work: exact after any sequence of service calls -------------------
+# --- posted work kept per artist: exact after any sequence of service calls ----------------
 
 
 @pytest.fixture
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def recomputed(monkeypatch):
+    """The artists each recompute asked for, in order: a list of ids, or None for all."""
+    calls = []
+    read = queries._read_artist_work
+
+    def spy(program, artist_ids=None):
+        calls.append(None if artist_ids is None else sorted(artist_ids))
+        return read(program, artist_ids)
+
+    monkeypatch.setattr(queries, "_read_artist_work", spy)
+    return calls
+
+
+def fresh_report(program):
+    """The report computed from nothing kept, leaving what the process keeps as it was."""
+    kept = dict(queries._PROGRAM_WORK)
+    queries._PROGRAM_WORK.clear()
+    try:
+        return queries.program_report(program)
+    finally:
+        queries._PROGRAM_WORK.clear()
+        queries._PROGRAM_WORK.update(kept)
+
+
+def kept_state(program):
+    (state,) = [s for key, s in queries._PROGRAM_WORK.items() if key[2] == program.pk]
+    return state
+
+
+def noon(day):
+    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+
+
+def random_service_call(rng, *, program, admin, artists, accepted, paid, day):
+    """One service call chosen by `rng`, on `day`; returns the move. Refused calls (e.g. a
+    settlement larger than what is owed) raise a DomainError and change nothing."""
+    artist = rng.choice(artists)
+    move = rng.choice(["feedback", "bug", "bug", "reverse", "grant", "settle", "void"])
+    with clock.frozen(noon(day)):
+        try:
+            if move in ("feedback", "bug"):
+                work = (
+                    log_feedback(program, artist, rng.choice(["0.25", "1.50", "2.00"]))
+                    if move == "feedback"
+                    else log_bug(program, artist, rng.choice(["low", "high"]))
+                )
+                accepted.append(services.accept_contribution(contribution=work, reviewer=admin))
+            elif move == "reverse" and accepted:
+                services.reverse_contribution(
+                    contribution=accepted.pop(rng.randrange(len(accepted))),
+                    reviewer=admin,
+                    reason="mistake",
+                )
+            elif move in ("grant", "settle"):
+                paid.append(
+                    services.record_payout(
+                        actor=admin,
+                        artist=artist,
+                        program=program,
+                        amount_minor=rng.choice([500, 1000, 20000]),
+                        kind="grant" if move == "grant" else "settlement",
+                        # grants often come before the work they pay: paid in advance
+                        paid_on=day - dt.timedelta(days=rng.choice([0, 3])),
+                    )
+                )
+            elif move == "void" and paid:
+                services.void_payout(
+                    payout=paid.pop(rng.randrange(len(paid))), actor=admin, reason="bounced"
+                )
+        except DomainError:
+            pass
+    return move
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cached_report_equals_a_fresh_one_after_every_service_call(
-    empty_cache, django_assert_num_queries
-):
+def test_kept_report_equals_a_fresh_one_after_every_service_call(django_assert_num_queries):
     """The proof obligation of `queries._posted_work`, driven through the services.
 
-    Outside a transaction (as a page or API read runs), so the cache is written and read.
+    Outside a transaction (as a page or API read runs), so figures are kept and reused.
     Feedback is valued at a zero card (accepted, counted, but no entry: the live part);
-    bug reports at nonzero bounties (posted: the cached part). After each call the report
-    (cached where the head did not move) must equal one computed from scratch.
+    bug reports at nonzero bounties (posted: the kept part). After each call the report
+    must equal one computed from scratch, and asking again is a hit.
     """
     admin = UserFactory(username="cache-admin", role="admin")
     artists = [UserFactory(username=f"cache{i}") for i in range(3)]
@@ -248,44 +314,18 @@ def test_cached_report_equals_a_fresh_one_after_every_service_call(
     accepted, paid = [], []
     for step in range(60):
         day = TODAY - dt.timedelta(days=60 - step)
-        artist = rng.choice(artists)
-        move = rng.choice(["feedback", "bug", "bug", "reverse", "grant", "settle", "void"])
-        with clock.frozen(dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)):
-            try:
-                if move in ("feedback", "bug"):
-                    work = (
-                        log_feedback(program, artist)
-                        if move == "feedback"
-                        else log_bug(program, artist, rng.choice(["low", "high"]))
-                    )
-                    accepted.append(services.accept_contribution(contribution=work, reviewer=admin))
-                elif move == "reverse" and accepted:
-                    services.reverse_contribution(
-                        contribution=accepted.pop(rng.randrange(len(accepted))),
-                        reviewer=admin,
-                        reason="mistake",
-                    )
-                elif move in ("grant", "settle"):
-                    paid.append(
-                        services.record_payout(
-                            actor=admin,
-                            artist=artist,
-                            program=program,
-                            amount_minor=rng.choice([500, 1000, 20000]),
-                            kind="grant" if move == "grant" else "settlement",
-                            paid_on=day - dt.timedelta(days=rng.choice([0, 3])),
-                        )
-                    )
-                elif move == "void" and paid:
-                    services.void_payout(
-                        payout=paid.pop(rng.randrange(len(paid))), actor=admin, reason="bounced"
-                    )
-            except DomainError:
-                pass  # e.g. a settlement larger than what is owed: refused, nothing changes
-        maybe_cached = queries.program_report(program)
-        cache.clear()
-        fresh = queries.program_report(program)  # computed, then stored: the head is still
-        assert maybe_cached == fresh, (step, move)
+        move = random_service_call(
+            rng,
+            program=program,
+            admin=admin,
+            artists=artists,
+            accepted=accepted,
+            paid=paid,
+            day=day,
+        )
+        kept = queries.program_report(program)
+        fresh = fresh_report(program)
+        assert kept == fresh, (step, move)
         assert fresh.median_days_to_payment == oracle_median_days(program)
         with django_assert_num_queries(3):  # head, zero-value work, memberships: a hit
             assert queries.program_report(program) == fresh
@@ -295,27 +335,166 @@ def test_cached_report_equals_a_fresh_one_after_every_service_call(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_zero_value_acceptance_shows_in_a_cached_report(empty_cache):
-    """Zero-value work posts no entry (the head stays), yet it counts: it is read live."""
-    admin = UserFactory(username="zero-admin", role="admin")
-    artist = UserFactory(username="zero-artist")
-    program = make_program(admin, hourly="0")
-    services.enroll_artist(actor=admin, program=program, artist=artist)
-    services.accept_contribution(contribution=log_bug(program, artist), reviewer=admin)
-    before = queries.program_report(program)  # cached under this head
-    services.accept_contribution(contribution=log_feedback(program, artist, "1.50"), reviewer=admin)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_incremental_figures_equal_a_computation_from_scratch(seed, recomputed):
+    """Random service-driven histories, the report asked for between some of the calls.
+
+    Everything is valued (feedback too), so every accepted item is kept per artist; several
+    calls may come between two reports (several artists moved, sometimes most of them:
+    both the per-artist and the whole-program recompute run); two artists join halfway
+    (payables the kept figures have never seen). Each report must equal one computed from
+    scratch and its median the Python FIFO's.
+    """
+    admin = UserFactory(username=f"walk-admin{seed}", role="admin")
+    artists = [UserFactory(username=f"walk{seed}-{i}") for i in range(6)]
+    program = make_program(admin)
+    for artist in artists[:4]:
+        services.enroll_artist(actor=admin, program=program, artist=artist)
+    rng = random.Random(seed)
+    accepted, paid, members = [], [], artists[:4]
+    reports = 0
+    for step in range(90):
+        if step == 45:
+            for artist in artists[4:]:
+                services.enroll_artist(actor=admin, program=program, artist=artist)
+            members = artists
+        day = TODAY - dt.timedelta(days=90 - step)
+        random_service_call(
+            rng,
+            program=program,
+            admin=admin,
+            artists=members,
+            accepted=accepted,
+            paid=paid,
+            day=day,
+        )
+        if rng.random() < 0.5:
+            continue  # more calls before the next report
+        report = queries.program_report(program)
+        reports += 1
+        assert report == fresh_report(program), step
+        assert kept_state(program).exact[1] == queries._posted_work_from_scratch(program)
+        assert report.median_days_to_payment == oracle_median_days(program), step
+    assert reports > 20
+    assert None in recomputed  # the whole program (the first report, or most moved)
+    assert any(ids and len(ids) < len(members) for ids in recomputed)  # some artists only
+    assert queries.program_report(program).median_days_to_payment is not None
+
+
+@pytest.fixture
+def busy_program(db):
+    """Five artists, each with valued work paid by a grant, committed (transactional tests)."""
+    admin = UserFactory(username="busy-admin", role="admin")
+    artists = [UserFactory(username=f"busy{i}") for i in range(5)]
+    program = make_program(admin)
+    for i, artist in enumerate(artists):
+        services.enroll_artist(actor=admin, program=program, artist=artist)
+        with clock.frozen(noon(TODAY - dt.timedelta(days=30 - i))):
+            accepted_work(program, artist, admin, "1.00")  # 4500
+        services.record_payout(
+            actor=admin, artist=artist, program=program, amount_minor=4500 + i, kind="grant"
+        )  # settles it, paid ahead by i
+    return admin, artists, program
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_for_one_artist_recomputes_that_artist_only(
+    busy_program, recomputed, django_assert_num_queries
+):
+    admin, artists, program = busy_program
+    queries.program_report(program)
+    assert recomputed == [None]  # the first report reads everything
+    services.record_payout(
+        actor=admin, artist=artists[2], program=program, amount_minor=100, kind="grant"
+    )
+    # head, chain check, payable versions, the one artist, head again, zero-value work,
+    # memberships
+    with django_assert_num_queries(7):
+        report = queries.program_report(program)
+    assert recomputed == [None, [artists[2].pk]]
+    with django_assert_num_queries(3):  # nothing posted since: a hit, no version read
+        assert queries.program_report(program) == report
+    assert recomputed == [None, [artists[2].pk]]
+    assert report == fresh_report(program)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_uncommitted_entries_count_in_the_report_but_are_never_kept(busy_program, recomputed):
+    """A rolled-back entry frees its balance version for other content: nothing from inside
+    a transaction may be kept under it."""
+    admin, artists, program = busy_program
+    before = queries.program_report(program)
+    assert before.median_days_to_payment is not None
+    state = kept_state(program)
+    exact = state.exact
+    with transaction.atomic():
+        accepted_work(program, artists[0], admin, "3.00")
+        inside = queries.program_report(program)
+        assert inside.feedback_hours == before.feedback_hours + 3
+        assert recomputed == [None, None]  # the whole program from scratch,
+        assert state.exact is exact  # and not kept
+        transaction.set_rollback(True)
+    assert queries.program_report(program) == before
+    # The same version of artists[0]'s payable, now with a payout instead of the work.
+    services.record_payout(
+        actor=admin, artist=artists[0], program=program, amount_minor=100, kind="grant"
+    )
     after = queries.program_report(program)
-    assert after.head_hash == before.head_hash  # no entry posted
-    assert (before.feedback_hours, after.feedback_hours) == (Decimal("0.00"), Decimal("1.50"))
+    assert after == fresh_report(program)
+    assert after.feedback_hours == before.feedback_hours
 
 
-def test_report_is_not_cached_inside_a_transaction(admin, program, artist, empty_cache):
-    """Inside a transaction the state read may be rolled back, and its head seq reused."""
+def test_nothing_is_kept_inside_a_transaction(admin, program, artist):
+    """Inside a transaction the state read may be rolled back, and its versions reused."""
     accepted_work(program, artist, admin)
     queries.program_report(program)
-    head = program.ledger_head
-    head.refresh_from_db()
-    assert cache.get(queries._posted_work_key(program, head)) is None
+    assert not queries._PROGRAM_WORK
+
+
+@pytest.mark.django_db(transaction=True)
+def test_figures_of_another_history_are_dropped(busy_program, recomputed):
+    """A restored or re-created database may reuse ids and versions: the kept figures name an
+    entry of their chain, and are recomputed from nothing if it is not there."""
+    admin, artists, program = busy_program
+    queries.program_report(program)
+    state = kept_state(program)
+    state.anchor = (state.anchor[0], "0" * 64)  # as if the chain had been rewritten
+    services.record_payout(
+        actor=admin, artist=artists[1], program=program, amount_minor=100, kind="grant"
+    )
+    report = queries.program_report(program)
+    assert recomputed == [None, None]
+    assert report == fresh_report(program)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reports_agree(busy_program):
+    """Threads (as in a threaded server) share the kept figures under the lock."""
+    admin, artists, program = busy_program
+    queries.program_report(program)
+    for artist in artists[:3]:
+        services.record_payout(
+            actor=admin, artist=artist, program=program, amount_minor=100, kind="grant"
+        )
+    expected = fresh_report(program)
+    results, errors = [], []
+
+    def read():
+        try:
+            results.extend(queries.program_report(program) for _ in range(5))
+        except Exception as error:  # reported below, with the thread's failure
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(results) == 20 and all(report == expected for report in results)
 
 
 # --- cost: constant queries, and the indexes serve the query --------------------------------
@@ -324,20 +503,23 @@ def test_report_is_not_cached_inside_a_transaction(admin, program, artist, empty
 def test_report_query_count_does_not_grow_with_the_ledger(
     admin, program, artist, artist2, django_assert_num_queries
 ):
-    """Uncached (inside the test's transaction): head, two counts, histogram, memberships."""
+    """Inside the test's transaction (nothing kept): head, posted work, zero-value work,
+    memberships."""
     accepted_work(program, artist, admin)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         queries.program_report(program)
     for _ in range(4):
         accepted_work(program, artist, admin)
         accepted_work(program, artist2, admin)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         queries.program_report(program)
 
 
 @pytest.mark.postgres
-def test_median_query_can_read_the_fifo_indexes_alone(admin, program, artist):
-    """The partial covering indexes match the query's predicates (an index-only plan exists).
+@pytest.mark.parametrize("some_artists", [False, True])
+def test_posted_work_query_can_read_the_fifo_indexes_alone(admin, program, artist, some_artists):
+    """The partial covering indexes match the query's predicates (an index-only plan exists),
+    for the whole program and for a list of artists.
 
     The tables are tiny here, so every scan but index-only ones is switched off to ask the
     planner whether the indexes can serve the query alone (predicate implied, columns
@@ -345,12 +527,18 @@ def test_median_query_can_read_the_fifo_indexes_alone(admin, program, artist):
     postings).
     """
     accepted_work(program, artist, admin)
+    sql = queries._ARTIST_WORK_SQL["postgresql"]
+    if some_artists:
+        sql = sql.format(
+            c=" AND c.artist_id IN (%s)", p=" AND p.artist_id IN (%s)", a=" AND a.artist_id IN (%s)"
+        )
+        params = [value for _ in range(4) for value in (program.pk, artist.pk)]
+    else:
+        sql, params = sql.format(c="", p="", a=""), [program.pk] * 4
     with transaction.atomic(), connection.cursor() as cursor:
         for scan in ("seqscan", "bitmapscan", "indexscan"):  # index-only scans remain
             cursor.execute(f"SET LOCAL enable_{scan} = off")
-        cursor.execute(
-            "EXPLAIN " + queries._MEDIAN_DAYS_SQL["postgresql"], [program.pk, program.pk]
-        )
+        cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Only Scan using contribution_accepted_fifo" in plan, plan
     assert "Index Only Scan using payout_paid_fifo" in plan, plan
