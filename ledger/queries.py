@@ -560,12 +560,15 @@ class _ProgramWork:
         if not keep:
             self._reset()
             return figures
-        self.anchor = at
         # Exact at `at` if no entry was committed while reading (the head did not move).
         after = _fetch(
             "SELECT seq, hash FROM ledger_ledgerhead WHERE program_id = %s", [program.pk]
         )
-        self.exact = (at, figures) if after and tuple(after[0]) == at else None
+        after = tuple(after[0]) if after else at
+        # The head read last: every figure kept was read at or before it, so while it is in
+        # the chain, so is the history each figure came from.
+        self.anchor = after
+        self.exact = (at, figures) if after == at else None
         return figures
 
 
