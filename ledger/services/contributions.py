@@ -67,6 +67,36 @@ _LOCK_CONTRIBUTION = {
 }
 
 
+def _save_acceptance(contribution: Contribution) -> None:
+    """Write the fields acceptance sets, and only those, in plain SQL: `save()` of every
+    field cost four times this statement in Python, on the path every acceptance takes."""
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SAVE_ACCEPTANCE,
+            [
+                ops.adapt_decimalfield_value(contribution.hours, 4, 2),
+                contribution.severity,
+                contribution.status,
+                contribution.value_minor,
+                contribution.estimate_minor,
+                contribution.rate_card_id,
+                ops.adapt_datetimefield_value(contribution.reviewed_at),
+                contribution.reviewed_by_id,
+                contribution.review_note,
+                ops.adapt_datefield_value(contribution.accepted_on),
+                contribution.pk,
+            ],
+        )
+
+
+_SAVE_ACCEPTANCE = (
+    "UPDATE ledger_contribution SET hours = %s, severity = %s, status = %s, value_minor = %s, "
+    "estimate_minor = %s, rate_card_id = %s, reviewed_at = %s, reviewed_by_id = %s, "
+    "review_note = %s, accepted_on = %s WHERE id = %s"
+)
+
+
 def _transition(contribution: Contribution, status: str) -> None:
     if not contribution.can_move_to(status):
         raise InvalidTransition(
@@ -176,7 +206,7 @@ def accept_contribution(
         contribution.reviewed_by = reviewer
         contribution.review_note = note or ""
         contribution.accepted_on = now.astimezone(dt.UTC).date()
-        contribution.save()
+        _save_acceptance(contribution)
         if value:  # zero-value work (a zero card) is accepted but moves no money
             program = contribution.program
             accounts = entry_accounts(program, contribution.artist_id)

@@ -249,3 +249,18 @@ def test_partial_rows_name_their_columns_in_model_order():
     for model, columns in ((RateCard, _CARD_COLUMNS), (User, _USER_COLUMNS)):
         order = [f.attname for f in model._meta.concrete_fields]
         assert columns == [name for name in order if name in columns], model
+
+
+def test_acceptance_stores_every_field_the_service_sets(admin, artist, program):
+    """`_save_acceptance` writes what the returned instance says, field for field."""
+    contribution = log_feedback(program, artist, hours="2.00")
+    accepted = services.accept_contribution(
+        contribution=contribution, reviewer=admin, note="corrected", hours=Decimal("1.75")
+    )
+    stored = Contribution.objects.get(pk=contribution.pk)
+    for field in Contribution._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(accepted, field.attname), field.name
+    assert (stored.status, stored.hours, stored.value_minor) == ("accepted", Decimal("1.75"), 7875)
+    assert (stored.reviewed_by_id, stored.review_note) == (admin.pk, "corrected")
+    assert stored.rate_card_id is not None and stored.accepted_on is not None
+    assert stored.reviewed_at.tzinfo is not None
