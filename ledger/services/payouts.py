@@ -1,6 +1,6 @@
 """Payouts: grants and settlements actually paid, and their voids."""
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from ledger import clock, money
 from ledger.errors import InsufficientBalance, InvalidTransition, NotAMember, ValidationFailed
@@ -63,16 +63,18 @@ def record_payout(
             )
 
     with transaction.atomic():
-        payout = Payout.objects.create(
-            program=program,
-            artist=artist,
-            kind=kind,
-            amount_minor=amount_minor,
-            paid_on=paid_on,
-            method=method or "",
-            reference=reference or "",
-            note=note or "",
-            created_by=actor,
+        payout = _insert_payout(
+            Payout(
+                program=program,
+                artist=artist,
+                kind=kind,
+                amount_minor=amount_minor,
+                paid_on=paid_on,
+                method=method or "",
+                reference=reference or "",
+                note=note or "",
+                created_by=actor,
+            )
         )
         post_entry(
             program=program,
@@ -103,6 +105,40 @@ def record_payout(
             artist=artist.pk,
         )
     return payout
+
+
+def _insert_payout(payout: Payout) -> Payout:
+    """Insert a new payout (defaults already filled by the model) in plain SQL: the ORM's
+    insert cost three times the statement in Python, on the path every payout takes."""
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_PAYOUT,
+            [
+                payout.program_id,
+                payout.artist_id,
+                payout.kind,
+                payout.amount_minor,
+                ops.adapt_datefield_value(payout.paid_on),
+                payout.method,
+                payout.reference,
+                payout.note,
+                payout.status,
+                ops.adapt_datetimefield_value(payout.created_at),
+                payout.created_by_id,
+                payout.void_reason,
+            ],
+        )
+        (payout.pk,) = cursor.fetchone()
+    payout._state.adding, payout._state.db = False, connection.alias
+    return payout
+
+
+_INSERT_PAYOUT = (
+    "INSERT INTO ledger_payout (program_id, artist_id, kind, amount_minor, paid_on, method, "
+    "reference, note, status, created_at, created_by_id, void_reason) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+)
 
 
 def void_payout(*, payout: Payout, actor, reason: str) -> Payout:

@@ -21,6 +21,7 @@ from ledger.models import (
     Entry,
     LedgerHead,
     Membership,
+    Payout,
     Posting,
     RateCard,
 )
@@ -264,3 +265,23 @@ def test_acceptance_stores_every_field_the_service_sets(admin, artist, program):
     assert (stored.reviewed_by_id, stored.review_note) == (admin.pk, "corrected")
     assert stored.rate_card_id is not None and stored.accepted_on is not None
     assert stored.reviewed_at.tzinfo is not None
+
+
+def test_payout_stores_every_field_of_the_returned_instance(admin, artist, program):
+    """`_insert_payout` writes the model's defaults and the caller's values, field for field."""
+    payout = services.record_payout(
+        actor=admin,
+        artist=artist,
+        program=program,
+        amount_minor=1234,
+        kind="grant",
+        method="wire",
+        reference="R-1",
+        note="ü",
+    )
+    stored = Payout.objects.get(pk=payout.pk)
+    for field in Payout._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(payout, field.attname), field.name
+    assert (stored.status, stored.voided_at, stored.void_reason) == ("paid", None, "")
+    assert stored.created_at.tzinfo is not None and stored.paid_on == TODAY
+    assert payout.entries.count() == 1 and not payout._state.adding
