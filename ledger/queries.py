@@ -57,11 +57,19 @@ class SqlRows:
     For the hottest API lists: building and compiling the equivalent annotated ORM query
     took more time than the rest of the request (docs/PERFORMANCE.md). `conditions` are
     (SQL with %s placeholders, parameter) pairs joined by AND; only constant SQL is formatted
-    into the statement, never a value.
+    into the statement, never a value. `fields` names the model field behind each column
+    that needs the database's value converted as the ORM would (SQLite keeps timestamps
+    naive and decimals as floats; PostgreSQL needs nothing).
     """
 
-    def __init__(self, select: str, conditions: list[tuple[str, object]], order_by: str):
-        self.select, self.order_by = select, order_by
+    def __init__(
+        self,
+        select: str,
+        conditions: list[tuple[str, object]],
+        order_by: str,
+        fields: dict | None = None,
+    ):
+        self.select, self.order_by, self.fields = select, order_by, fields or {}
         self.where = " AND ".join(sql for sql, _ in conditions) or "1 = 1"
         self.params = [param for _, param in conditions]
 
@@ -71,7 +79,16 @@ class SqlRows:
         with connection.cursor() as cursor:
             cursor.execute(sql, [*self.params, window.stop - offset, offset])
             names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        for name, model_field in self.fields.items():
+            column = model_field.get_col(model_field.model._meta.db_table)
+            converters = connection.ops.get_db_converters(column)
+            converters += model_field.get_db_converters(connection)
+            if converters:
+                for row in rows:
+                    for convert in converters:
+                        row[name] = convert(row[name], column, connection)
+        return rows
 
 
 # Integers and a currency code only, so the rows need no conversion on either database.
@@ -95,6 +112,42 @@ def balance_rows(user, *, artist_id: int | None = None, program_id: int | None =
     if program_id is not None:
         conditions.append(("m.program_id = %s", program_id))
     return SqlRows(_BALANCE_ROWS_SELECT, conditions, "m.id")
+
+
+_CONTRIBUTION_ROWS_SELECT = (
+    "SELECT c.id, c.program_id AS program, c.artist_id AS artist, c.kind, c.title, "
+    "c.description, c.occurred_on, c.hours, c.severity, c.reference, c.status, c.value_minor, "
+    "c.submitted_at, c.reviewed_at, c.reviewed_by_id AS reviewed_by, c.review_note, p.currency "
+    "FROM ledger_contribution c JOIN ledger_program p ON p.id = c.program_id"
+)
+
+
+def contribution_rows(
+    user,
+    *,
+    program: int | None = None,
+    artist: int | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+) -> SqlRows:
+    """The API's /contributions/ rows, newest submission first, of the work `user` sees
+    (`Contribution.objects.visible_to`): an admin all, an artist its own."""
+    conditions = [] if user.is_admin else [("c.artist_id = %s", user.pk)]
+    for column, value in (
+        ("c.program_id", program),
+        ("c.artist_id", artist),
+        ("c.status", status),
+        ("c.kind", kind),
+    ):
+        if value is not None:
+            conditions.append((f"{column} = %s", value))
+    field = Contribution._meta.get_field
+    return SqlRows(
+        _CONTRIBUTION_ROWS_SELECT,
+        conditions,
+        "c.submitted_at DESC, c.id DESC",
+        {name: field(name) for name in ("occurred_on", "hours", "submitted_at", "reviewed_at")},
+    )
 
 
 def payable_balance_minor(program: Program, artist) -> int:

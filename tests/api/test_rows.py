@@ -264,3 +264,26 @@ def test_balance_rows_filter_and_stay_within_what_an_artist_may_see(
     assert pairs(artist_api) == [(artist.pk, program.pk, "200.00")]
     assert pairs(artist_api, f"?artist={artist2.pk}") == []
     assert pairs(artist_api, f"?program={other.pk}") == []
+
+
+def test_contribution_rows_filter_and_stay_within_what_an_artist_may_see(
+    admin_api, artist_api, admin, artist, artist2, program
+):
+    """/contributions/ is plain SQL (queries.contribution_rows): filters, visibility, order."""
+    mine = log_feedback(program, artist, hours="1.25")
+    bug = log_bug(program, artist)
+    theirs = log_feedback(program, artist2)
+    services.accept_contribution(contribution=mine, reviewer=admin)
+
+    def ids(api, query=""):
+        return [row["id"] for row in api.get(f"/api/v1/contributions/{query}").json()["results"]]
+
+    assert ids(admin_api) == [theirs.pk, bug.pk, mine.pk]  # newest submission first
+    assert ids(admin_api, f"?artist={artist2.pk}") == [theirs.pk]
+    assert ids(admin_api, "?status=accepted") == [mine.pk]
+    assert ids(admin_api, f"?kind=bug_report&program={program.pk}") == [bug.pk]
+    assert ids(artist_api) == [bug.pk, mine.pk]
+    assert ids(artist_api, f"?artist={artist2.pk}") == []
+    row = admin_api.get("/api/v1/contributions/?status=accepted").json()["results"][0]
+    assert (row["hours"], row["value"], row["currency"]) == ("1.25", "56.25", "USD")
+    assert row["reviewed_at"].endswith("Z") and row["occurred_on"] == mine.occurred_on.isoformat()
