@@ -20,7 +20,7 @@ from ledger.models import (
 
 from . import audit
 from .common import require_admin, require_not_future, require_reason, today
-from .journal import Line, add_to_total, entry_accounts, post_entry, post_mirror
+from .journal import Line, Total, entry_accounts, post_entry, post_mirror
 from .valuation import card_for, estimate, value_with
 
 
@@ -223,12 +223,7 @@ def accept_contribution(
                 effective_date=contribution.accepted_on,
                 actor=reviewer,
                 contribution=contribution,
-            )
-            add_to_total(
-                program_id=contribution.program_id,
-                artist_id=contribution.artist_id,
-                column="valued_minor",
-                amount_minor=value,
+                total=Total(contribution.artist_id, "valued_minor", value),
             )
         audit.record(
             actor=reviewer,
@@ -309,12 +304,7 @@ def reverse_contribution(*, contribution: Contribution, reviewer, reason: str) -
                 memo=f"Reversed: {contribution.title}"[:300],
                 effective_date=today(),
                 actor=reviewer,
-            )
-            add_to_total(
-                program_id=contribution.program_id,
-                artist_id=contribution.artist_id,
-                column="valued_minor",
-                amount_minor=-contribution.value_minor,
+                total=Total(contribution.artist_id, "valued_minor", -contribution.value_minor),
             )
         audit.record(
             actor=reviewer,

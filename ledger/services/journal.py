@@ -97,11 +97,14 @@ _ADD_TO_TOTAL = {
 }
 
 
-def add_to_total(*, program_id: int, artist_id: int, column: str, amount_minor: int) -> None:
-    """Move a membership's running total by `amount_minor`, in the caller's transaction:
-    the O(1) figures beside the journal (verify_ledger recomputes them from the postings)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_ADD_TO_TOTAL[column], [amount_minor, program_id, artist_id])
+@dataclass(frozen=True)
+class Total:
+    """A membership running total (`_ADD_TO_TOTAL`'s columns) that moves with an entry: the
+    O(1) figures beside the journal, which verify_ledger recomputes from the postings."""
+
+    artist_id: int
+    column: str
+    amount_minor: int
 
 
 def canonical_content(
@@ -209,8 +212,10 @@ _WRITE_ENTRY_PG = (
     "END, version = version + 1, updated_at = %s WHERE account_id {ids}"
     "), head AS ("
     "UPDATE ledger_ledgerhead SET seq = %s, hash = %s WHERE program_id = %s"
-    ") SELECT id FROM entry"
+    "){total} SELECT id FROM entry"
 )
+# The membership total as one more CTE of that statement, by column (constants only).
+_TOTAL_CTE = {column: f", total AS ({sql})" for column, sql in _ADD_TO_TOTAL.items()}
 
 
 def post_entry(
@@ -225,8 +230,10 @@ def post_entry(
     payout=None,
     reverses: Entry | None = None,
     check: Callable[[dict[int, int]], None] | None = None,
+    total: Total | None = None,
 ) -> Entry:
-    """Append one balanced entry to the program's chain and update the balances it touches.
+    """Append one balanced entry to the program's chain and update the balances it touches,
+    and the membership `total` that moves with it.
 
     `check` receives the locked balances (minor units, by account id) and may raise to refuse
     the entry before anything is written. Callers run it inside their own atomic block (the
@@ -241,6 +248,8 @@ def post_entry(
         raise ValueError("An entry needs at least two postings summing to zero.")
     if any(line.amount_minor == 0 for line in lines):
         raise ValueError("A posting may not be zero.")
+    if total is not None and total.column not in _ADD_TO_TOTAL:
+        raise ValueError(f"No membership total {total.column!r}.")
     ops = connection.ops
     deltas: dict[int, int] = defaultdict(int)  # minor units, by account id
     for line in lines:
@@ -316,12 +325,19 @@ def post_entry(
             *account_ids,
         ]
         head_params = [seq, fields["hash"], program.pk]
+        total_params = [] if total is None else [total.amount_minor, program.pk, total.artist_id]
         if connection.vendor == "postgresql":
             # The four writes in one round trip (data-modifying CTEs); the deferred triggers
             # still check at commit that the entry balances.
             cursor.execute(
-                _WRITE_ENTRY_PG.format(**legs),
-                [*entry_params, program.pk, currency, *leg_params, *balance_params, *head_params],
+                _WRITE_ENTRY_PG.format(**legs, total=_TOTAL_CTE[total.column] if total else ""),
+                [
+                    *entry_params,
+                    *(program.pk, currency, *leg_params),
+                    *balance_params,
+                    *head_params,
+                    *total_params,
+                ],
             )
             (entry_id,) = cursor.fetchone()
         else:
@@ -332,12 +348,16 @@ def post_entry(
             )
             cursor.execute(_UPDATE_BALANCES.format(**legs), balance_params)
             cursor.execute(_UPDATE_HEAD, head_params)
+            if total is not None:
+                cursor.execute(_ADD_TO_TOTAL[total.column], total_params)
     entry = Entry(id=entry_id, **fields)
     entry._state.adding, entry._state.db = False, connection.alias
     return entry
 
 
-def post_mirror(*, original: Entry, kind: str, memo: str, effective_date, actor) -> Entry:
+def post_mirror(
+    *, original: Entry, kind: str, memo: str, effective_date, actor, total: Total | None = None
+) -> Entry:
     """Post the exact mirror of `original` (every posting negated), linked to it."""
     lines = [
         Line(account=p.account, amount_minor=-p.amount_minor)
@@ -353,4 +373,5 @@ def post_mirror(*, original: Entry, kind: str, memo: str, effective_date, actor)
         contribution=original.contribution,
         payout=original.payout,
         reverses=original,
+        total=total,
     )

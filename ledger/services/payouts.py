@@ -16,7 +16,7 @@ from ledger.models import (
 
 from . import audit
 from .common import require_admin, require_not_future, require_reason, today
-from .journal import Line, add_to_total, entry_accounts, post_entry, post_mirror
+from .journal import Line, Total, entry_accounts, post_entry, post_mirror
 
 _TOTAL_FIELD = {PayoutKind.GRANT: "grants_minor", PayoutKind.SETTLEMENT: "settlements_minor"}
 
@@ -88,12 +88,7 @@ def record_payout(
             actor=actor,
             payout=payout,
             check=not_overdrawn if kind == PayoutKind.SETTLEMENT else None,
-        )
-        add_to_total(
-            program_id=program.pk,
-            artist_id=artist.pk,
-            column=_TOTAL_FIELD[kind],
-            amount_minor=amount_minor,
+            total=Total(artist.pk, _TOTAL_FIELD[kind], amount_minor),
         )
         audit.record(
             actor=actor,
@@ -164,12 +159,7 @@ def void_payout(*, payout: Payout, actor, reason: str) -> Payout:
             memo=f"Void of {payout.get_kind_display().lower()} #{payout.pk}",
             effective_date=today(),
             actor=actor,
-        )
-        add_to_total(
-            program_id=payout.program_id,
-            artist_id=payout.artist_id,
-            column=_TOTAL_FIELD[payout.kind],
-            amount_minor=-payout.amount_minor,
+            total=Total(payout.artist_id, _TOTAL_FIELD[payout.kind], -payout.amount_minor),
         )
         audit.record(
             actor=actor, action="payout.void", obj=payout, program=payout.program, reason=reason

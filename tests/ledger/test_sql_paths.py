@@ -1,8 +1,9 @@
 """The write path's plain-SQL statements (issue 7) give exactly what the ORM would have.
 
-`post_entry`, `entry_accounts`, `add_to_total`, `audit.record`, `card_for` and the review lock
-bypass the ORM's compiler for speed; these tests pin them to the models, on SQLite and
-PostgreSQL, so a model change cannot silently drift from the SQL.
+`post_entry` (with the membership total), `entry_accounts`, `audit.record`, `card_for`, the
+review lock, the acceptance UPDATE and the payout INSERT bypass the ORM's compiler for speed;
+these tests pin them to the models, on SQLite and PostgreSQL, so a model change cannot
+silently drift from the SQL.
 """
 
 import datetime as dt
@@ -27,7 +28,7 @@ from ledger.models import (
 )
 from ledger.services import audit
 from ledger.services.contributions import _locked
-from ledger.services.journal import Line, add_to_total, entry_accounts, entry_hash, post_entry
+from ledger.services.journal import Line, Total, entry_accounts, entry_hash, post_entry
 from ledger.services.valuation import _CARD_COLUMNS, card_for
 from ledger.verify import verify_program
 from tests.conftest import CARD_FROM, TODAY, accepted_work, log_bug, log_feedback
@@ -121,15 +122,31 @@ def test_entry_accounts_match_the_orm(program, artist, artist2):
     assert entry_accounts(program, artist2.pk)["payable"].artist_id == artist2.pk
 
 
-def test_add_to_total_moves_one_column_of_one_membership(program, artist, artist2):
-    add_to_total(program_id=program.pk, artist_id=artist.pk, column="grants_minor", amount_minor=7)
-    add_to_total(program_id=program.pk, artist_id=artist.pk, column="grants_minor", amount_minor=-2)
+def test_post_entry_moves_one_total_of_one_membership(admin, artist, artist2, program):
+    accounts = entry_accounts(program, artist)
+
+    def accept_by_hand(amount, column="valued_minor"):
+        return post_entry(
+            program=program,
+            kind="acceptance",
+            lines=[Line(accounts["labor"], amount), Line(accounts["payable"], -amount)],
+            memo="by hand",
+            effective_date=TODAY,
+            actor=admin,
+            contribution=log_feedback(program, artist),
+            total=Total(artist.pk, column, amount),
+        )
+
+    accept_by_hand(7)
+    accept_by_hand(5)
     mine = Membership.objects.get(program=program, artist=artist)
     theirs = Membership.objects.get(program=program, artist=artist2)
-    assert (mine.valued_minor, mine.grants_minor, mine.settlements_minor) == (0, 5, 0)
+    assert (mine.valued_minor, mine.grants_minor, mine.settlements_minor) == (12, 0, 0)
     assert (theirs.valued_minor, theirs.grants_minor, theirs.settlements_minor) == (0, 0, 0)
-    with pytest.raises(KeyError):  # only the three running totals, never a caller's column
-        add_to_total(program_id=program.pk, artist_id=artist.pk, column="id", amount_minor=1)
+    entries = Entry.objects.count()
+    with pytest.raises(ValueError):  # only the three running totals, never another column
+        accept_by_hand(1, column="id")
+    assert Entry.objects.count() == entries
 
 
 def test_audit_record_stores_what_the_json_field_would(admin, artist, program):
@@ -205,12 +222,13 @@ def test_write_paths_stay_within_their_statement_budget(admin, artist, program):
             if q["sql"].split()[0].upper() not in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
         ]
 
-    # PostgreSQL writes entry, postings, balances and head in one statement; SQLite in four.
-    writes = 1 if connection.vendor == "postgresql" else 4
-    # lock, card, save, accounts, head, balances, the writes, total, audit
-    assert len(statements(accept)) == 8 + writes, statements(accept)
-    # payout, accounts, head, balances, the writes, total, audit
-    assert len(statements(payout)) == 6 + writes, statements(payout)
+    # PostgreSQL writes entry, postings, balances, head and the membership total in one
+    # statement; SQLite in five.
+    writes = 1 if connection.vendor == "postgresql" else 5
+    # lock, card, save, accounts, head, balances, the writes, audit
+    assert len(statements(accept)) == 7 + writes, statements(accept)
+    # payout, accounts, head, balances, the writes, audit
+    assert len(statements(payout)) == 5 + writes, statements(payout)
     assert Posting.objects.filter(entry__payout__isnull=False).count() == 2
 
 
