@@ -9,6 +9,7 @@
 | WEB_CONCURRENCY   | 2 × CPU cores + 1, at most 12   |
 | GUNICORN_TIMEOUT  | 35 (seconds a request may take) |
 | FORWARDED_ALLOW_IPS | 127.0.0.1,::1 (gunicorn's own; proxies trusted for X-Forwarded-*) |
+| LEDGER_WARM_REPORTS | true (the master reads the report figures before forking)    |
 """
 
 import multiprocessing
@@ -39,3 +40,22 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
+
+
+def when_ready(server):
+    """Before the workers are forked, read every program's report figures in the master, so
+    workers (also those replacing recycled ones) inherit them: a worker's first transparency
+    report is then a cheap refresh, not a full read of every contribution (docs/PERFORMANCE.md).
+    The master's database connection is closed before the fork; a failure only logs."""
+    if os.environ.get("LEDGER_WARM_REPORTS", "true").lower() in ("0", "false", "no"):
+        return
+    from django.db import connections
+
+    try:
+        from ledger.queries import keep_report_figures
+
+        server.log.info("kept the report figures of %d program(s)", keep_report_figures())
+    except Exception as error:  # the database may not be up yet: workers read on first use
+        server.log.warning("report figures not kept: %s", error)
+    finally:
+        connections.close_all()

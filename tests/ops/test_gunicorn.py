@@ -13,6 +13,8 @@ import psycopg
 import pytest
 from django.db import connection
 
+from tests.conftest import make_program
+from tests.factories import UserFactory
 from tests.ops.helpers import ROOT, database_url, manage, production_env
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -55,6 +57,8 @@ def test_gunicorn_serves_in_production_mode(tmp_path):
     )
     migrated = manage("migrate", "--noinput", env=env)  # the start command's first step
     assert migrated.returncode == 0, migrated.stderr
+    admin = UserFactory(role="admin")
+    make_program(admin)  # the master reads its report figures before forking the workers
     # Only this project's own files are collected here: compressing the admin's, DRF's and the
     # API docs' bundles (brotli at full strength) takes a minute, a deploy-time cost. The
     # storage, its manifest and the compressed copies are the production ones.
@@ -132,4 +136,63 @@ def test_gunicorn_serves_in_production_mode(tmp_path):
             server.kill()
             output = server.communicate()[0]
     assert "Booting worker" in output
+    assert "kept the report figures of 1 program(s)" in output
     assert '"GET /healthz HTTP/1.1" 200' in output  # the access log goes to stdout
+
+
+class _Log:
+    def __init__(self):
+        self.lines = []
+
+    def info(self, message, *args):
+        self.lines.append(("info", message % args))
+
+    def warning(self, message, *args):
+        self.lines.append(("warning", message % args))
+
+
+def _gunicorn_conf():
+    import runpy
+
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_master_keeps_report_figures_for_the_workers(admin, artist, django_assert_num_queries):
+    """`when_ready` fills the process's report figures, so a report right after is a hit."""
+    from ledger import queries, services
+    from tests.conftest import accepted_work
+
+    program = make_program(admin)
+    services.enroll_artist(actor=admin, program=program, artist=artist)
+    accepted_work(program, artist, admin)
+    queries._forget()
+    server = type("Server", (), {"log": _Log()})()
+    _gunicorn_conf()["when_ready"](server)
+    assert server.log.lines == [("info", "kept the report figures of 1 program(s)")]
+    with django_assert_num_queries(3):  # the head, the zero-value work, the totals
+        report = queries.program_report(program)
+    assert report.contributors == 1 and report.valued_minor == 9000
+
+
+def test_master_survives_a_database_it_cannot_read(monkeypatch):
+    """No database at start: a warning, and the workers read the figures on first use."""
+    from ledger import queries
+
+    def down():
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(queries, "keep_report_figures", down)
+    server = type("Server", (), {"log": _Log()})()
+    _gunicorn_conf()["when_ready"](server)
+    assert server.log.lines == [("warning", "report figures not kept: database down")]
+
+
+def test_warming_can_be_switched_off(monkeypatch):
+    from ledger import queries
+
+    monkeypatch.setenv("LEDGER_WARM_REPORTS", "false")
+    monkeypatch.setattr(queries, "keep_report_figures", lambda: pytest.fail("warmed"))
+    server = type("Server", (), {"log": _Log()})()
+    _gunicorn_conf()["when_ready"](server)
+    assert server.log.lines == []
