@@ -3,8 +3,11 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from ledger.migration_operations import AddIndexWithoutBlocking
+
 
 class Migration(migrations.Migration):
+    atomic = False  # the indexes are built CONCURRENTLY on PostgreSQL
 
     dependencies = [
         ('ledger', '0002_listing_order_indexes'),
@@ -12,11 +15,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexWithoutBlocking(
             model_name='contribution',
             index=models.Index(condition=models.Q(('status', 'accepted')), fields=['program', 'artist', 'reviewed_at', 'id'], include=('value_minor', 'accepted_on', 'kind', 'hours'), name='contribution_accepted_fifo'),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutBlocking(
             model_name='payout',
             index=models.Index(condition=models.Q(('status', 'paid')), fields=['program', 'artist', 'paid_on', 'id'], include=('amount_minor',), name='payout_paid_fifo'),
         ),

@@ -3,8 +3,11 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from ledger.migration_operations import AddIndexWithoutBlocking
+
 
 class Migration(migrations.Migration):
+    atomic = False  # the indexes are built CONCURRENTLY on PostgreSQL
 
     dependencies = [
         ('ledger', '0003_report_fifo_indexes'),
@@ -12,7 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexWithoutBlocking(
             model_name='contribution',
             index=models.Index(condition=models.Q(('status', 'accepted'), models.Q(('value_minor', 0), ('value_minor__isnull', True), _connector='OR')), fields=['program', 'artist'], include=('kind', 'hours'), name='contribution_accepted_unposted'),
         ),

@@ -140,8 +140,15 @@ class Contribution(models.Model):
                 name="contribution_status_valid",
             ),
             models.CheckConstraint(
+                # Accepted work carries its value, card and dates: the report's
+                # first-in first-out matching reads accepted_on (ledger.queries).
                 condition=~models.Q(status__in=["accepted", "reversed"])
-                | models.Q(value_minor__gte=0, rate_card__isnull=False),
+                | models.Q(
+                    value_minor__gte=0,
+                    rate_card__isnull=False,
+                    accepted_on__isnull=False,
+                    reviewed_at__isnull=False,
+                ),
                 name="contribution_accepted_has_value",
             ),
             models.CheckConstraint(

@@ -542,3 +542,15 @@ def test_posted_work_query_can_read_the_fifo_indexes_alone(admin, program, artis
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Only Scan using contribution_accepted_fifo" in plan, plan
     assert "Index Only Scan using payout_paid_fifo" in plan, plan
+
+
+def test_accepted_work_must_carry_its_dates(admin, artist, program):
+    """The database refuses accepted work without accepted_on or reviewed_at: the report's
+    first-in first-out matching reads them (SQLite would otherwise fail on a NULL day)."""
+    from django.db import IntegrityError
+
+    contribution = accepted_work(program, artist, admin)
+    for column in ("accepted_on", "reviewed_at"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Contribution.objects.filter(pk=contribution.pk).update(**{column: None})
+    assert queries.program_report(program).contributors == 1

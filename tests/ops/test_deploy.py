@@ -142,3 +142,21 @@ def test_production_api_speaks_json_only_and_csp_is_strict():
     for mode in (prod, dev):
         directives = json.dumps(mode["CONTENT_SECURITY_POLICY"])
         assert "unsafe-inline" not in directives and "unsafe-eval" not in directives
+
+
+@pytest.mark.django_db(transaction=True)  # sqlmigrate's schema editor, outside a transaction
+@pytest.mark.parametrize("migration", ["0003", "0004"])
+def test_report_indexes_are_built_without_blocking_writes(migration):
+    """On PostgreSQL the report's indexes are built CONCURRENTLY (a plain CREATE INDEX would
+    stop every insert into a big table while it builds); SQLite has no such option."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    out = io.StringIO()
+    call_command("sqlmigrate", "ledger", migration, stdout=out)
+    creates = [line for line in out.getvalue().splitlines() if line.startswith("CREATE INDEX")]
+    assert creates
+    concurrently = connection.vendor == "postgresql"
+    assert all(("CONCURRENTLY" in line) == concurrently for line in creates), creates
