@@ -125,15 +125,18 @@ _CONTRIBUTION_ROWS_SELECT = (
 def contribution_rows(
     user,
     *,
+    id: int | None = None,
     program: int | None = None,
     artist: int | None = None,
     status: str | None = None,
     kind: str | None = None,
 ) -> SqlRows:
-    """The API's /contributions/ rows, newest submission first, of the work `user` sees
-    (`Contribution.objects.visible_to`): an admin all, an artist its own."""
+    """The API's contribution rows (its list, its detail and what the review actions answer),
+    newest submission first, of the work `user` sees (`Contribution.objects.visible_to`): an
+    admin all, an artist its own."""
     conditions = [] if user.is_admin else [("c.artist_id = %s", user.pk)]
     for column, value in (
+        ("c.id", id),
         ("c.program_id", program),
         ("c.artist_id", artist),
         ("c.status", status),

@@ -10,7 +10,6 @@ import datetime as dt
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
-from django.db.models import F
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -293,28 +292,6 @@ class ContributionSerializer(RowSerializer):
             "review_note",
         ]
         read_only_fields = fields
-
-    @classmethod
-    def rows(cls, queryset):
-        return queryset.values(
-            "id",
-            "program",
-            "artist",
-            "kind",
-            "title",
-            "description",
-            "occurred_on",
-            "hours",
-            "severity",
-            "reference",
-            "status",
-            "value_minor",
-            "submitted_at",
-            "reviewed_at",
-            "reviewed_by",
-            "review_note",
-            currency=F("program__currency"),
-        )
 
     def to_representation(self, row):
         value = row["value_minor"]  # minor units, null until accepted

@@ -19,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, mixins, status, viewsets
-from rest_framework.generics import GenericAPIView, get_object_or_404
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
@@ -74,17 +74,6 @@ class RowListMixin:
         rows = serializer_class.rows(self.filter_queryset(self.get_queryset()))
         page = serializer_class.load(self.paginate_queryset(rows))
         return self.get_paginated_response(serializer_class(page, many=True).data)
-
-
-class RowRetrieveMixin:
-    # `retrieve` of one row, rendered like the list's rows (one query, as before).
-
-    def retrieve(self, request, *args, **kwargs):
-        serializer_class = self.get_serializer_class()
-        rows = serializer_class.rows(self.filter_queryset(self.get_queryset()))
-        lookup = self.lookup_url_kwarg or self.lookup_field
-        row = get_object_or_404(rows, **{self.lookup_field: self.kwargs[lookup]})
-        return Response(serializer_class(serializer_class.load([row])[0]).data)
 
 
 # --- Auth and identity ----------------------------------------------------------------------
@@ -378,7 +367,9 @@ class ContributionFilterSerializer(s.serializers.Serializer):
     kind = s.serializers.ChoiceField(choices=ContributionKind.choices, required=False)
 
 
-class ContributionViewSet(mixins.ListModelMixin, RowRetrieveMixin, viewsets.GenericViewSet):
+class ContributionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = s.ContributionSerializer
 
     def get_queryset(self):
@@ -386,10 +377,13 @@ class ContributionViewSet(mixins.ListModelMixin, RowRetrieveMixin, viewsets.Gene
 
     @extend_schema(parameters=[ContributionFilterSerializer])
     def list(self, request, *args, **kwargs):
-        # The page in plain SQL (queries.contribution_rows), rendered like the detail.
+        # Pages, the detail and the review actions' answers: rows of queries.contribution_rows.
         filters = query_params(request, ContributionFilterSerializer)
         page = self.paginate_queryset(queries.contribution_rows(request.user, **filters))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return self._render(pk)
 
     @extend_schema(
         request=s.ContributionCreateSerializer, responses={201: s.ContributionSerializer}
@@ -399,11 +393,16 @@ class ContributionViewSet(mixins.ListModelMixin, RowRetrieveMixin, viewsets.Gene
         data = s.ContributionCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         contribution = services.submit_contribution(actor=request.user, **data.validated_data)
-        return self._render(contribution, status.HTTP_201_CREATED)
+        return self._render(contribution.pk, status.HTTP_201_CREATED)
 
-    def _render(self, contribution, code=status.HTTP_200_OK):
-        row = s.ContributionSerializer.rows(Contribution.objects.filter(pk=contribution.pk)).get()
-        return Response(s.ContributionSerializer(row).data, status=code)
+    def _render(self, pk, code=status.HTTP_200_OK):
+        """One contribution the caller sees, as a row of the list (404 otherwise)."""
+        if not str(pk).isdecimal() or int(pk) >= 2**63:  # ids are bigints
+            raise exceptions.NotFound()
+        rows = queries.contribution_rows(self.request.user, id=int(pk))[0:1]
+        if not rows:
+            raise exceptions.NotFound()
+        return Response(s.ContributionSerializer(rows[0]).data, status=code)
 
     def _review_target(self, request):
         contribution = self.get_object()  # 404 before 403
@@ -419,7 +418,7 @@ class ContributionViewSet(mixins.ListModelMixin, RowRetrieveMixin, viewsets.Gene
         contribution = services.accept_contribution(
             contribution=contribution, reviewer=request.user, **data.validated_data
         )
-        return self._render(contribution)
+        return self._render(contribution.pk)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.ContributionSerializer)
     @idempotent
@@ -430,7 +429,7 @@ class ContributionViewSet(mixins.ListModelMixin, RowRetrieveMixin, viewsets.Gene
         contribution = services.reject_contribution(
             contribution=contribution, reviewer=request.user, reason=data.validated_data["reason"]
         )
-        return self._render(contribution)
+        return self._render(contribution.pk)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.ContributionSerializer)
     @idempotent
@@ -441,14 +440,14 @@ class ContributionViewSet(mixins.ListModelMixin, RowRetrieveMixin, viewsets.Gene
         contribution = services.reverse_contribution(
             contribution=contribution, reviewer=request.user, reason=data.validated_data["reason"]
         )
-        return self._render(contribution)
+        return self._render(contribution.pk)
 
     @extend_schema(request=None, responses=s.ContributionSerializer)
     @idempotent
     def withdraw(self, request, pk=None):
         contribution = self.get_object()
         contribution = services.withdraw_contribution(contribution=contribution, actor=request.user)
-        return self._render(contribution)
+        return self._render(contribution.pk)
 
 
 # --- Payouts --------------------------------------------------------------------------------

@@ -287,3 +287,16 @@ def test_contribution_rows_filter_and_stay_within_what_an_artist_may_see(
     row = admin_api.get("/api/v1/contributions/?status=accepted").json()["results"][0]
     assert (row["hours"], row["value"], row["currency"]) == ("1.25", "56.25", "USD")
     assert row["reviewed_at"].endswith("Z") and row["occurred_on"] == mine.occurred_on.isoformat()
+
+
+def test_contribution_detail_is_the_list_row_and_404s_what_it_cannot_be(
+    admin_api, artist_api, artist2_api, artist, program
+):
+    """The detail and the review actions answer with a row of queries.contribution_rows."""
+    contribution = log_feedback(program, artist)
+    url = f"/api/v1/contributions/{contribution.pk}/"
+    (listed,) = artist_api.get("/api/v1/contributions/").json()["results"]
+    assert artist_api.get(url).json() == listed == admin_api.get(url).json()
+    problem(artist2_api.get(url), 404, "not_found")  # another artist's work
+    for bad in ("abc", "0", str(2**63), "9" * 30, "-1"):
+        problem(admin_api.get(f"/api/v1/contributions/{bad}/"), 404, "not_found")
