@@ -56,13 +56,14 @@ def iso_date(value) -> str | None:
     return None if value is None else value.isoformat()
 
 
-# Read-only output of a hot list and its detail: one row (a dict from `rows()`) rendered by
-# plain code in `to_representation`. Why: over a 50-row page, DRF's field-by-field rendering of
-# model instances (a model instance per row and per related row) cost most of the request
-# (docs/PERFORMANCE.md). The declared fields still describe the shape for the OpenAPI schema;
-# tests/api/test_rows.py checks that the rendering gives exactly those keys, and the values the
-# declarative serializer gave. (A comment, not a docstring: drf-spectacular would publish a
-# docstring as the description of every schema component built on this class.)
+# Read-only output of a hot list and its detail: one row (a dict, from `rows()` or a plain-SQL
+# read in ledger.queries) rendered by plain code in `to_representation`. Why: over a 50-row
+# page, DRF's field-by-field rendering of model instances (a model instance per row and per
+# related row) cost most of the request (docs/PERFORMANCE.md). The declared fields still
+# describe the shape for the OpenAPI schema; tests/api/test_rows.py checks that the rendering
+# gives exactly those keys, and the values the declarative serializer gave. (A comment, not a
+# docstring: drf-spectacular would publish a docstring as the description of every schema
+# component built on this class.)
 class RowSerializer(serializers.ModelSerializer):
     @classmethod
     def rows(cls, queryset):
