@@ -41,7 +41,7 @@ _PENDING_MINOR_SQL = (
 def with_pending(memberships):
     """Annotate memberships with `pending_minor` (`_PENDING_MINOR_SQL`)."""
     # Constant SQL (the table name is the model's own), no parameter.
-    pending = RawSQL(_PENDING_MINOR_SQL.format(m=Membership._meta.db_table), [])  # noqa: S611
+    pending = RawSQL(_PENDING_MINOR_SQL.format(m=Membership._meta.db_table), [])  # noqa: S611  # nosec B611
     return memberships.annotate(pending_minor=ExpressionWrapper(pending, IntegerField()))
 
 
@@ -93,7 +93,7 @@ class SqlRows:
 
 # Integers and a currency code only, so the rows need no conversion on either database.
 _BALANCE_ROWS_SELECT = (
-    "SELECT m.artist_id AS artist, m.program_id AS program, p.currency, m.valued_minor, "  # noqa: S608
+    "SELECT m.artist_id AS artist, m.program_id AS program, p.currency, m.valued_minor, "  # noqa: S608  # nosec B608
     "m.grants_minor, m.settlements_minor, "
     f"{_PENDING_MINOR_SQL.format(m='m')} AS pending_minor "
     "FROM ledger_membership m JOIN ledger_program p ON p.id = m.program_id"

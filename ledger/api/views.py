@@ -299,7 +299,9 @@ class MemberViewSet(ProgramChildMixin, mixins.ListModelMixin, viewsets.GenericVi
 
 
 class ReportView(GenericAPIView):
-    """A program's transparency figures (`queries.readable_report` says who reads what)."""
+    """A program's transparency figures. Its members and staff always read them; anyone
+    reads a public program's, with the figures withheld from readers who are neither members
+    nor staff while too few artists have contributed."""
 
     permission_classes = [AllowAny]
     serializer_class = s.ReportSerializer
@@ -444,15 +446,11 @@ class PayoutFilterSerializer(s.serializers.Serializer):
     kind = s.serializers.ChoiceField(choices=PayoutKind.choices, required=False)
 
 
-class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
     serializer_class = s.PayoutSerializer
 
     def get_queryset(self):
-        queryset = (
-            Payout.objects.visible_to(self.request.user)
-            .select_related("program")
-            .order_by("-paid_on", "-id")
-        )
+        queryset = Payout.objects.visible_to(self.request.user).order_by("-paid_on", "-id")
         if self.action == "list":
             filters = query_params(self.request, PayoutFilterSerializer)
             for name in ("artist", "program", "kind"):
@@ -485,9 +483,13 @@ class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._render(payout, status.HTTP_201_CREATED)
 
+    def retrieve(self, request, pk=None):
+        return self._render(self.get_object())
+
     def _render(self, payout, code=status.HTTP_200_OK):
-        payout = Payout.objects.select_related("program").get(pk=payout.pk)
-        return Response(s.PayoutSerializer(payout).data, status=code)
+        """The payout as a row of the list."""
+        row = s.PayoutSerializer.rows(Payout.objects.filter(pk=payout.pk)).get()
+        return Response(s.PayoutSerializer(row).data, status=code)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.PayoutSerializer)
     @idempotent

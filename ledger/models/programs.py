@@ -81,7 +81,7 @@ CARD_COLUMNS = [
     "bounty_critical_minor",
 ]
 _CARD_IN_EFFECT = (
-    f"SELECT {', '.join(CARD_COLUMNS)} FROM ledger_ratecard "  # noqa: S608 (constant SQL)
+    f"SELECT {', '.join(CARD_COLUMNS)} FROM ledger_ratecard "  # noqa: S608 (constant SQL)  # nosec B608
     "WHERE program_id = %s AND effective_from <= %s ORDER BY effective_from DESC LIMIT 1"
 )
 

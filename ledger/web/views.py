@@ -134,8 +134,8 @@ def _admin_home(request):
     for program in programs:
         t = totals.get(program.pk, {})
         program.members = t.get("members", 0)
-        totals = Totals(t.get("valued") or 0, t.get("grants") or 0, t.get("settlements") or 0)
-        program.valued, program.paid = totals.valued, totals.paid
+        money = Totals(t.get("valued") or 0, t.get("grants") or 0, t.get("settlements") or 0)
+        program.valued, program.paid = money.valued, money.paid
     pending = sum(p.pending for p in programs)
     return render(request, "web/home_admin.html", {"programs": programs, "pending": pending})
 
