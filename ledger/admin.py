@@ -59,16 +59,15 @@ class ContributionAdmin(ReadOnlyAdmin):
     search_fields = ("title", "artist__username")
     actions = ["accept_selected"]
 
-    @admin.action(description="Accept selected submitted contributions (as me)")
+    @admin.action(description="Accept selected submitted contributions (as me), all or none")
     def accept_selected(self, request, queryset):
-        done = 0
-        for contribution in queryset.pending():
-            try:
-                services.accept_contribution(contribution=contribution, reviewer=request.user)
-                done += 1
-            except DomainError as error:
-                self.message_user(request, f"{contribution}: {error.message}", messages.WARNING)
-        self.message_user(request, f"Accepted {done} contribution(s).")
+        ids = list(queryset.values_list("pk", flat=True))
+        try:
+            accepted = services.accept_contributions(ids=ids, actor=request.user)
+        except DomainError as error:
+            self.message_user(request, f"{error.message} Nothing was accepted.", messages.ERROR)
+        else:
+            self.message_user(request, f"Accepted {len(accepted)} contribution(s).")
 
 
 @admin.register(Payout)

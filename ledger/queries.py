@@ -11,38 +11,38 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db import connection
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
+from ledger import access
 from ledger.models import (
     Account,
     AccountKind,
     Contribution,
-    ContributionStatus,
     Entry,
     LedgerHead,
     Membership,
     Posting,
     Program,
+    Totals,
+)
+
+# What submitted, unreviewed work would be worth if accepted as submitted (minor units), per
+# membership: the one definition of `pending_value`, for the pages' ORM rows (`with_pending`)
+# and the API's plain-SQL rows (`balance_rows`). `{m}` is the membership table's name or alias.
+_PENDING_MINOR_SQL = (
+    "COALESCE((SELECT SUM(c.estimate_minor) FROM ledger_contribution c "
+    "WHERE c.program_id = {m}.program_id AND c.artist_id = {m}.artist_id "
+    "AND c.status = 'submitted'), 0)"
 )
 
 
 def with_pending(memberships):
-    """Annotate memberships with `pending_minor`: submitted work valued as submitted."""
-    pending = (
-        Contribution.objects.filter(
-            program_id=OuterRef("program_id"),
-            artist_id=OuterRef("artist_id"),
-            status=ContributionStatus.SUBMITTED,
-        )
-        .order_by()
-        .values("program_id")
-        .annotate(total=Sum("estimate_minor"))
-        .values("total")
-    )
-    return memberships.annotate(
-        pending_minor=Coalesce(Subquery(pending, output_field=IntegerField()), Value(0))
-    )
+    """Annotate memberships with `pending_minor` (`_PENDING_MINOR_SQL`)."""
+    # Constant SQL (the table name is the model's own), no parameter.
+    pending = RawSQL(_PENDING_MINOR_SQL.format(m=Membership._meta.db_table), [])  # noqa: S611  # nosec B611
+    return memberships.annotate(pending_minor=ExpressionWrapper(pending, IntegerField()))
 
 
 def balances(memberships=None):
@@ -93,10 +93,9 @@ class SqlRows:
 
 # Integers and a currency code only, so the rows need no conversion on either database.
 _BALANCE_ROWS_SELECT = (
-    "SELECT m.artist_id AS artist, m.program_id AS program, p.currency, m.valued_minor, "
-    "m.grants_minor, m.settlements_minor, COALESCE((SELECT SUM(c.estimate_minor) "
-    "FROM ledger_contribution c WHERE c.program_id = m.program_id "
-    "AND c.artist_id = m.artist_id AND c.status = 'submitted'), 0) AS pending_minor "
+    "SELECT m.artist_id AS artist, m.program_id AS program, p.currency, m.valued_minor, "  # noqa: S608  # nosec B608
+    "m.grants_minor, m.settlements_minor, "
+    f"{_PENDING_MINOR_SQL.format(m='m')} AS pending_minor "
     "FROM ledger_membership m JOIN ledger_program p ON p.id = m.program_id"
 )
 
@@ -104,9 +103,7 @@ _BALANCE_ROWS_SELECT = (
 def balance_rows(user, *, artist_id: int | None = None, program_id: int | None = None):
     """The API's /balances/ rows (what `balances()` gives the pages, as dicts), membership
     order: minor units valued, grants, settlements and pending, per membership `user` sees."""
-    conditions = []
-    if not user.is_admin:
-        conditions.append(("m.artist_id = %s", user.pk))
+    conditions = access.scope_of(user).sql("m.artist_id")
     if artist_id is not None:
         conditions.append(("m.artist_id = %s", artist_id))
     if program_id is not None:
@@ -132,9 +129,8 @@ def contribution_rows(
     kind: str | None = None,
 ) -> SqlRows:
     """The API's contribution rows (its list, its detail and what the review actions answer),
-    newest submission first, of the work `user` sees (`Contribution.objects.visible_to`): an
-    admin all, an artist its own."""
-    conditions = [] if user.is_admin else [("c.artist_id = %s", user.pk)]
+    newest submission first, of the work `user` sees (`access.scope_of`)."""
+    conditions = access.scope_of(user).sql("c.artist_id")
     for column, value in (
         ("c.id", id),
         ("c.program_id", program),
@@ -172,6 +168,21 @@ _PAYABLE_BALANCE_SQL = (
     "JOIN ledger_account a ON a.id = b.account_id "
     "WHERE a.program_id = %s AND a.artist_id = %s AND a.kind = %s"
 )
+
+
+def statement_membership(user, program: Program, artist_id: int | None):
+    """The membership whose statement `user` asks for in `program` (an artist may leave
+    `artist_id` out: its own), or None when there is none the reader may see (a 404)."""
+    scope = access.scope_of(user)
+    if artist_id is None:
+        artist_id = scope.artist_id
+    if artist_id is None or not scope.sees_artist(artist_id):
+        return None
+    return (
+        Membership.objects.filter(program=program, artist_id=artist_id)
+        .select_related("artist")
+        .first()
+    )
 
 
 @dataclass
@@ -266,11 +277,29 @@ class Report:
 
     @property
     def paid_minor(self) -> int:
-        return self.grants_minor + self.settlements_minor
+        return Totals(self.valued_minor, self.grants_minor, self.settlements_minor).paid
 
     @property
     def currency(self) -> str:
         return self.program.currency
+
+
+def readable_report(user, program_id: int) -> tuple[Program, Report, bool] | None:
+    """A program's report as `user` may read it: (program, report, withheld), or None when
+    the reader may not see the program at all (a 404 on both interfaces).
+
+    Its members and staff read any program's; everyone else only a public one's, with the
+    figures withheld while too few artists contributed (`access.report_withheld`).
+    """
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        return None
+    insider = access.is_insider(user, program)
+    if not (insider or program.public):
+        return None
+    report = program_report(program)
+    withheld = access.report_withheld(insider=insider, contributors=report.contributors)
+    return program, report, withheld
 
 
 def median_days_to_payment(program: Program) -> Decimal | None:
@@ -341,7 +370,7 @@ def program_report(program: Program) -> Report:
         outstanding=Coalesce(Sum("owed", filter=Q(owed__gt=0)), 0),
         paid_ahead=Coalesce(Sum(-F("owed"), filter=Q(owed__lt=0)), 0),
     )
-    paid = totals["grants"] + totals["settlements"]
+    paid = Totals(totals["valued"], totals["grants"], totals["settlements"]).paid
     ratio = None
     if totals["valued"]:
         ratio = (Decimal(paid) / Decimal(totals["valued"])).quantize(
@@ -731,12 +760,19 @@ def monthly_series(program: Program, artist=None) -> list[tuple[str, int, int]]:
     return series
 
 
-def entries_for(program: Program | None = None, artist=None):
-    """Ledger entries in chain order, optionally only those touching one artist's accounts."""
+def visible_entries(user, *, program_id: int | None = None, artist_id: int | None = None):
+    """Ledger entries `user` sees (`access.scope_of`), in chain order: optionally one
+    program's, or only those touching one artist's accounts. An artist sees the entries
+    touching its own accounts; naming another artist gives nothing."""
+    scope = access.scope_of(user)
     entries = Entry.objects.order_by("program_id", "seq")
-    if program is not None:
-        entries = entries.filter(program=program)
-    if artist is not None:
-        touches = Posting.objects.filter(entry_id=OuterRef("pk"), account__artist=artist)
+    if not scope.everything:
+        if scope.artist_id is None or artist_id not in (None, scope.artist_id):
+            return entries.none()
+        artist_id = scope.artist_id
+    if program_id is not None:
+        entries = entries.filter(program_id=program_id)
+    if artist_id is not None:
+        touches = Posting.objects.filter(entry_id=OuterRef("pk"), account__artist_id=artist_id)
         entries = entries.filter(Exists(touches))
     return entries

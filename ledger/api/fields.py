@@ -78,6 +78,7 @@ class MoneyOutput(serializers.Field):
     """Read-only money from integer minor units on the object, in its currency."""
 
     def __init__(self, minor: str, currency: str = "program.currency", **kwargs):
+        self.minor = minor  # the minor-units attribute (or row key) rendered
         self.minor_getter = _getter(minor)
         self.currency_getter = _getter(currency)
         kwargs.update(read_only=True, source="*")

@@ -3,9 +3,11 @@ caller cannot see is a 404); these answer 403 for what the caller's role may not
 
 from rest_framework import permissions
 
+from ledger import access
+
 
 def is_admin(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_admin)
+    return access.is_staff(user)
 
 
 class IsAdminRole(permissions.BasePermission):

@@ -6,7 +6,6 @@ authenticated POST goes through `@idempotent`. Domain errors are translated once
 `errors.exception_handler`.
 """
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from drf_spectacular.renderers import (
@@ -26,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ApiToken, Role, User
-from ledger import queries, services
+from ledger import access, queries, services
 from ledger.exports import downloads
 from ledger.exports.checkpoint import verify_statement
 from ledger.models import (
@@ -300,7 +299,9 @@ class MemberViewSet(ProgramChildMixin, mixins.ListModelMixin, viewsets.GenericVi
 
 
 class ReportView(GenericAPIView):
-    """A program's transparency figures: members and admins always; anyone when public."""
+    """A program's transparency figures. Its members and staff always read them; anyone
+    reads a public program's, with the figures withheld from readers who are neither members
+    nor staff while too few artists have contributed."""
 
     permission_classes = [AllowAny]
     serializer_class = s.ReportSerializer
@@ -311,24 +312,10 @@ class ReportView(GenericAPIView):
         summary="A program's transparency report",
     )
     def get(self, request, program_id):
-        program = Program.objects.filter(pk=program_id).first()
-        user = request.user
-        full = program is not None and (
-            is_admin(user)
-            or (
-                user.is_authenticated
-                and Membership.objects.filter(program=program, artist=user).exists()
-            )
-        )
-        if program is None or not (full or program.public):
+        readable = queries.readable_report(request.user, program_id)
+        if readable is None:
             raise exceptions.NotFound("No such program.")
-        report = queries.program_report(program)
-        # Withheld only from anonymous readers (API contract): signed-in readers of a public
-        # program see its figures.
-        withheld = (
-            not user.is_authenticated
-            and report.contributors < settings.LEDGER_REPORT_MIN_CONTRIBUTORS
-        )
+        program, report, withheld = readable
         data = {
             "program": program.pk,
             "currency": program.currency,
@@ -459,15 +446,11 @@ class PayoutFilterSerializer(s.serializers.Serializer):
     kind = s.serializers.ChoiceField(choices=PayoutKind.choices, required=False)
 
 
-class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
     serializer_class = s.PayoutSerializer
 
     def get_queryset(self):
-        queryset = (
-            Payout.objects.visible_to(self.request.user)
-            .select_related("program")
-            .order_by("-paid_on", "-id")
-        )
+        queryset = Payout.objects.visible_to(self.request.user).order_by("-paid_on", "-id")
         if self.action == "list":
             filters = query_params(self.request, PayoutFilterSerializer)
             for name in ("artist", "program", "kind"):
@@ -500,9 +483,13 @@ class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._render(payout, status.HTTP_201_CREATED)
 
+    def retrieve(self, request, pk=None):
+        return self._render(self.get_object())
+
     def _render(self, payout, code=status.HTTP_200_OK):
-        payout = Payout.objects.select_related("program").get(pk=payout.pk)
-        return Response(s.PayoutSerializer(payout).data, status=code)
+        """The payout as a row of the list."""
+        row = s.PayoutSerializer.rows(Payout.objects.filter(pk=payout.pk)).get()
+        return Response(s.PayoutSerializer(row).data, status=code)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.PayoutSerializer)
     @idempotent
@@ -583,21 +570,12 @@ class StatementView(GenericAPIView):
         program = Program.objects.visible_to(request.user).filter(pk=params["program"]).first()
         if program is None:
             raise exceptions.NotFound("No such program.")
-        if is_admin(request.user):
-            if "artist" not in params:
-                raise exceptions.ValidationError({"artist": ["Name the artist."]})
-            artist_id = params["artist"]
-        else:
-            artist_id = params.get("artist", request.user.pk)
-            if artist_id != request.user.pk:
-                raise exceptions.NotFound("No such statement.")
-        membership = (
-            Membership.objects.filter(program=program, artist_id=artist_id)
-            .select_related("artist")
-            .first()
-        )
+        if access.scope_of(request.user).artist_id is None and "artist" not in params:
+            raise exceptions.ValidationError({"artist": ["Name the artist."]})
+        membership = queries.statement_membership(request.user, program, params.get("artist"))
         if membership is None:
             raise exceptions.NotFound("No such statement.")
+        artist_id = membership.artist_id
         date_from, date_to = params.get("from"), params.get("to")
         if date_from and date_to and date_from > date_to:
             raise exceptions.ValidationError({"to": ["Must not be before `from`."]})
@@ -645,18 +623,9 @@ class EntryViewSet(RowListMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         filters = query_params(self.request, s.EntryQuerySerializer)
-        user = self.request.user
-        program = filters.get("program")
-        if is_admin(user):
-            artist = filters.get("artist")
-            entries = queries.entries_for(artist=User(pk=artist) if artist else None)
-        else:
-            entries = queries.entries_for(artist=user)
-            if filters.get("artist") not in (None, user.pk):
-                entries = entries.none()
-        if program is not None:
-            entries = entries.filter(program_id=program)
-        return entries
+        return queries.visible_entries(
+            self.request.user, program_id=filters.get("program"), artist_id=filters.get("artist")
+        )
 
     @extend_schema(parameters=[s.EntryQuerySerializer])
     def list(self, request, *args, **kwargs):

@@ -4,7 +4,7 @@ from .audit import AuditEvent
 from .contributions import Contribution, ContributionKind, ContributionStatus, Severity
 from .journal import Account, AccountBalance, AccountKind, Entry, EntryKind, LedgerHead, Posting
 from .payouts import Payout, PayoutKind, PayoutStatus
-from .programs import Membership, Program, RateCard
+from .programs import Membership, Program, RateCard, Totals
 
 __all__ = [
     "Account",
@@ -25,4 +25,5 @@ __all__ = [
     "Program",
     "RateCard",
     "Severity",
+    "Totals",
 ]

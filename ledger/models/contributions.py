@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from ledger import clock
+from ledger import access, clock
 
 from .programs import Program, RateCard
 
@@ -49,11 +49,8 @@ class ContributionQuerySet(models.QuerySet):
         return self.filter(status=ContributionStatus.ACCEPTED)
 
     def visible_to(self, user):
-        if user.is_authenticated and user.is_admin:
-            return self
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(artist=user)
+        """The work `user` sees (`access.scope_of`)."""
+        return self.filter(access.scope_of(user).q())
 
 
 class Contribution(models.Model):

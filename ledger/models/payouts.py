@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from ledger import clock
+from ledger import access, clock
 
 from .programs import Program
 
@@ -23,11 +23,8 @@ class PayoutQuerySet(models.QuerySet):
         return self.filter(status=PayoutStatus.PAID)
 
     def visible_to(self, user):
-        if user.is_authenticated and user.is_admin:
-            return self
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(artist=user)
+        """The payouts `user` sees (`access.scope_of`)."""
+        return self.filter(access.scope_of(user).q())
 
 
 class Payout(models.Model):

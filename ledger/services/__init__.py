@@ -6,6 +6,7 @@ transaction together with the key claim and the stored response.
 
 from .contributions import (
     accept_contribution,
+    accept_contributions,
     reject_contribution,
     reverse_contribution,
     submit_contribution,
@@ -16,6 +17,7 @@ from .programs import add_rate_card, create_program, enroll_artist
 
 __all__ = [
     "accept_contribution",
+    "accept_contributions",
     "add_rate_card",
     "create_program",
     "enroll_artist",

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from ledger import clock
+from ledger import access, clock
 from ledger.errors import NotAllowed, ValidationFailed
 
 # The furthest-ahead time zone is UTC+14: a date up to "today" there is nobody's future.
@@ -19,7 +19,7 @@ def today() -> dt.date:
 
 
 def require_admin(actor) -> None:
-    if actor is None or not actor.is_authenticated or not actor.is_admin:
+    if not access.is_staff(actor):
         raise NotAllowed("Only an admin may do this.")
 
 

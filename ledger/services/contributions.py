@@ -5,8 +5,15 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
-from ledger import clock
-from ledger.errors import InvalidTransition, NotAllowed, NotAMember, SelfReview, ValidationFailed
+from ledger import access, clock
+from ledger.errors import (
+    DomainError,
+    InvalidTransition,
+    NotAllowed,
+    NotAMember,
+    SelfReview,
+    ValidationFailed,
+)
 from ledger.models import (
     AccountKind,
     Contribution,
@@ -118,7 +125,7 @@ def submit_contribution(
     artist=None,
 ) -> Contribution:
     """Log work for review. An artist logs for itself; an admin logs for a named member."""
-    if actor.is_admin:
+    if access.is_staff(actor):
         if artist is None:
             raise ValidationFailed("Name the artist this work is for.", field="artist")
         if not Membership.objects.filter(program=program, artist=artist).exists():
@@ -161,6 +168,27 @@ def submit_contribution(
             severity=severity,
         )
     return contribution
+
+
+def accept_contributions(*, ids, actor) -> list[Contribution]:
+    """Accept every contribution in `ids`, or none of them: one transaction, so a bulk review
+    never leaves half a selection accepted. Work no longer waiting for review, or any one
+    acceptance refused, raises the domain error (naming the work) and nothing is accepted.
+    """
+    ids = set(ids)
+    require_admin(actor)
+    with transaction.atomic():
+        chosen = list(Contribution.objects.pending().filter(pk__in=ids).order_by("id"))
+        if len(chosen) != len(ids):
+            raise InvalidTransition("Some selected contributions are no longer waiting for review.")
+        accepted = []
+        for contribution in chosen:
+            try:
+                accepted.append(accept_contribution(contribution=contribution, reviewer=actor))
+            except DomainError as error:
+                error.message = f"“{contribution.title}”: {error.message}"
+                raise
+    return accepted
 
 
 def accept_contribution(

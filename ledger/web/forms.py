@@ -5,7 +5,7 @@ from django import forms
 from django.forms.boundfield import BoundField
 
 from accounts.models import User
-from ledger import clock, money
+from ledger import access, clock, money
 from ledger.errors import DomainError, ValidationFailed
 from ledger.models import (
     ContributionKind,
@@ -83,14 +83,11 @@ class ContributionForm(Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        if user.is_admin:
-            self.fields["program"].queryset = Program.objects.order_by("name")
+        self.fields["program"].queryset = Program.objects.visible_to(user).order_by("name")
+        if access.is_staff(user):
             self.fields["artist"].queryset = User.objects.artists().order_by("username")
             self.fields["artist"].required = True
         else:
-            self.fields["program"].queryset = Program.objects.filter(
-                memberships__artist=user
-            ).order_by("name")
             del self.fields["artist"]
         self.fields["occurred_on"].initial = clock.today()
 

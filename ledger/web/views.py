@@ -24,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import tokens
-from ledger import clock, queries, services
+from ledger import access, clock, queries, services
 from ledger.errors import DomainError, InsufficientBalance, ValidationFailed
 from ledger.exports import downloads
 from ledger.exports.pdf import statement_context
@@ -40,6 +40,7 @@ from ledger.models import (
     Program,
     RateCard,
     Severity,
+    Totals,
 )
 from ledger.money import MoneyError, display, parse_hours
 from ledger.services.valuation import value_with
@@ -56,7 +57,7 @@ def admin_required(view):
     @login_required
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not request.user.is_admin:
+        if not access.is_staff(request.user):
             raise PermissionDenied("Only an admin may use this page.")
         return view(request, *args, **kwargs)
 
@@ -95,7 +96,7 @@ def _check_with_service(service, **kwargs) -> None:
 
 @login_required
 def home(request):
-    if request.user.is_admin:
+    if access.is_staff(request.user):
         return _admin_home(request)
     user = request.user
     rows = list(queries.balances(Membership.objects.filter(artist=user)).order_by("program__name"))
@@ -133,8 +134,8 @@ def _admin_home(request):
     for program in programs:
         t = totals.get(program.pk, {})
         program.members = t.get("members", 0)
-        program.valued = t.get("valued") or 0
-        program.paid = (t.get("grants") or 0) + (t.get("settlements") or 0)
+        money = Totals(t.get("valued") or 0, t.get("grants") or 0, t.get("settlements") or 0)
+        program.valued, program.paid = money.valued, money.paid
     pending = sum(p.pending for p in programs)
     return render(request, "web/home_admin.html", {"programs": programs, "pending": pending})
 
@@ -159,12 +160,7 @@ def contribution_list(request):
 def _current_cards(programs):
     """Each program with the rate card in effect today (or None)."""
     today = clock.today()
-    cards = {}
-    for card in RateCard.objects.filter(program__in=programs, effective_from__lte=today).order_by(
-        "program_id", "effective_from"
-    ):
-        cards[card.program_id] = card  # the latest wins
-    return [(program, cards.get(program.pk)) for program in programs]
+    return [(program, RateCard.objects.in_effect(program.pk, today)) for program in programs]
 
 
 def _log_work(request, form_class, template):
@@ -231,7 +227,7 @@ def _preview(user, program_id, occurred_on, kind, *, hours=None, severity=None):
         return {"program": program, "message": "Choose a valid date."}
     if day is None:
         return {"program": program, "message": "Choose the date of the work."}
-    card = RateCard.objects.filter(program=program).in_effect_on(day)
+    card = RateCard.objects.in_effect(program.pk, day)
     if card is None:
         return {"program": program, "day": day, "message": "No rate card is in effect then."}
     preview = {"program": program, "day": day, "card": card, "kind": kind}
@@ -307,7 +303,7 @@ def _timeline(contribution):
 def _detail_context(request, contribution, **forms_given):
     context = {"c": contribution, "timeline": _timeline(contribution)}
     user = request.user
-    if user.is_admin and contribution.artist_id != user.pk:
+    if access.is_staff(user) and contribution.artist_id != user.pk:
         if contribution.status == ContributionStatus.SUBMITTED:
             context["accept_form"] = forms_given.get("accept_form") or forms.AcceptForm(
                 contribution=contribution
@@ -452,26 +448,12 @@ def review_bulk_accept(request):
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("ids", ["Nothing selected."])))
         return redirect(back)
-    ids = set(form.cleaned_data["ids"])
-    chosen = list(Contribution.objects.pending().filter(pk__in=ids).order_by("id"))
-    if len(chosen) != len(ids):
-        messages.error(
-            request,
-            "Some selected contributions are no longer waiting for review; nothing was accepted.",
-        )
-        return redirect(back)
     try:
-        with transaction.atomic():
-            for contribution in chosen:
-                try:
-                    services.accept_contribution(contribution=contribution, reviewer=request.user)
-                except DomainError as error:
-                    error.message = f"“{contribution.title}”: {error.message}"
-                    raise
+        accepted = services.accept_contributions(ids=form.cleaned_data["ids"], actor=request.user)
     except DomainError as error:
         messages.error(request, f"{error.message} Nothing was accepted.")
     else:
-        messages.success(request, f"Accepted {len(chosen)} contribution(s).")
+        messages.success(request, f"Accepted {len(accepted)} contribution(s).")
     return redirect(back)
 
 
@@ -483,19 +465,20 @@ def _statement_for(request, program_id):
     user = request.user
     program = get_object_or_404(Program.objects.visible_to(user), pk=program_id)
     members = None
-    if user.is_admin:
+    if access.scope_of(user).artist_id is None:  # staff: pick the artist
         members = Membership.objects.filter(program=program).select_related("artist")
-        artist_id = request.GET.get("artist")
-        artist = None
-        if artist_id:
-            membership = None
-            if artist_id.isdigit():
-                membership = members.filter(artist_id=artist_id).first()
-            if membership is None:
-                raise Http404("No such member.")
-            artist = membership.artist
-    else:
-        artist = user
+    artist_id = request.GET.get("artist")
+    artist = None
+    if artist_id or members is None:
+        membership = None
+        if artist_id is None or (
+            artist_id.isascii() and artist_id.isdigit() and len(artist_id) < 19
+        ):
+            artist_id = None if artist_id is None else int(artist_id)
+            membership = queries.statement_membership(user, program, artist_id)
+        if membership is None:
+            raise Http404("No such member.")
+        artist = membership.artist
     form = forms.StatementFilterForm(
         {k: v for k, v in request.GET.items() if k in ("date_from", "date_to")}
     )
@@ -719,9 +702,9 @@ def _program_context(request, program, *, card_form=None, enroll_form=None):
         "program": program,
         "cards": program.rate_cards.order_by("-effective_from"),
         "today": clock.today(),
-        "current_card": RateCard.objects.filter(program=program).in_effect_on(clock.today()),
+        "current_card": RateCard.objects.in_effect(program.pk, clock.today()),
     }
-    if request.user.is_admin:
+    if access.is_staff(request.user):
         context["members"] = queries.balances(
             Membership.objects.filter(program=program).order_by("artist__username")
         )
@@ -788,16 +771,11 @@ def transparency_index(request):
 
 
 def transparency(request, pk):
-    program = get_object_or_404(Program, pk=pk)
-    user = request.user
-    insider = user.is_authenticated and (
-        user.is_admin or Membership.objects.filter(program=program, artist=user).exists()
-    )
-    if not program.public and not insider:
+    readable = queries.readable_report(request.user, pk)
+    if readable is None:
         raise Http404("No such program.")
-    report = queries.program_report(program)
+    program, report, withheld = readable
     minimum = settings.LEDGER_REPORT_MIN_CONTRIBUTORS
-    withheld = not insider and report.contributors < minimum
     chart = None
     if not withheld:
         chart = cumulative_chart(

@@ -2,6 +2,7 @@
 serializers gave over model instances; lists issue no COUNT; page links hold on a boundary;
 token authentication keeps its rules in its one plain query."""
 
+import copy
 import datetime as dt
 
 import pytest
@@ -13,8 +14,7 @@ from rest_framework import serializers
 from accounts.models import ApiToken
 from ledger import services
 from ledger.api import serializers as s
-from ledger.api.fields import MoneyOutput, NullableHoursField, NullableMoneyOutput
-from ledger.models import Contribution, Entry, Membership
+from ledger.models import Contribution, Entry, Membership, Payout
 from ledger.queries import balances
 from tests.api.conftest import client_for, problem
 from tests.conftest import accepted_work, log_bug, log_feedback, make_program
@@ -22,39 +22,25 @@ from tests.conftest import accepted_work, log_bug, log_feedback, make_program
 pytestmark = pytest.mark.django_db
 
 
-# --- The declarative serializers the rows replaced (as they were), for comparison ----------
+# --- The same declarations rendered the ordinary DRF way, for comparison -----------------
 
 
-class ReferenceContribution(serializers.ModelSerializer):
-    hours = NullableHoursField(allow_null=True, read_only=True)
-    value = NullableMoneyOutput(minor="value_minor")
-    currency = serializers.CharField(source="program.currency", read_only=True)
-
-    class Meta:
-        model = Contribution
-        fields = s.ContributionSerializer.Meta.fields
-
-
-class ReferenceBalance(serializers.ModelSerializer):
-    currency = serializers.CharField(source="program.currency", read_only=True)
-    valued = MoneyOutput(minor="valued_minor")
-    paid = MoneyOutput(minor="paid_minor")
-    grants = MoneyOutput(minor="grants_minor")
-    settlements = MoneyOutput(minor="settlements_minor")
-    outstanding = MoneyOutput(minor="outstanding_minor")
-    pending_value = MoneyOutput(minor="pending_minor")
-
-    class Meta:
-        model = Membership
-        fields = s.BalanceSerializer.Meta.fields
+def declarative_twin(row_serializer):
+    """A plain ModelSerializer with `row_serializer`'s declaration, rendering model instances
+    field by field as DRF does: what the rows must equal, with no field listed twice."""
+    attrs = {"Meta": row_serializer.Meta}
+    for name, field in row_serializer._declared_fields.items():
+        if isinstance(field, serializers.ListSerializer):
+            attrs[name] = declarative_twin(type(field.child))(many=True, read_only=True)
+        else:
+            attrs[name] = copy.deepcopy(field)
+    return type(f"Twin{row_serializer.__name__}", (serializers.ModelSerializer,), attrs)
 
 
-class ReferenceEntry(serializers.ModelSerializer):
-    postings = s.PostingSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = Entry
-        fields = s.EntrySerializer.Meta.fields
+ReferenceContribution = declarative_twin(s.ContributionSerializer)
+ReferenceBalance = declarative_twin(s.BalanceSerializer)
+ReferenceEntry = declarative_twin(s.EntrySerializer)
+ReferencePayout = declarative_twin(s.PayoutSerializer)
 
 
 @pytest.fixture
@@ -126,8 +112,17 @@ def test_entry_rows_render_as_the_declarative_serializer_did(admin_api, ledger_o
     assert {p["amount"] for e in got for p in e["postings"]} >= {"-500", "12.34", "-12.34"}
 
 
+def test_payout_rows_render_as_the_declarative_serializer_did(admin_api, ledger_of_everything):
+    got = _results(admin_api, "/api/v1/payouts/?page_size=100")
+    instances = Payout.objects.select_related("program").order_by("-paid_on", "-id")
+    assert got == _as_json(ReferencePayout(instances, many=True).data)
+    assert {p["status"] for p in got} == {"paid", "void"}
+    assert admin_api.get(f"/api/v1/payouts/{got[0]['id']}/").json() == got[0]
+
+
 @pytest.mark.parametrize(
-    "serializer", [s.ContributionSerializer, s.BalanceSerializer, s.EntrySerializer]
+    "serializer",
+    [s.ContributionSerializer, s.BalanceSerializer, s.EntrySerializer, s.PayoutSerializer],
 )
 def test_rows_have_exactly_the_declared_fields(serializer, admin_api, ledger_of_everything):
     """The schema (declared fields) and the rendering cannot drift apart."""
@@ -135,6 +130,7 @@ def test_rows_have_exactly_the_declared_fields(serializer, admin_api, ledger_of_
         s.ContributionSerializer: "/api/v1/contributions/",
         s.BalanceSerializer: "/api/v1/balances/",
         s.EntrySerializer: "/api/v1/ledger/entries/",
+        s.PayoutSerializer: "/api/v1/payouts/",
     }[serializer]
     for row in _results(admin_api, url):
         assert list(row) == list(serializer().fields)

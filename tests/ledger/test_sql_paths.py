@@ -26,10 +26,11 @@ from ledger.models import (
     Posting,
     RateCard,
 )
+from ledger.models.programs import CARD_COLUMNS
 from ledger.services import audit
 from ledger.services.contributions import _locked
 from ledger.services.journal import Line, Total, entry_accounts, entry_hash, post_entry
-from ledger.services.valuation import _CARD_COLUMNS, card_for
+from ledger.services.valuation import card_for
 from ledger.verify import verify_program
 from tests.conftest import CARD_FROM, TODAY, accepted_work, log_bug, log_feedback
 
@@ -164,7 +165,9 @@ def test_audit_record_stores_what_the_json_field_would(admin, artist, program):
     assert (anonymous.actor_id, anonymous.program_id, anonymous.data) == (None, None, {})
 
 
-def test_card_for_matches_the_orm_and_loads_the_rest_on_use(admin, artist, program):
+def test_card_in_effect_is_the_latest_not_after_the_day_and_loads_the_rest_on_use(
+    admin, artist, program
+):
     later = services.add_rate_card(
         actor=admin,
         program=program,
@@ -174,10 +177,18 @@ def test_card_for_matches_the_orm_and_loads_the_rest_on_use(admin, artist, progr
     )
     old = log_feedback(program, artist, day=TODAY - dt.timedelta(days=11))
     new = log_bug(program, artist, day=TODAY - dt.timedelta(days=10))
-    assert set(_CARD_COLUMNS) <= {f.attname for f in RateCard._meta.concrete_fields}
+    assert set(CARD_COLUMNS) <= {f.attname for f in RateCard._meta.concrete_fields}
     for contribution in (old, new):
         card = card_for(contribution)
-        expected = RateCard.objects.filter(program=program).in_effect_on(contribution.occurred_on)
+        # The rule by hand: of the cards from on or before the day, the latest.
+        expected = max(
+            (
+                c
+                for c in RateCard.objects.filter(program=program)
+                if c.effective_from <= contribution.occurred_on
+            ),
+            key=lambda c: c.effective_from,
+        )
         for field in RateCard._meta.concrete_fields:
             assert getattr(card, field.attname) == getattr(expected, field.attname), field.name
     assert card_for(new).pk == later.pk and card_for(old).effective_from == CARD_FROM
@@ -265,7 +276,7 @@ def test_partial_rows_name_their_columns_in_model_order():
     from accounts.models import User
     from ledger.api.auth import _USER_COLUMNS
 
-    for model, columns in ((RateCard, _CARD_COLUMNS), (User, _USER_COLUMNS)):
+    for model, columns in ((RateCard, CARD_COLUMNS), (User, _USER_COLUMNS)):
         order = [f.attname for f in model._meta.concrete_fields]
         assert columns == [name for name in order if name in columns], model
 

@@ -538,7 +538,7 @@ def test_bulk_accept_with_stale_selection_writes_nothing(client_for, admin, arti
     gone = log_feedback(program, artist)
     services.withdraw_contribution(contribution=gone, actor=artist)
     response = client_for(admin).post("/review/accept/", {"ids": [good.pk, gone.pk]}, follow=True)
-    assert b"nothing was accepted" in response.content
+    assert b"Nothing was accepted" in response.content
     good.refresh_from_db()
     assert good.status == "submitted"
 
@@ -880,3 +880,26 @@ def test_transparency_index_lists_public_programs_only(client, public_program, p
     html = client.get("/transparency/").content.decode()
     assert f"/programs/{public_program.pk}/transparency/" in html
     assert f"/programs/{program.pk}/transparency/" not in html
+
+
+def test_bulk_accept_in_the_django_admin_is_all_or_nothing_too(client_for, admin, artist, program):
+    """The admin site's action calls the same service as the review page: one behaviour."""
+    admin.is_staff = True
+    admin.is_superuser = True
+    admin.save()
+    good = log_feedback(program, artist)
+    own = own_work(program, admin)
+    response = client_for(admin).post(
+        "/admin/ledger/contribution/",
+        {"action": "accept_selected", "_selected_action": [good.pk, own.pk]},
+        follow=True,
+    )
+    assert b"Nothing was accepted" in response.content
+    assert set(Contribution.objects.values_list("status", flat=True)) == {"submitted"}
+    client_for(admin).post(
+        "/admin/ledger/contribution/",
+        {"action": "accept_selected", "_selected_action": [good.pk]},
+        follow=True,
+    )
+    good.refresh_from_db()
+    assert good.status == "accepted"
