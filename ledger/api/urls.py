@@ -1,4 +1,4 @@
-"""Routes of the REST API v1, mounted at /api/v1/ (see /work/shared/API.md)."""
+"""Routes of the REST API v1, mounted at /api/v1/ (see docs/API.md)."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
