@@ -29,7 +29,7 @@ seed: migrate
 verify: setup
 	.venv/bin/python manage.py verify_ledger
 
-# Performance harness (issue 7; not run by CI): its own venv bench/.venv, a fresh PostgreSQL
+# Performance harness (not run by CI): its own venv bench/.venv, a fresh PostgreSQL
 # database ledger_bench_run. `make bench BENCH_ARGS="--postings 200000"` for a shorter run.
 BENCH_ARGS ?= --postings 1000000
 bench:

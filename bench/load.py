@@ -1,4 +1,4 @@
-"""Load drill (issue 6): 50 users of mixed artist and admin traffic for 2 minutes against
+"""Load drill: 50 users of mixed artist and admin traffic for 2 minutes against
 gunicorn and PostgreSQL; then zero errors and a clean verify_ledger are required.
 
     python bench/load.py [--users 50] [--minutes 2] [--workers 4]

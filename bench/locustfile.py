@@ -1,4 +1,4 @@
-"""Mixed artist and admin traffic against the REST API (issue 6: load loses nothing).
+"""Mixed artist and admin traffic against the REST API (load loses nothing).
 
 Driven by bench/load.py, which prepares the database and the tokens (LOAD_TOKENS, a JSON file:
 {"admins": [...], "artists": [...]}) and checks the books afterwards. Expected refusals are

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Performance harness (issue 7): every figure as a ratio, in one run, on PostgreSQL.
+"""Performance harness: every figure as a ratio, in one run, on PostgreSQL.
 
     python bench/run.py --postings 1000000        # or: make bench
 
@@ -559,7 +559,7 @@ def bench_export(built) -> dict:
     return {"postings_per_s": built.postings / seconds, "seconds": seconds}
 
 
-# The API endpoints measured against the trivial view (issue 7), as an admin.
+# The API endpoints measured against the trivial view, as an admin.
 API_PATHS = [
     "/api/v1/balances/",
     "/api/v1/contributions/?page_size=50",

@@ -309,7 +309,7 @@ def median_days_to_payment(program: Program) -> Decimal | None:
     accepted, unreversed, nonzero work oldest review first (`reviewed_at`, id). Paid in advance
     counts as 0 days.
 
-    First-in first-out in running sums, done by the database in one pass (issue 7: loading
+    First-in first-out in running sums, done by the database in one pass (loading
     every row into Python took a second at 900k postings): work item i, with W(i) the running
     sum of its artist's accepted values up to and including it, is completed by the first
     payment whose running sum P(j) reaches W(i). Values and amounts are > 0 (check
@@ -350,7 +350,7 @@ def median_of_histogram(histogram: list[tuple[int, int]]) -> Decimal | None:
 def program_report(program: Program) -> Report:
     """The transparency figures of one program (no artist identities).
 
-    Cheap at any size (issue 7): what needs every accepted contribution and payout of the
+    Cheap at any size: what needs every accepted contribution and payout of the
     program (the median days to payment and the counts of posted work) is kept per artist
     and recomputed only for the artists whose payable moved since the last report
     (`_posted_work`); the rest is read live: zero-value work (which posts no entry), the

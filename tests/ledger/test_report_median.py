@@ -1,4 +1,4 @@
-"""The report's median days to payment (issue 7): the database's FIFO against the Python one.
+"""The report's median days to payment: the database's FIFO against the Python one.
 
 `oracle_median_days` is the implementation the report used before the matching moved into
 SQL (every row loaded, FIFO per artist in Python). It stays here as the reference: random

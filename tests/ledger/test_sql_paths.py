@@ -1,4 +1,4 @@
-"""The write path's plain-SQL statements (issue 7) give exactly what the ORM would have.
+"""The write path's plain-SQL statements give exactly what the ORM would have.
 
 `post_entry` (with the membership total), `entry_accounts`, `audit.record`, `card_for`, the
 review lock, the acceptance UPDATE and the payout INSERT bypass the ORM's compiler for speed;
