@@ -25,6 +25,7 @@ from ledger.models import (
     Posting,
     Program,
 )
+from ledger.services.payouts import check_payout, check_within_owed
 
 
 def with_pending(memberships):
@@ -172,6 +173,37 @@ _PAYABLE_BALANCE_SQL = (
     "JOIN ledger_account a ON a.id = b.account_id "
     "WHERE a.program_id = %s AND a.artist_id = %s AND a.kind = %s"
 )
+
+
+@dataclass(frozen=True)
+class PayoutPreview:
+    """What a payout would do to an artist's balance (minor units; negative = paid ahead)."""
+
+    owed_before_minor: int
+    owed_after_minor: int
+
+
+def payout_preview(
+    *, actor, artist, program: Program, amount_minor: int, kind: str, paid_on: dt.date
+) -> PayoutPreview:
+    """Check a payout by the rules `record_payout` applies, and what it would leave owed:
+    reads only, so a page can validate before anything is written. Raises the same domain
+    errors. The settlement check reads the balance without a lock; `record_payout` checks it
+    again under the lock, so a preview can pass and the payout still be refused.
+    """
+    try:
+        owed = payable_balance_minor(program, artist)
+    except Account.DoesNotExist:
+        owed = None
+    check_payout(
+        actor=actor,
+        kind=kind,
+        amount_minor=amount_minor,
+        paid_on=paid_on,
+        member=owed is not None,
+    )
+    check_within_owed(program=program, kind=kind, amount_minor=amount_minor, owed_minor=owed)
+    return PayoutPreview(owed_before_minor=owed, owed_after_minor=owed - amount_minor)
 
 
 @dataclass

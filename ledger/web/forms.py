@@ -234,7 +234,14 @@ class PayoutForm(Form):
     amount = forms.CharField(
         max_length=30,
         help_text="In the program's currency, e.g. 125.50.",
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "decimal",
+                "autocomplete": "off",
+                # What is owed now (the page's #owed-text) is read out with the amount.
+                "aria-describedby": "id_amount_helptext owed-text",
+            }
+        ),
     )
     paid_on = forms.DateField(label="Paid on", widget=DateInput)
     method = forms.CharField(max_length=200, required=False, help_text="e.g. bank transfer")
