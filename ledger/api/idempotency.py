@@ -9,6 +9,8 @@ the stored response, so a repeat can never see half of it:
   SQLite: the write lock of BEGIN IMMEDIATE) and then replays it, or → 409 when the wait on
   the claim outlasts the lock timeout (a busy database elsewhere is a 503, see errors.py);
 - a refused request (4xx) or a rollback stores nothing, so the key may be retried.
+
+`run_once` is the claim itself; the pay page's single-use confirmation claims its keys with it too.
 """
 
 import datetime as dt
@@ -67,6 +69,49 @@ def _lookup(user, key):
     ).first()
 
 
+class KeyInProgress(Exception):
+    """Another request holds the key's claim and the wait for it outlasted the lock timeout."""
+
+
+def run_once(user, key: str, fp: str, work):
+    """Run `work()` at most once per (user, key): the one home of the key claim.
+
+    The key is claimed in the same transaction as `work()`, which returns (result, status
+    code, JSON body); the status and body are stored with the claim, and an exception from
+    `work()` rolls back both, so the key may be retried. Returns (result, None) when this call
+    did the work, or (None, record) when an earlier call with the key did (the caller replays
+    `record`, refusing one whose fingerprint is not `fp`). A repeat arriving while the first
+    runs waits on the claim, then replays it; `KeyInProgress` when that wait times out.
+    """
+    with transaction.atomic():
+        record = _lookup(user, key)
+        if record is not None:
+            return None, record
+        # A key past its retention is forgotten before it is claimed again.
+        IdempotencyKey.objects.filter(
+            user=user, key=key, created_at__lt=timezone.now() - retention()
+        ).delete()
+        try:
+            with transaction.atomic():
+                record = IdempotencyKey.objects.create(user=user, key=key, fingerprint=fp)
+        except IntegrityError:
+            # Another request claimed it and has committed meanwhile (we waited on it).
+            record = _lookup(user, key)
+            if record is None:
+                raise KeyInProgress() from None
+            return None, record
+        except OperationalError as exc:
+            # Waiting for the other request's claim outlasted the lock timeout.
+            if classify(exc) == db_errors.LOCK_TIMEOUT:
+                raise KeyInProgress() from exc
+            raise
+        result, status_code, body = work()
+        record.status_code = status_code
+        record.response_body = body
+        record.save(update_fields=["status_code", "response_body"])
+        return result, None
+
+
 def run_idempotent(request, work):
     """Run `work()` (returning a Response) under the request's Idempotency-Key, if any."""
     key = request.headers.get(HEADER)
@@ -75,40 +120,20 @@ def run_idempotent(request, work):
     if not 1 <= len(key) <= 255:
         raise exceptions.ValidationError({HEADER: ["Must be 1 to 255 characters."]})
     fp = fingerprint(request)
+
+    def work_or_refuse():
+        response = work()
+        if not 200 <= response.status_code < 300:
+            raise _Refused(response)
+        return response, response.status_code, response.data
+
     try:
-        with transaction.atomic():
-            record = _lookup(request.user, key)
-            if record is not None:
-                return _replay(record, fp)
-            # A key past its retention is forgotten before it is claimed again.
-            IdempotencyKey.objects.filter(
-                user=request.user, key=key, created_at__lt=timezone.now() - retention()
-            ).delete()
-            try:
-                with transaction.atomic():
-                    record = IdempotencyKey.objects.create(
-                        user=request.user, key=key, fingerprint=fp
-                    )
-            except IntegrityError:
-                # Another request claimed it and has committed meanwhile (we waited on it).
-                record = _lookup(request.user, key)
-                if record is None:
-                    raise IdempotencyInProgress() from None
-                return _replay(record, fp)
-            except OperationalError as exc:
-                # Waiting for the other request's claim outlasted the lock timeout.
-                if classify(exc) == db_errors.LOCK_TIMEOUT:
-                    raise IdempotencyInProgress() from exc
-                raise
-            response = work()
-            if not 200 <= response.status_code < 300:
-                raise _Refused(response)
-            record.status_code = response.status_code
-            record.response_body = response.data
-            record.save(update_fields=["status_code", "response_body"])
-            return response
+        response, earlier = run_once(request.user, key, fp, work_or_refuse)
     except _Refused as refused:
         return refused.response
+    except KeyInProgress:
+        raise IdempotencyInProgress() from None
+    return response if earlier is None else _replay(earlier, fp)
 
 
 def idempotent(method):

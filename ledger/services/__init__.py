@@ -12,7 +12,7 @@ from .contributions import (
     submit_contribution,
     withdraw_contribution,
 )
-from .payouts import record_payout, void_payout
+from .payouts import preview_payout, record_payout, void_payout
 from .programs import add_rate_card, create_program, enroll_artist
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "add_rate_card",
     "create_program",
     "enroll_artist",
+    "preview_payout",
     "record_payout",
     "reject_contribution",
     "reverse_contribution",

@@ -1,8 +1,11 @@
 """Payouts: grants and settlements actually paid, and their voids."""
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db import connection, transaction
 
-from ledger import clock, money
+from ledger import clock, money, queries
 from ledger.errors import InsufficientBalance, InvalidTransition, NotAMember, ValidationFailed
 from ledger.models import (
     Account,
@@ -19,6 +22,70 @@ from .common import require_admin, require_not_future, require_reason, today
 from .journal import Line, Total, entry_accounts, post_entry, post_mirror
 
 _TOTAL_FIELD = {PayoutKind.GRANT: "grants_minor", PayoutKind.SETTLEMENT: "settlements_minor"}
+
+
+def check_payout(*, actor, kind: str, amount_minor, paid_on, member: bool) -> None:
+    """Raise the domain error of the first rule a new payout breaks; write and read nothing.
+
+    The one home of these rules: `record_payout` runs them before it writes, and
+    `preview_payout` runs them (with `check_within_owed`) so a page can validate a
+    payout without writing. `member` says whether the artist is enrolled in `program`.
+    """
+    require_admin(actor)
+    if kind not in _TOTAL_FIELD:
+        raise ValidationFailed("Kind must be grant or settlement.", field="kind")
+    if not isinstance(amount_minor, int) or not 0 < amount_minor <= money.MAX_MINOR:
+        raise ValidationFailed("The amount must be greater than zero.", field="amount")
+    require_not_future(paid_on, "paid_on")
+    if not member:
+        raise NotAMember("This artist is not a member of the program.", field="artist")
+
+
+def check_within_owed(*, program: Program, kind: str, amount_minor: int, owed_minor: int) -> None:
+    """Refuse a settlement larger than `owed_minor` (what the program owes the artist, minor
+    units; negative when paid ahead). A grant may exceed it. Reads and writes nothing:
+    `record_payout` calls it on the payable's locked balance row, so concurrent settlements
+    cannot overdraw it; a preview calls it on the balance read without a lock."""
+    if kind != PayoutKind.SETTLEMENT or amount_minor <= owed_minor:
+        return
+    cur = program.currency
+    raise InsufficientBalance(
+        f"A settlement of {money.display(amount_minor, cur)} exceeds the "
+        f"{money.display(max(owed_minor, 0), cur)} outstanding; settle at most what is "
+        "outstanding, or pay a grant.",
+        field="amount",
+    )
+
+
+@dataclass(frozen=True)
+class PayoutPreview:
+    """What a payout would do to an artist's balance (minor units; negative = paid ahead)."""
+
+    owed_before_minor: int
+    owed_after_minor: int
+
+
+def preview_payout(
+    *, actor, artist, program: Program, amount_minor: int, kind: str, paid_on: dt.date
+) -> PayoutPreview:
+    """Check a payout by the rules `record_payout` applies, and what it would leave owed:
+    reads only, so a page can validate before anything is written. Raises the same domain
+    errors. The settlement check reads the balance without a lock; `record_payout` checks it
+    again under the lock, so a preview can pass and the payout still be refused.
+    """
+    try:
+        owed = queries.payable_balance_minor(program, artist)
+    except Account.DoesNotExist:
+        owed = None
+    check_payout(
+        actor=actor,
+        kind=kind,
+        amount_minor=amount_minor,
+        paid_on=paid_on,
+        member=owed is not None,
+    )
+    check_within_owed(program=program, kind=kind, amount_minor=amount_minor, owed_minor=owed)
+    return PayoutPreview(owed_before_minor=owed, owed_after_minor=owed - amount_minor)
 
 
 def record_payout(
@@ -38,29 +105,26 @@ def record_payout(
     A settlement may not exceed what is outstanding; that is checked after the payable's
     balance row is locked, so any number of concurrent settlements cannot overdraw it.
     """
-    require_admin(actor)
-    if kind not in _TOTAL_FIELD:
-        raise ValidationFailed("Kind must be grant or settlement.", field="kind")
-    if not isinstance(amount_minor, int) or not 0 < amount_minor <= money.MAX_MINOR:
-        raise ValidationFailed("The amount must be greater than zero.", field="amount")
     paid_on = paid_on or today()
-    require_not_future(paid_on, "paid_on")
     try:
         # Enrolment opens the payable account, so finding it is the membership check.
         accounts = entry_accounts(program, artist)
     except Account.DoesNotExist:
-        raise NotAMember("This artist is not a member of the program.", field="artist") from None
+        accounts = None
+    check_payout(
+        actor=actor,
+        kind=kind,
+        amount_minor=amount_minor,
+        paid_on=paid_on,
+        member=accounts is not None,
+    )
     payable = accounts[AccountKind.PAYABLE]
 
     def not_overdrawn(balances):
         # The payable is a liability: its credit balance (negated, debit-positive) is what is owed.
-        owed = -balances[payable.pk]
-        if amount_minor > owed:
-            cur = program.currency
-            raise InsufficientBalance(
-                f"A settlement of {money.format_minor(amount_minor, cur)} {cur} exceeds the "
-                f"{money.format_minor(max(owed, 0), cur)} {cur} outstanding."
-            )
+        check_within_owed(
+            program=program, kind=kind, amount_minor=amount_minor, owed_minor=-balances[payable.pk]
+        )
 
     with transaction.atomic():
         payout = _insert_payout(

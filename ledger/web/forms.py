@@ -21,11 +21,14 @@ class DescribedBoundField(BoundField):
 
     def build_widget_attrs(self, attrs, widget=None):
         attrs = super().build_widget_attrs(attrs, widget)
-        if self.form.is_bound and self.errors:
-            ids = [f"{self.auto_id}_error"]
-            if attrs.get("aria-describedby"):
-                ids.append(attrs["aria-describedby"])
-            attrs["aria-describedby"] = " ".join(ids)
+        ids = [f"{self.auto_id}_error"] if self.form.is_bound and self.errors else []
+        # Then Django's own ids (help text, error) or the ones the widget declares, each once:
+        # Django leaves out its help text id when a widget declares any.
+        widget = widget or self.field.widget
+        declared = attrs.get("aria-describedby") or widget.attrs.get("aria-describedby") or ""
+        ids.extend(declared.split())
+        if ids:
+            attrs["aria-describedby"] = " ".join(dict.fromkeys(ids))
         return attrs
 
 
@@ -231,7 +234,14 @@ class PayoutForm(Form):
     amount = forms.CharField(
         max_length=30,
         help_text="In the program's currency, e.g. 125.50.",
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "decimal",
+                "autocomplete": "off",
+                # What is owed now (the page's #owed-text) is read out with the amount.
+                "aria-describedby": "id_amount_helptext owed-text",
+            }
+        ),
     )
     paid_on = forms.DateField(label="Paid on", widget=DateInput)
     method = forms.CharField(max_length=200, required=False, help_text="e.g. bank transfer")

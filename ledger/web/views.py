@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,10 +24,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import tokens
 from ledger import access, clock, queries, services
-from ledger.errors import DomainError, InsufficientBalance, ValidationFailed
+from ledger.errors import DomainError, ValidationFailed
 from ledger.exports import downloads
 from ledger.exports.pdf import statement_context
 from ledger.models import (
+    Account,
     AuditEvent,
     Contribution,
     ContributionKind,
@@ -45,7 +45,7 @@ from ledger.models import (
 from ledger.money import MoneyError, display, parse_hours
 from ledger.services.valuation import value_with
 
-from . import forms
+from . import confirmation, forms
 from .charts import cumulative_chart
 
 PAGE_SIZE = 25
@@ -75,20 +75,6 @@ def _next_url(request, default: str) -> str:
 
 def _page(request, queryset, size=PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-class _DryRun(Exception):
-    """Raised to roll back a service call made only to check its input."""
-
-
-def _check_with_service(service, **kwargs) -> None:
-    """Run `service` inside a transaction that is always rolled back: its checks, no writes."""
-    try:
-        with transaction.atomic():
-            service(**kwargs)
-            raise _DryRun
-    except _DryRun:
-        pass
 
 
 # --- Home ---------------------------------------------------------------------------------
@@ -590,8 +576,25 @@ def payouts(request):
     )
 
 
+def _payout_form(request, form):
+    """The pay form, with what the chosen program owes the chosen artist before any amount."""
+    choice = {}
+    for name in ("program", "artist"):
+        try:
+            choice[name] = form.fields[name].clean(form[name].value())
+        except django_forms.ValidationError:
+            return render(request, "web/payout_form.html", {"form": form, "owed": None})
+    try:
+        owed_minor = queries.payable_balance_minor(choice["program"], choice["artist"])
+    except Account.DoesNotExist:
+        owed_minor = None
+    owed = {**choice, "member": owed_minor is not None, "minor": owed_minor}
+    return render(request, "web/payout_form.html", {"form": form, "owed": owed})
+
+
 @admin_required
 def payout_new(request):
+    """Record a payment in two steps: review (reads only) and a single-use confirm."""
     if request.method == "POST":
         form = forms.PayoutForm(request.POST)
     else:
@@ -601,54 +604,72 @@ def payout_new(request):
                 initial[key] = request.GET[key]
         form = forms.PayoutForm(initial=initial)
     if request.method != "POST" or "edit" in request.POST or not form.is_valid():
-        return render(request, "web/payout_form.html", {"form": form})
+        return _payout_form(request, form)
 
     data = form.cleaned_data
-    kwargs = {
-        "actor": request.user,
+    payout_fields = {
         "artist": data["artist"],
         "program": data["program"],
         "amount_minor": data["amount_minor"],
         "kind": data["kind"],
         "paid_on": data["paid_on"],
-        "method": data["method"],
-        "reference": data["reference"],
-        "note": data["note"],
     }
-    try:
-        if "confirm" in request.POST:
-            payout = services.record_payout(**kwargs)
+    if "confirm" in request.POST:
+        try:
+            payout, recorded = confirmation.redeem(
+                request.user,
+                request.POST.get("confirmation", ""),
+                data,
+                lambda: services.record_payout(
+                    actor=request.user,
+                    method=data["method"],
+                    reference=data["reference"],
+                    note=data["note"],
+                    **payout_fields,
+                ),
+            )
+        except confirmation.Stale:
+            # Nothing confirms these fields: review them again, with a fresh token.
+            messages.warning(request, "Review the payment again before you confirm it.")
+        except confirmation.InProgress:
+            form.add_error(
+                None,
+                "This payment is still being recorded by another request. "
+                "Check the payouts list before you try again.",
+            )
+            return _payout_form(request, form)
+        except DomainError as error:
+            forms.apply_domain_error(form, error, default_field="amount")
+            return _payout_form(request, form)
         else:
-            _check_with_service(services.record_payout, **kwargs)
-    except InsufficientBalance:
-        owed = Membership.objects.get(program=data["program"], artist=data["artist"])
-        cur = data["program"].currency
-        form.add_error(
-            "amount",
-            f"A settlement of {display(data['amount_minor'], cur)} exceeds the "
-            f"{display(max(owed.outstanding_minor, 0), cur)} outstanding. Nothing was recorded; "
-            "settle at most what is outstanding, or pay a grant.",
-        )
-        return render(request, "web/payout_form.html", {"form": form})
+            what = (
+                f"{payout.get_kind_display().lower()} of "
+                f"{display(payout.amount_minor, payout.program.currency)} to {payout.artist} "
+                f"in {payout.program}"
+            )
+            if recorded:
+                messages.success(request, f"Recorded a {what}.")
+            else:
+                messages.info(
+                    request,
+                    f"This payment was already recorded (payout #{payout.pk}, a {what}); "
+                    "it was not recorded again.",
+                )
+            return redirect(reverse("payouts") + f"?program={payout.program_id}")
+    try:
+        preview = services.preview_payout(actor=request.user, **payout_fields)
     except DomainError as error:
         forms.apply_domain_error(form, error, default_field="amount")
-        return render(request, "web/payout_form.html", {"form": form})
-    if "confirm" in request.POST:
-        messages.success(
-            request,
-            f"Recorded a {payout.get_kind_display().lower()} to {payout.artist} "
-            f"in {payout.program}.",
-        )
-        return redirect(reverse("payouts") + f"?program={payout.program_id}")
-    membership = Membership.objects.get(program=data["program"], artist=data["artist"])
+        return _payout_form(request, form)
     return render(
         request,
         "web/payout_confirm.html",
         {
             "form": form,
             "data": data,
-            "membership": membership,
+            "preview": preview,
             "currency": data["program"].currency,
+            "confirmation": confirmation.issue(request.user, data),
         },
     )
 

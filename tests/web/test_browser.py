@@ -200,3 +200,29 @@ def test_main_pages_fit_the_screen_without_console_errors(
             )
             assert overflow <= 0, f"{url} overflows by {overflow}px at {width}px ({scheme})"
             expect(page.locator("h1")).to_have_count(1)
+
+
+def test_pay_form_shows_owed_and_confirms_once_at_390px(open_page, admin, artist, program):
+    accepted_work(program, artist, admin, hours="2.00")  # $90.00 owed; artist2 is owed nothing
+    page = open_page(admin, width=390)
+    page.goto(f"/payouts/new/?program={program.pk}&artist={artist.pk}")
+    owed = page.get_by_test_id("owed-now")
+    expect(owed).to_contain_text("$90.00 owed to the artist")
+    page.get_by_label("Artist").select_option(label="Artist2")
+    expect(owed).to_contain_text("Nothing owed")
+    page.get_by_label("Artist").select_option(label="Artist1")
+    expect(owed).to_contain_text("$90.00 owed to the artist")
+    page.get_by_label("Amount").fill("60")
+    page.get_by_role("button", name="Review payment").click()
+    expect(page.get_by_test_id("owed-after")).to_have_text("$30.00 owed to the artist")
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    page.get_by_role("button", name="Confirm and record").dblclick()
+    expect(page.locator("#messages")).to_contain_text("settlement of $60.00")
+    assert Payout.objects.count() == 1
+    # Back to the confirm page and send it again: still one payout, and the page says so.
+    page.go_back()
+    page.get_by_role("button", name="Confirm and record").click()
+    expect(page.locator("#messages")).to_contain_text("not recorded again")
+    assert Payout.objects.count() == 1

@@ -635,6 +635,13 @@ def pay(client, program, artist, amount, kind="settlement", **extra):
     return client.post("/payouts/new/", data)
 
 
+def confirmation_of(response) -> str:
+    """The single-use token the review step puts in its confirm form."""
+    match = re.search(r'name="confirmation" value="([^"]+)"', response.content.decode())
+    assert match, "no confirm form"
+    return match.group(1)
+
+
 def test_payouts_page_lists_balances(
     client_for, admin, artist, artist2, program, django_assert_max_num_queries
 ):
@@ -657,7 +664,8 @@ def test_pay_a_settlement_with_confirmation(client_for, admin, artist, program):
     assert b"Confirm and record" in response.content
     assert b"$60.00" in response.content
     assert not Payout.objects.exists()  # the first step writes nothing
-    response = pay(client, program, artist, "60", confirm="1")
+    token = confirmation_of(response)
+    response = pay(client, program, artist, "60", confirm="1", confirmation=token)
     assert response.status_code == 302
     payout = Payout.objects.get()
     assert (payout.kind, payout.amount_minor) == ("settlement", 6000)
@@ -677,7 +685,9 @@ def test_over_settlement_shows_the_error_and_writes_nothing(client_for, admin, a
 
 
 def test_a_grant_may_exceed_what_is_owed(client_for, admin, artist, program):
-    response = pay(client_for(admin), program, artist, "500", kind="grant", confirm="1")
+    client = client_for(admin)
+    token = confirmation_of(pay(client, program, artist, "500", kind="grant"))
+    response = pay(client, program, artist, "500", kind="grant", confirm="1", confirmation=token)
     assert response.status_code == 302
     assert Payout.objects.get().amount_minor == 50000
 
