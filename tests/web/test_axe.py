@@ -143,8 +143,10 @@ def site(admin, artist, artist2, settings):
 
 
 # Runs in the page: every date (YYYY-MM-DD or YYYY-MM) in visible text must sit on one line.
+# Closed <details> in the content are opened first, so the tables behind them are checked too.
 BROKEN_DATES = """() => {
   const found = [];
+  document.querySelectorAll("main details").forEach(d => { d.open = true; });
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const re = /\\d{4}-\\d{2}(-\\d{2})?/g;
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -249,3 +251,25 @@ def test_axe_finds_no_serious_violation_on_any_page(browser, live_server, site):
         context.close()
     assert errors == []
     assert problems == [], "\n".join(problems)
+
+
+def test_no_date_breaks_across_lines_even_on_a_small_phone(browser, live_server, site):
+    """Dates sit in figure tiles and fact lists whose long values may wrap anywhere; a date
+    itself must never be split ("2026-⏎12-01"), down to a 320 px phone."""
+    problems = []
+    for visitor, path in [
+        ("admin", f"/payouts/{site['payout'].pk}/void/"),
+        ("admin", f"/contributions/{site['work'].pk}/"),
+        ("artist", "/"),
+        ("admin", f"/programs/{site['program'].pk}/"),
+        ("artist", f"/programs/{site['program'].pk}/statement/"),
+    ]:
+        context = browser.new_context(viewport={"width": 320, "height": 900}, base_url=live_server.url)
+        page = context.new_page()
+        _sign_in(page, site["users"][visitor])
+        page.goto(path)
+        for width in (320, 360, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            problems += [f"{path} at {width}px: {p}" for p in page.evaluate(BROKEN_DATES)]
+        context.close()
+    assert problems == []
