@@ -264,7 +264,9 @@ def test_no_date_breaks_across_lines_even_on_a_small_phone(browser, live_server,
         ("admin", f"/programs/{site['program'].pk}/"),
         ("artist", f"/programs/{site['program'].pk}/statement/"),
     ]:
-        context = browser.new_context(viewport={"width": 320, "height": 900}, base_url=live_server.url)
+        context = browser.new_context(
+            viewport={"width": 320, "height": 900}, base_url=live_server.url
+        )
         page = context.new_page()
         _sign_in(page, site["users"][visitor])
         page.goto(path)
