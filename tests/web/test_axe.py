@@ -48,7 +48,7 @@ NOT_PAGES = {
 }
 
 
-def _route_names(patterns, prefix=""):
+def _route_names(patterns):
     for entry in patterns:
         if isinstance(entry, URLResolver):
             yield from _route_names(entry.url_patterns)
@@ -154,8 +154,10 @@ BROKEN_DATES = """() => {
       const range = document.createRange();
       range.setStart(node, m.index);
       range.setEnd(node, m.index + m[0].length);
-      const tops = new Set([...range.getClientRects()].filter(r => r.width > 1).map(r => Math.round(r.top)));
-      if (tops.size > 1) found.push(m[0] + " in <" + node.parentElement.tagName.toLowerCase() + ">");
+      const rects = [...range.getClientRects()].filter(r => r.width > 1);
+      const tops = new Set(rects.map(r => Math.round(r.top)));
+      const where = node.parentElement.tagName.toLowerCase();
+      if (tops.size > 1) found.push(`${m[0]} in <${where}>`);
     }
   }
   return found;
@@ -238,7 +240,7 @@ def test_axe_finds_no_serious_violation_on_any_page(browser, live_server, site):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         if site["users"][visitor] is not None:
             _sign_in(page, site["users"][visitor])
-        for name, path in visits:
+        for _name, path in visits:
             response = page.goto(path)
             assert response.status == 200, (visitor, path, response.status)
             for width, scheme in COMBOS:
