@@ -7,7 +7,7 @@ CSS classes in static/css/app.css (light and dark), never from inline styles.
 
 from dataclasses import dataclass, field
 
-from babel.numbers import format_compact_currency
+from babel.numbers import format_compact_currency, format_currency
 
 from ledger.money import display, to_decimal
 
@@ -48,25 +48,37 @@ class Chart:
         return not self.rows
 
 
-def axis_label(minor: int, currency: str) -> str:
-    """Short tick labels ("$20K") for large amounts, exact ones below a thousand."""
-    major = to_decimal(minor, currency)
-    if major >= 1000:
-        return format_compact_currency(major, currency, locale="en_US", fraction_digits=1)
-    return display(minor, currency)
+MAX_Y_INTERVALS = 5  # at most 6 y ticks: 0 and up to 5 equal round steps
 
 
-def _nice_ceiling(value: int) -> int:
-    """A round number at least `value` (1, 2, 2.5 or 5 times a power of ten)."""
-    if value <= 0:
-        return 1
+def _nice_step(value: int) -> int:
+    """The smallest round step (1, 2, 2.5 or 5 times a power of ten, in minor units) of which
+    at most `MAX_Y_INTERVALS` reach `value`. Round steps keep every tick label short."""
+    need = max(1, -(-value // MAX_Y_INTERVALS))
     power = 1
-    while power * 10 <= value:
+    while True:
+        for step in (1, 2, 2.5, 5):
+            candidate = step * power
+            if candidate >= need and candidate == int(candidate):
+                return int(candidate)
         power *= 10
-    for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value:
-            return int(step * power)
-    return 10 * power
+
+
+def axis_labels(ticks: list[int], currency: str) -> list[str]:
+    """Tick labels in ONE format for the whole axis: compact ("$0", "$500", "$1.5K") when the
+    axis reaches a thousand major units, whole units ("$250") when every tick is whole, else
+    the currency's exact digits ("$2.50"). Mixing "$2K" with "$500.00" on one axis misleads."""
+    majors = [to_decimal(t, currency) for t in ticks]
+    if max(majors) >= 1000:
+        return [
+            format_compact_currency(m, currency, locale="en_US", fraction_digits=1) for m in majors
+        ]
+    if all(m == m.to_integral_value() for m in majors):
+        return [
+            format_currency(m, currency, format="¤#,##0", locale="en_US", currency_digits=False)
+            for m in majors
+        ]
+    return [display(t, currency) for t in ticks]
 
 
 def cumulative_chart(series, currency: str, *, title: str, dom_id: str = "chart") -> Chart:
@@ -87,7 +99,10 @@ def cumulative_chart(series, currency: str, *, title: str, dom_id: str = "chart"
     if not rows:
         return chart
 
-    top = _nice_ceiling(max(max(r.valued_minor, r.paid_minor) for r in rows))
+    highest = max(max(r.valued_minor, r.paid_minor) for r in rows)
+    step_minor = _nice_step(highest)
+    intervals = max(1, -(-highest // step_minor))
+    top = step_minor * intervals
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     n = len(rows)
@@ -103,7 +118,15 @@ def cumulative_chart(series, currency: str, *, title: str, dom_id: str = "chart"
     for i, r in enumerate(rows):
         chart.dots.append(("valued", x(i), y(r.valued_minor)))
         chart.dots.append(("paid", x(i), y(r.paid_minor)))
-    chart.y_ticks = [(y(top * k // 4), axis_label(top * k // 4, currency)) for k in range(5)]
+    # Every other label is "minor": hidden on narrow screens, where the SVG is scaled down and
+    # the labels are drawn larger to stay readable (static/css/app.css), so fewer fit. The top
+    # label is never minor.
+    values = [step_minor * k for k in range(intervals + 1)]
+    labels = axis_labels(values, currency)
+    chart.y_ticks = [
+        (y(v), label, (intervals - k) % 2 == 1)
+        for k, (v, label) in enumerate(zip(values, labels, strict=True))
+    ]
     step = max(1, -(-n // MAX_X_LABELS))
-    chart.x_ticks = [(x(i), rows[i].month) for i in range(0, n, step)]
+    chart.x_ticks = [(x(i), rows[i].month, j % 2 == 1) for j, i in enumerate(range(0, n, step))]
     return chart

@@ -49,10 +49,20 @@ def apply_domain_error(form: Form, error: DomainError, *, default_field: str | N
 
 
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """An ISO date (YYYY-MM-DD) typed as text. Not `type="date"`: chromium's picker shows and
+    edits dates in the browser locale's format (mm/dd/yyyy) while every page shows ISO dates."""
+
+    input_type = "text"
+    ISO_ATTRS = {
+        "pattern": r"\d{4}-\d{2}-\d{2}",
+        "placeholder": "YYYY-MM-DD",
+        "inputmode": "numeric",
+        "autocomplete": "off",
+        "class": "iso-date",
+    }
 
     def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
+        super().__init__(self.ISO_ATTRS | (attrs or {}), format="%Y-%m-%d")
 
 
 def parse_money_field(form: Form, name: str, currency: str | None, *, allow_zero=False):

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html
 
 from ledger import money
 
@@ -15,6 +16,23 @@ def currency_amount(minor, currency):
     if minor is None or minor == "":
         return "—"
     return money.display(int(minor), currency)
+
+
+@register.filter
+def outstanding(minor, currency):
+    """What is still owed, never shown as a debt: an artist paid more than their valued work
+    (grants ahead of work) is owed nothing and was "paid ahead of valued work" by the rest,
+    the words of the transparency report. `{{ m.outstanding_minor|outstanding:cur }}`."""
+    if minor is None or minor == "":
+        return "—"
+    minor = int(minor)
+    if minor >= 0:
+        return money.display(minor, currency)
+    return format_html(
+        '{}<small class="paid-ahead">{} paid ahead of valued work</small>',
+        money.display(0, currency),
+        money.display(-minor, currency),
+    )
 
 
 @register.filter

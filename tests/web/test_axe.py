@@ -1,0 +1,279 @@
+"""axe-core over every page, as every kind of visitor, at phone and desktop width, light and dark.
+
+The page list is checked against the URL resolver: a new route is either swept here or named in
+`NOT_PAGES` with the reason, so no page can escape. Each page is loaded once per visitor; the
+four width/scheme combinations are then applied to that same load (viewport resize and
+`prefers-color-scheme` emulation re-lay out and restyle without a reload), which keeps the whole
+sweep to one browser and three contexts.
+
+axe-core is vendored in static/vendor/axe-core/ and injected from the site's own origin, so the
+Content-Security-Policy stays on while it runs. Besides axe, each combination checks two things
+axe does not: no date is broken across lines, and chart labels stay readable (at least 11 px
+once the SVG is scaled down) without overlapping.
+"""
+
+import datetime as dt
+
+import pytest
+from django.urls import URLPattern, URLResolver
+from playwright.sync_api import expect
+
+from ledger import clock, services
+from ledger.web import urls as web_urls
+from tests.conftest import accepted_work, log_bug, log_feedback, make_program
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+COMBOS = [(390, "light"), (390, "dark"), (1280, "light"), (1280, "dark")]
+BLOCKING = {"serious", "critical"}
+AXE = "/static/vendor/axe-core/axe.min.js"
+
+# Routes that are not pages a person looks at, with the reason.
+NOT_PAGES = {
+    "logout": "POST only (the Sign out button); a GET is refused",
+    "rate_preview": "an htmx fragment, swept inside the log-work pages it is swapped into",
+    "contribution_withdraw": "POST only",
+    "contribution_accept": "POST only",
+    "contribution_reject": "POST only; errors re-render the contribution page",
+    "contribution_reverse": "POST only; errors re-render the contribution page",
+    "review_bulk_accept": "POST only",
+    "rate_card_new": "POST only; errors re-render the program page",
+    "member_new": "POST only; errors re-render the program page",
+    "statement_csv": "a CSV download",
+    "statement_pdf": "a PDF download",
+    "journal_export": "a text download",
+    "outstanding_csv": "a CSV download",
+    "api_token_revoke": "POST only",
+}
+
+
+def _route_names(patterns):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _route_names(entry.url_patterns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield entry.name
+
+
+def _pages(d):
+    """{route name: [(visitor, path), ...]} for the data built by `site`."""
+    p, pub, w = d["program"].pk, d["public"].pk, d["work"].pk
+    return {
+        "login": [("anonymous", "/login/")],
+        "password_change": [("artist", "/password/"), ("admin", "/password/")],
+        "password_change_done": [("artist", "/password/done/")],
+        "home": [("artist", "/"), ("ahead", "/"), ("admin", "/")],
+        "contribution_list": [("artist", "/contributions/"), ("admin", "/contributions/")],
+        "log_feedback": [
+            ("artist", "/contributions/new/feedback/"),
+            ("admin", "/contributions/new/feedback/"),
+        ],
+        "log_bug": [("artist", "/contributions/new/bug-report/")],
+        "contribution_detail": [
+            ("artist", f"/contributions/{w}/"),
+            ("admin", f"/contributions/{w}/"),
+            ("admin", f"/contributions/{d['submitted'].pk}/"),
+            ("admin", f"/contributions/{d['rejected'].pk}/"),
+        ],
+        "review_queue": [("admin", "/review/")],
+        "payouts": [("admin", "/payouts/")],
+        "payout_new": [
+            ("admin", "/payouts/new/"),
+            ("admin", f"/payouts/new/?program={p}&artist={d['artist'].pk}"),
+        ],
+        "payout_void": [("admin", f"/payouts/{d['payout'].pk}/void/")],
+        "payout_batch_csv": [("admin", "/payouts/batch.csv")],
+        "program_list": [("artist", "/programs/"), ("admin", "/programs/")],
+        "program_new": [("admin", "/programs/new/")],
+        "program_detail": [("artist", f"/programs/{p}/"), ("admin", f"/programs/{p}/")],
+        "statement": [
+            ("artist", f"/programs/{p}/statement/"),
+            ("ahead", f"/programs/{p}/statement/"),
+            ("admin", f"/programs/{p}/statement/?artist={d['artist'].pk}"),
+        ],
+        "transparency_index": [("anonymous", "/transparency/"), ("artist", "/transparency/")],
+        "transparency": [
+            ("anonymous", f"/programs/{pub}/transparency/"),
+            ("admin", f"/programs/{p}/transparency/"),
+        ],
+        "api_tokens": [("artist", "/tokens/")],
+    }
+
+
+@pytest.fixture
+def site(admin, artist, artist2, settings):
+    """A program with work in every state and a grant paid ahead of work, plus a public one."""
+    settings.LEDGER_REPORT_MIN_CONTRIBUTORS = 1
+    program = make_program(admin)
+    for person in (artist, artist2):
+        services.enroll_artist(actor=admin, program=program, artist=person)
+    work = accepted_work(program, artist, admin, hours="20.00")  # $900.00
+    services.accept_contribution(contribution=log_bug(program, artist, "critical"), reviewer=admin)
+    log_bug(program, artist)
+    submitted = log_feedback(program, artist, hours="1.50")
+    rejected = services.reject_contribution(
+        contribution=log_feedback(program, artist), reviewer=admin, reason="Duplicate"
+    )
+    services.withdraw_contribution(contribution=log_bug(program, artist, "low"), actor=artist)
+    old = clock.today() - dt.timedelta(days=200)
+    services.accept_contribution(
+        contribution=log_feedback(program, artist, day=old), reviewer=admin
+    )
+    payout = services.record_payout(
+        actor=admin, artist=artist, program=program, amount_minor=50000, kind="settlement"
+    )
+    # artist2 was paid a grant before any work was valued: paid ahead.
+    services.record_payout(
+        actor=admin, artist=artist2, program=program, amount_minor=7000, kind="grant"
+    )
+    public = make_program(admin, public=True, currency="JPY")
+    services.enroll_artist(actor=admin, program=public, artist=artist)
+    accepted_work(public, artist, admin)
+    return {
+        "program": program,
+        "public": public,
+        "work": work,
+        "submitted": submitted,
+        "rejected": rejected,
+        "payout": payout,
+        "artist": artist,
+        "users": {"anonymous": None, "artist": artist, "ahead": artist2, "admin": admin},
+    }
+
+
+# Runs in the page: every date (YYYY-MM-DD or YYYY-MM) in visible text must sit on one line.
+# Closed <details> in the content are opened first, so the tables behind them are checked too.
+BROKEN_DATES = """() => {
+  const found = [];
+  document.querySelectorAll("main details").forEach(d => { d.open = true; });
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const re = /\\d{4}-\\d{2}(-\\d{2})?/g;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const m of node.data.matchAll(re)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const rects = [...range.getClientRects()].filter(r => r.width > 1);
+      const tops = new Set(rects.map(r => Math.round(r.top)));
+      const where = node.parentElement.tagName.toLowerCase();
+      if (tops.size > 1) found.push(`${m[0]} in <${where}>`);
+    }
+  }
+  return found;
+}"""
+
+# Runs in the page: visible chart labels' effective font size and overlaps.
+CHART_LABELS = """() => {
+  const problems = [];
+  for (const svg of document.querySelectorAll("svg.chart-svg")) {
+    const box = svg.getBoundingClientRect();
+    if (!box.width) continue;
+    const scale = box.width / svg.viewBox.baseVal.width;
+    for (const axis of ["chart-x-label", "chart-y-label"]) {
+      const labels = [...svg.querySelectorAll("text." + axis)].filter(
+        t => getComputedStyle(t).display !== "none");
+      const rects = labels.map(t => t.getBoundingClientRect());
+      labels.forEach((t, i) => {
+        const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+        if (px < 11) problems.push(`${axis} "${t.textContent}" is ${px.toFixed(1)}px`);
+        if (rects[i].left < box.left - 1) problems.push(`${axis} "${t.textContent}" is cut off`);
+        for (let j = 0; j < i; j++) {
+          const a = rects[i], b = rects[j];
+          if (a.left < b.right + 2 && b.left < a.right + 2 && a.top < b.bottom && b.top < a.bottom)
+            problems.push(`${axis} "${t.textContent}" overlaps "${labels[j].textContent}"`);
+        }
+      });
+    }
+  }
+  return problems;
+}"""
+
+
+def test_every_page_is_swept_or_named_as_not_a_page(site):
+    routes = set(_route_names(web_urls.urlpatterns))
+    swept = set(_pages(site))
+    assert not swept & set(NOT_PAGES)
+    assert routes == swept | set(NOT_PAGES), "a route is neither swept nor named in NOT_PAGES"
+
+
+def _sign_in(page, user):
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page.locator("h1")).not_to_have_text("Sign in")
+
+
+def _axe(page):
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url=AXE)
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} — "
+        + "; ".join(
+            f"{n['target']} {n.get('failureSummary', '').splitlines()[-1:]}" for n in v["nodes"][:3]
+        )
+        for v in result
+        if v["impact"] in BLOCKING
+    ]
+
+
+def test_axe_finds_no_serious_violation_on_any_page(browser, live_server, site):
+    by_visitor = {}
+    for name, visits in _pages(site).items():
+        for visitor, path in visits:
+            by_visitor.setdefault(visitor, []).append((name, path))
+    problems, errors = [], []
+    for visitor, visits in by_visitor.items():
+        # Reduced motion turns Pico's colour transitions off, so axe measures the colours a
+        # reader sees rather than a link caught halfway through its fade after a restyle.
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900},
+            base_url=live_server.url,
+            reduced_motion="reduce",
+        )
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        if site["users"][visitor] is not None:
+            _sign_in(page, site["users"][visitor])
+        for _name, path in visits:
+            response = page.goto(path)
+            assert response.status == 200, (visitor, path, response.status)
+            for width, scheme in COMBOS:
+                page.set_viewport_size({"width": width, "height": 900})
+                page.emulate_media(color_scheme=scheme)
+                where = f"{path} as {visitor} at {width}px {scheme}"
+                problems += [f"{where}: {p}" for p in _axe(page)]
+                problems += [f"{where}: date broken: {p}" for p in page.evaluate(BROKEN_DATES)]
+                problems += [f"{where}: chart: {p}" for p in page.evaluate(CHART_LABELS)]
+        context.close()
+    assert errors == []
+    assert problems == [], "\n".join(problems)
+
+
+def test_no_date_breaks_across_lines_even_on_a_small_phone(browser, live_server, site):
+    """Dates sit in figure tiles and fact lists whose long values may wrap anywhere; a date
+    itself must never be split ("2026-⏎12-01"), down to a 320 px phone."""
+    problems = []
+    for visitor, path in [
+        ("admin", f"/payouts/{site['payout'].pk}/void/"),
+        ("admin", f"/contributions/{site['work'].pk}/"),
+        ("artist", "/"),
+        ("admin", f"/programs/{site['program'].pk}/"),
+        ("artist", f"/programs/{site['program'].pk}/statement/"),
+    ]:
+        context = browser.new_context(
+            viewport={"width": 320, "height": 900}, base_url=live_server.url
+        )
+        page = context.new_page()
+        _sign_in(page, site["users"][visitor])
+        page.goto(path)
+        for width in (320, 360, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            problems += [f"{path} at {width}px: {p}" for p in page.evaluate(BROKEN_DATES)]
+        context.close()
+    assert problems == []
