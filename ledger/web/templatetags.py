@@ -29,10 +29,28 @@ def outstanding(minor, currency):
     if minor >= 0:
         return money.display(minor, currency)
     return format_html(
-        '{}<small class="paid-ahead">{} paid ahead of valued work</small>',
+        '{}<small class="paid-ahead">{}</small>',
         money.display(0, currency),
-        money.display(-minor, currency),
+        _paid_ahead(-minor, currency),
     )
+
+
+@register.filter
+@register.filter
+def owed_sentence(minor, currency):
+    """The same figure as a sentence, for a form that says what a payment meets:
+    "$5.00 owed to the artist", "$5.00 paid ahead of valued work" or "Nothing owed"."""
+    minor = int(minor)
+    if minor > 0:
+        return f"{money.display(minor, currency)} owed to the artist"
+    if minor < 0:
+        return _paid_ahead(-minor, currency)
+    return "Nothing owed"
+
+
+def _paid_ahead(minor: int, currency: str) -> str:
+    """`minor` (> 0, minor units) paid beyond the valued work, in the report's words."""
+    return f"{money.display(minor, currency)} paid ahead of valued work"
 
 
 @register.filter
