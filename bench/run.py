@@ -234,7 +234,7 @@ class RawPoster:
 
     def _post_acceptance(self, cur, contribution_id, artist_id, value, title, kind, now):
         """Lock head and balances, insert entry + 2 postings, update balances and head."""
-        from ledger.services.journal import canonical_content, chain_hash
+        from ledger.hashing import canonical_content, chain_hash
 
         pid, currency = self.program.pk, self.program.currency
         payable_id, payable_code = self.payables[artist_id]

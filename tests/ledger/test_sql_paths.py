@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from ledger import services
+from ledger.hashing import entry_hash
 from ledger.models import (
     Account,
     AccountBalance,
@@ -28,7 +29,7 @@ from ledger.models import (
 )
 from ledger.services import audit
 from ledger.services.contributions import _locked
-from ledger.services.journal import Line, Total, entry_accounts, entry_hash, post_entry
+from ledger.services.journal import Line, Total, entry_accounts, post_entry
 from ledger.services.valuation import _CARD_COLUMNS, card_for
 from ledger.verify import verify_program
 from tests.conftest import CARD_FROM, TODAY, accepted_work, log_bug, log_feedback
