@@ -64,7 +64,7 @@ class ContributionAdmin(ReadOnlyAdmin):
         done = 0
         for contribution in queryset.pending():
             try:
-                services.accept_contribution(contribution=contribution, reviewer=request.user)
+                services.accept_contribution(contribution=contribution, actor=request.user)
                 done += 1
             except DomainError as error:
                 self.message_user(request, f"{contribution}: {error.message}", messages.WARNING)

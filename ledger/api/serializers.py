@@ -17,6 +17,7 @@ from accounts.models import ApiToken, Role, User
 from ledger.models import (
     Contribution,
     ContributionKind,
+    ContributionStatus,
     Entry,
     Membership,
     Payout,
@@ -431,6 +432,27 @@ class BalanceSerializer(RowSerializer):
             "outstanding": format_minor(valued - paid, currency),
             "pending_value": format_minor(row["pending_minor"], currency),
         }
+
+
+# The list endpoints' query parameters (filters); ids are positive bigints.
+
+
+class ContributionFilterSerializer(serializers.Serializer):
+    program = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    artist = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    status = serializers.ChoiceField(choices=ContributionStatus.choices, required=False)
+    kind = serializers.ChoiceField(choices=ContributionKind.choices, required=False)
+
+
+class PayoutFilterSerializer(serializers.Serializer):
+    artist = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    program = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    kind = serializers.ChoiceField(choices=PayoutKind.choices, required=False)
+
+
+class BalanceFilterSerializer(serializers.Serializer):
+    artist = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    program = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
 class StatementQuerySerializer(serializers.Serializer):

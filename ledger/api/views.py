@@ -31,11 +31,8 @@ from ledger.exports import downloads
 from ledger.exports.checkpoint import verify_statement
 from ledger.models import (
     Contribution,
-    ContributionKind,
-    ContributionStatus,
     Membership,
     Payout,
-    PayoutKind,
     Program,
     RateCard,
 )
@@ -360,13 +357,6 @@ class ReportView(GenericAPIView):
 # --- Contributions --------------------------------------------------------------------------
 
 
-class ContributionFilterSerializer(s.serializers.Serializer):
-    program = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    artist = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    status = s.serializers.ChoiceField(choices=ContributionStatus.choices, required=False)
-    kind = s.serializers.ChoiceField(choices=ContributionKind.choices, required=False)
-
-
 class ContributionViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -375,10 +365,10 @@ class ContributionViewSet(
     def get_queryset(self):
         return Contribution.objects.visible_to(self.request.user).order_by("-submitted_at", "-id")
 
-    @extend_schema(parameters=[ContributionFilterSerializer])
+    @extend_schema(parameters=[s.ContributionFilterSerializer])
     def list(self, request, *args, **kwargs):
         # Pages, the detail and the review actions' answers: rows of queries.contribution_rows.
-        filters = query_params(request, ContributionFilterSerializer)
+        filters = query_params(request, s.ContributionFilterSerializer)
         page = self.paginate_queryset(queries.contribution_rows(request.user, **filters))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -416,7 +406,7 @@ class ContributionViewSet(
         data = s.AcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         contribution = services.accept_contribution(
-            contribution=contribution, reviewer=request.user, **data.validated_data
+            contribution=contribution, actor=request.user, **data.validated_data
         )
         return self._render(contribution.pk)
 
@@ -427,7 +417,7 @@ class ContributionViewSet(
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         contribution = services.reject_contribution(
-            contribution=contribution, reviewer=request.user, reason=data.validated_data["reason"]
+            contribution=contribution, actor=request.user, reason=data.validated_data["reason"]
         )
         return self._render(contribution.pk)
 
@@ -438,7 +428,7 @@ class ContributionViewSet(
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         contribution = services.reverse_contribution(
-            contribution=contribution, reviewer=request.user, reason=data.validated_data["reason"]
+            contribution=contribution, actor=request.user, reason=data.validated_data["reason"]
         )
         return self._render(contribution.pk)
 
@@ -453,12 +443,6 @@ class ContributionViewSet(
 # --- Payouts --------------------------------------------------------------------------------
 
 
-class PayoutFilterSerializer(s.serializers.Serializer):
-    artist = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    program = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    kind = s.serializers.ChoiceField(choices=PayoutKind.choices, required=False)
-
-
 class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.PayoutSerializer
 
@@ -469,14 +453,14 @@ class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             .order_by("-paid_on", "-id")
         )
         if self.action == "list":
-            filters = query_params(self.request, PayoutFilterSerializer)
+            filters = query_params(self.request, s.PayoutFilterSerializer)
             for name in ("artist", "program", "kind"):
                 if name in filters:
                     key = f"{name}_id" if name in ("program", "artist") else name
                     queryset = queryset.filter(**{key: filters[name]})
         return queryset
 
-    @extend_schema(parameters=[PayoutFilterSerializer])
+    @extend_schema(parameters=[s.PayoutFilterSerializer])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -520,23 +504,18 @@ class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 # --- Balances and statements ----------------------------------------------------------------
 
 
-class BalanceFilterSerializer(s.serializers.Serializer):
-    artist = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    program = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-
-
 class BalanceViewSet(RowListMixin, viewsets.GenericViewSet):
     """One row per membership, zero rows included."""
 
     serializer_class = s.BalanceSerializer
 
     def get_queryset(self):
-        filters = query_params(self.request, BalanceFilterSerializer)
+        filters = query_params(self.request, s.BalanceFilterSerializer)
         return queries.balance_rows(
             self.request.user, artist_id=filters.get("artist"), program_id=filters.get("program")
         )
 
-    @extend_schema(parameters=[BalanceFilterSerializer])
+    @extend_schema(parameters=[s.BalanceFilterSerializer])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

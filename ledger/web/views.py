@@ -354,7 +354,7 @@ def contribution_accept(request, pk):
         try:
             contribution = services.accept_contribution(
                 contribution=contribution,
-                reviewer=request.user,
+                actor=request.user,
                 note=form.cleaned_data["note"],
                 hours=form.cleaned_data.get("hours"),
                 severity=form.cleaned_data.get("severity"),
@@ -393,7 +393,7 @@ def _reason_action(request, pk, *, service, prefix, done):
         try:
             service(
                 contribution=contribution,
-                reviewer=request.user,
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
@@ -464,7 +464,7 @@ def review_bulk_accept(request):
         with transaction.atomic():
             for contribution in chosen:
                 try:
-                    services.accept_contribution(contribution=contribution, reviewer=request.user)
+                    services.accept_contribution(contribution=contribution, actor=request.user)
                 except DomainError as error:
                     error.message = f"“{contribution.title}”: {error.message}"
                     raise

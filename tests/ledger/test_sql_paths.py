@@ -210,7 +210,7 @@ def test_write_paths_stay_within_their_statement_budget(admin, artist, program):
     accepted_work(program, artist, admin)
     contribution = log_feedback(program, artist)
     with CaptureQueriesContext(connection) as accept:
-        services.accept_contribution(contribution=contribution, reviewer=admin)
+        services.accept_contribution(contribution=contribution, actor=admin)
     with CaptureQueriesContext(connection) as payout:
         services.record_payout(
             actor=admin, artist=artist, program=program, amount_minor=100, kind="settlement"
@@ -275,7 +275,7 @@ def test_acceptance_stores_every_field_the_service_sets(admin, artist, program):
     """`_save_acceptance` writes what the returned instance says, field for field."""
     contribution = log_feedback(program, artist, hours="2.00")
     accepted = services.accept_contribution(
-        contribution=contribution, reviewer=admin, note="corrected", hours=Decimal("1.75")
+        contribution=contribution, actor=admin, note="corrected", hours=Decimal("1.75")
     )
     stored = Contribution.objects.get(pk=contribution.pk)
     for field in Contribution._meta.concrete_fields:

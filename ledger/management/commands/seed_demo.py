@@ -141,11 +141,11 @@ class Command(BaseCommand):
             roll = rng.random()
             who = admin if rng.random() < 0.7 else reviewer
             if roll < 0.75:
-                services.accept_contribution(contribution=contribution, reviewer=who)
+                services.accept_contribution(contribution=contribution, actor=who)
             elif roll < 0.9:
                 services.reject_contribution(
                     contribution=contribution,
-                    reviewer=who,
+                    actor=who,
                     reason="Duplicate of an earlier report.",
                 )
             else:
@@ -154,7 +154,7 @@ class Command(BaseCommand):
         if rng.random() < 0.02 and accepted.exists():
             victim = accepted[rng.randrange(accepted.count())]
             services.reverse_contribution(
-                contribution=victim, reviewer=admin, reason="Found to be a known issue."
+                contribution=victim, actor=admin, reason="Found to be a known issue."
             )
 
     def _pay_some(self, rng, admin, members, day):
