@@ -8,7 +8,6 @@ authenticated POST goes through `@idempotent`. Domain errors are translated once
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import IntegrityError, transaction
 from drf_spectacular.renderers import (
     OpenApiJsonRenderer,
     OpenApiJsonRenderer2,
@@ -127,7 +126,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
     @extend_schema(responses={204: None}, summary="Revoke a token")
     def destroy(self, request, *args, **kwargs):
         token = self.get_object()
-        ApiToken.objects.filter(pk=token.pk).update(revoked=True)
+        services.revoke_token(actor=request.user, token_id=token.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -157,18 +156,7 @@ class ArtistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         require_admin(request)  # a collection-level action: 403 for artists
         data = s.ArtistCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = data.validated_data
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(
-                    username=fields["username"],
-                    email=fields["email"],
-                    password=fields["password"],
-                    display_name=fields.get("display_name", ""),
-                    role=Role.ARTIST,
-                )
-        except IntegrityError:
-            raise exceptions.ValidationError({"username": ["This username is taken."]}) from None
+        user = services.create_artist(actor=request.user, **data.validated_data)
         return Response(s.ArtistSerializer(user).data, status=status.HTTP_201_CREATED)
 
 

@@ -13,15 +13,19 @@ from .contributions import (
 )
 from .payouts import record_payout, void_payout
 from .programs import add_rate_card, create_program, enroll_artist
+from .users import create_artist, create_user, revoke_token
 
 __all__ = [
     "accept_contribution",
     "add_rate_card",
+    "create_artist",
     "create_program",
+    "create_user",
     "enroll_artist",
     "record_payout",
     "reject_contribution",
     "reverse_contribution",
+    "revoke_token",
     "submit_contribution",
     "void_payout",
     "withdraw_contribution",

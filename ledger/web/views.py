@@ -861,7 +861,7 @@ def api_tokens(request):
 @login_required
 @require_POST
 def api_token_revoke(request, pk):
-    if not tokens.revoke_token(request.user, pk):
+    if not services.revoke_token(actor=request.user, token_id=pk):
         raise Http404("No such token.")
     messages.success(request, "Token revoked; it stopped working at once.")
     return redirect("api_tokens")

@@ -57,19 +57,21 @@ class Command(BaseCommand):
         start = today - dt.timedelta(days=300)
         at = dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC)
         password = make_password(DEMO_PASSWORD)  # hashed once: PBKDF2 is slow on purpose
-        admin = User.objects.create(
-            username=ADMIN_USERNAME, email="admin@example.org", password=password,
+        admin = services.create_user(
+            actor=None, username=ADMIN_USERNAME, email="admin@example.org", password_hash=password,
             role=Role.ADMIN, display_name="Program Admin", is_staff=True,
         )  # fmt: skip
-        reviewer = User.objects.create(
-            username="reviewer", email="reviewer@example.org", password=password,
+        reviewer = services.create_user(
+            actor=admin, username="reviewer", email="reviewer@example.org", password_hash=password,
             role=Role.ADMIN, display_name="Second Reviewer",
         )  # fmt: skip
         artists = [
-            User.objects.create(
+            services.create_user(
+                actor=admin,
                 username=name.split()[0].lower(),
                 email=f"{name.split()[0].lower()}@example.org",
-                password=password,
+                password_hash=password,
+                role=Role.ARTIST,
                 display_name=name,
             )
             for name in ARTISTS
