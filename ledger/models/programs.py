@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from ledger import clock
-from ledger.money import CURRENCY_CHOICES
+from ledger.money import CURRENCY_CHOICES, value_of_hours
 
 
 class ProgramStatus(models.TextChoices):
@@ -108,6 +108,14 @@ class RateCard(models.Model):
 
     def bounty_minor(self, severity: str) -> int:
         return getattr(self, f"bounty_{severity}_minor")
+
+    def value_of(self, *, kind: str, hours=None, severity: str | None = None) -> int:
+        """Minor units this card pays for the work: hours × the hourly rate (ROUND_HALF_EVEN,
+        once) for feedback, the severity's bounty for a bug report. A read, so the acceptance
+        service and the pages' rate preview share it."""
+        if kind == "feedback":  # ContributionKind.FEEDBACK, whose module imports this one
+            return value_of_hours(hours, self.hourly_rate_minor)
+        return self.bounty_minor(severity)
 
 
 class MembershipQuerySet(models.QuerySet):

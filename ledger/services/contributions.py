@@ -21,7 +21,7 @@ from ledger.models import (
 from . import audit
 from .common import require_admin, require_not_future, require_reason, today
 from .journal import Line, Total, entry_accounts, post_entry, post_mirror
-from .valuation import card_for, estimate, value_with
+from .valuation import card_for, estimate
 
 
 def _check_kind_fields(kind: str, hours: Decimal | None, severity: str | None) -> None:
@@ -190,7 +190,7 @@ def accept_contribution(
             raise ValidationFailed("Hours apply only to feedback.", field="hours")
         _check_kind_fields(contribution.kind, new_hours, new_severity)
         card = card_for(contribution)
-        value = value_with(card, kind=contribution.kind, hours=new_hours, severity=new_severity)
+        value = card.value_of(kind=contribution.kind, hours=new_hours, severity=new_severity)
         now = clock.now()
         changes = {}
         if new_hours != contribution.hours:

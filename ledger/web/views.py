@@ -42,7 +42,6 @@ from ledger.models import (
     Severity,
 )
 from ledger.money import MoneyError, display, parse_hours
-from ledger.services.valuation import value_with
 
 from . import forms
 from .charts import cumulative_chart
@@ -243,7 +242,7 @@ def _preview(user, program_id, occurred_on, kind, *, hours=None, severity=None):
             parsed = None
         if parsed is not None:
             preview["hours"] = parsed
-            preview["estimate_minor"] = value_with(card, kind=kind, hours=parsed, severity=None)
+            preview["estimate_minor"] = card.value_of(kind=kind, hours=parsed)
     else:
         if severity in Severity.values:
             preview["severity"] = Severity(severity).label
