@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+
+from ledger import services
 
 from .models import ApiToken, User
 
@@ -11,6 +13,24 @@ class LedgerUserAdmin(UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("Ledger", {"fields": ("display_name", "role")}))
     add_fieldsets = (*UserAdmin.add_fieldsets, ("Ledger", {"fields": ("display_name", "role")}))
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new login is created by the service, with its audit row, as from the API; the
+        # add form has already hashed the password (or marked it unusable) on `obj`.
+        created = services.create_user(
+            actor=request.user,
+            username=obj.username,
+            role=obj.role,
+            email=obj.email,
+            display_name=obj.display_name,
+            password_hash=obj.password,
+            is_staff=obj.is_staff,
+        )
+        obj.pk, obj.display_name = created.pk, created.display_name
+        obj._state.adding, obj._state.db = False, created._state.db
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
@@ -18,8 +38,26 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     list_display = ("user", "name", "created_at", "expires_at", "last_used_at", "revoked")
     list_filter = ("revoked",)
-    readonly_fields = ("user", "name", "key_hash", "created_at", "expires_at", "last_used_at")
-    fields = (*readonly_fields, "revoked")
+    readonly_fields = (
+        "user",
+        "name",
+        "key_hash",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked",
+    )
+    fields = readonly_fields
+    actions = ["revoke_selected"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke_selected(self, request, queryset):
+        # Through the service, one audit row per token; already revoked ones are skipped.
+        done = sum(
+            services.revoke_token(actor=request.user, token_id=token.pk, owner=token.user)
+            for token in queryset.select_related("user")
+        )
+        self.message_user(request, f"Revoked {done} token(s).", messages.SUCCESS)

@@ -1,4 +1,5 @@
-"""API tokens: issue (the secret is shown once), list, revoke. Used by the API and the pages.
+"""API tokens: issue (the secret is shown once) and list. Used by the API and the pages;
+revoking is a service with an audit row (`ledger.services.revoke_token`).
 
 The database keeps only a SHA-256 of each secret, so a leaked database leaks no working token.
 """
@@ -33,8 +34,3 @@ def issue_token(*, user, name: str = "") -> tuple[ApiToken, str]:
 def list_tokens(user):
     """The user's tokens that still work (not revoked, not expired), newest first."""
     return list(ApiToken.objects.live().filter(user=user).order_by("-created_at", "-id"))
-
-
-def revoke_token(user, token_id) -> bool:
-    """Revoke one of the user's own live tokens; false when it has no such token."""
-    return bool(ApiToken.objects.live().filter(user=user, pk=token_id).update(revoked=True))

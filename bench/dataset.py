@@ -4,7 +4,7 @@ One call to `build_program()` creates one program (through the services, so its 
 cash accounts and rate card are the real thing), then generates in memory thousands of artists,
 their memberships, payable accounts and balance rows, accepted contributions, grants and
 settlements, reversals and voids, and the journal that posts them: entries with a real hash
-chain (`ledger.services.journal.chain_hash` over `canonical_content`) and two postings each.
+chain (`ledger.hashing.chain_hash` over `canonical_content`) and two postings each.
 Everything is COPYed in, then the program's balance rows and `LedgerHead` are set to the final
 figures, so `ledger.verify.verify_program` passes on the result.
 
@@ -38,6 +38,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 
 from ledger import services
+from ledger.hashing import canonical_content, chain_hash
 from ledger.models import (
     Account,
     AccountBalance,
@@ -52,7 +53,7 @@ from ledger.models import (
 )
 from ledger.models.journal import GENESIS_HASH
 from ledger.money import value_of_hours
-from ledger.services.journal import account_code, canonical_content, chain_hash
+from ledger.services.journal import account_code
 
 SEVERITIES = ("low", "medium", "high", "critical")
 BOUNTIES = {"low": 1000, "medium": 5000, "high": 20000, "critical": 50000}

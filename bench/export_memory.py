@@ -35,8 +35,8 @@ from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from ledger import services  # noqa: E402
+from ledger.hashing import canonical_content, chain_hash  # noqa: E402
 from ledger.models import Account, AccountBalance, AccountKind, LedgerHead, Program  # noqa: E402
-from ledger.services.journal import canonical_content, chain_hash  # noqa: E402
 
 ARTISTS = 1000
 print = functools.partial(print, flush=True)  # progress shows as it happens

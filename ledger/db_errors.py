@@ -73,26 +73,3 @@ def classify(exc: BaseException) -> str | None:
     if isinstance(exc, django_db.InterfaceError):
         return CONNECTION
     return None
-
-
-class DatabaseBusyMiddleware:
-    """Pages: a busy or briefly unreachable database is a 503 page with Retry-After, not a 500.
-
-    (The API answers the same conditions with problem+json in ledger.api.errors.)
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_exception(self, request, exception):
-        from django.db import DatabaseError
-        from django.shortcuts import render
-
-        if not isinstance(exception, DatabaseError) or classify(exception) is None:
-            return None
-        response = render(request, "503.html", status=503)
-        response["Retry-After"] = "5"
-        return response

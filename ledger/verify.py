@@ -13,6 +13,7 @@ from itertools import groupby
 
 from django.db.models import Sum
 
+from ledger.hashing import entry_hash
 from ledger.models import (
     AccountBalance,
     Contribution,
@@ -27,7 +28,6 @@ from ledger.models import (
     Program,
 )
 from ledger.models.journal import GENESIS_HASH
-from ledger.services.journal import entry_hash
 
 
 @dataclass

@@ -153,5 +153,5 @@ def log_bug(program, artist, severity="high", day=None):
 def accepted_work(program, artist, admin, hours="2.00"):
     """Submit and accept feedback; returns the accepted contribution."""
     return services.accept_contribution(
-        contribution=log_feedback(program, artist, hours), reviewer=admin
+        contribution=log_feedback(program, artist, hours), actor=admin
     )

@@ -24,11 +24,11 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from accounts.models import IdempotencyKey
 from ledger import db_errors
 from ledger.db_errors import classify
 
 from .errors import IdempotencyConflict, IdempotencyInProgress
+from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -18,6 +18,7 @@ from accounts.models import ApiToken, Role, User
 from ledger.models import (
     Contribution,
     ContributionKind,
+    ContributionStatus,
     Entry,
     Membership,
     Payout,
@@ -452,6 +453,27 @@ class BalanceSerializer(RowSerializer):
             totals = Totals(row["valued_minor"], row["grants_minor"], row["settlements_minor"])
             row["paid_minor"], row["outstanding_minor"] = totals.paid, totals.outstanding
         return rows
+
+
+# The list endpoints' query parameters (filters); ids are positive bigints.
+
+
+class ContributionFilterSerializer(serializers.Serializer):
+    program = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    artist = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    status = serializers.ChoiceField(choices=ContributionStatus.choices, required=False)
+    kind = serializers.ChoiceField(choices=ContributionKind.choices, required=False)
+
+
+class PayoutFilterSerializer(serializers.Serializer):
+    artist = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    program = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    kind = serializers.ChoiceField(choices=PayoutKind.choices, required=False)
+
+
+class BalanceFilterSerializer(serializers.Serializer):
+    artist = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    program = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
 class StatementQuerySerializer(serializers.Serializer):

@@ -7,7 +7,6 @@ authenticated POST goes through `@idempotent`. Domain errors are translated once
 """
 
 from django.contrib.auth import authenticate
-from django.db import IntegrityError, transaction
 from drf_spectacular.renderers import (
     OpenApiJsonRenderer,
     OpenApiJsonRenderer2,
@@ -30,11 +29,8 @@ from ledger.exports import downloads
 from ledger.exports.checkpoint import verify_statement
 from ledger.models import (
     Contribution,
-    ContributionKind,
-    ContributionStatus,
     Membership,
     Payout,
-    PayoutKind,
     Program,
     RateCard,
 )
@@ -129,7 +125,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
     @extend_schema(responses={204: None}, summary="Revoke a token")
     def destroy(self, request, *args, **kwargs):
         token = self.get_object()
-        ApiToken.objects.filter(pk=token.pk).update(revoked=True)
+        services.revoke_token(actor=request.user, token_id=token.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -159,18 +155,7 @@ class ArtistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         require_admin(request)  # a collection-level action: 403 for artists
         data = s.ArtistCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = data.validated_data
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(
-                    username=fields["username"],
-                    email=fields["email"],
-                    password=fields["password"],
-                    display_name=fields.get("display_name", ""),
-                    role=Role.ARTIST,
-                )
-        except IntegrityError:
-            raise exceptions.ValidationError({"username": ["This username is taken."]}) from None
+        user = services.create_artist(actor=request.user, **data.validated_data)
         return Response(s.ArtistSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -347,13 +332,6 @@ class ReportView(GenericAPIView):
 # --- Contributions --------------------------------------------------------------------------
 
 
-class ContributionFilterSerializer(s.serializers.Serializer):
-    program = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    artist = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    status = s.serializers.ChoiceField(choices=ContributionStatus.choices, required=False)
-    kind = s.serializers.ChoiceField(choices=ContributionKind.choices, required=False)
-
-
 class ContributionViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -362,10 +340,10 @@ class ContributionViewSet(
     def get_queryset(self):
         return Contribution.objects.visible_to(self.request.user).order_by("-submitted_at", "-id")
 
-    @extend_schema(parameters=[ContributionFilterSerializer])
+    @extend_schema(parameters=[s.ContributionFilterSerializer])
     def list(self, request, *args, **kwargs):
         # Pages, the detail and the review actions' answers: rows of queries.contribution_rows.
-        filters = query_params(request, ContributionFilterSerializer)
+        filters = query_params(request, s.ContributionFilterSerializer)
         page = self.paginate_queryset(queries.contribution_rows(request.user, **filters))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -403,7 +381,7 @@ class ContributionViewSet(
         data = s.AcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         contribution = services.accept_contribution(
-            contribution=contribution, reviewer=request.user, **data.validated_data
+            contribution=contribution, actor=request.user, **data.validated_data
         )
         return self._render(contribution.pk)
 
@@ -414,7 +392,7 @@ class ContributionViewSet(
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         contribution = services.reject_contribution(
-            contribution=contribution, reviewer=request.user, reason=data.validated_data["reason"]
+            contribution=contribution, actor=request.user, reason=data.validated_data["reason"]
         )
         return self._render(contribution.pk)
 
@@ -425,7 +403,7 @@ class ContributionViewSet(
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         contribution = services.reverse_contribution(
-            contribution=contribution, reviewer=request.user, reason=data.validated_data["reason"]
+            contribution=contribution, actor=request.user, reason=data.validated_data["reason"]
         )
         return self._render(contribution.pk)
 
@@ -440,26 +418,20 @@ class ContributionViewSet(
 # --- Payouts --------------------------------------------------------------------------------
 
 
-class PayoutFilterSerializer(s.serializers.Serializer):
-    artist = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    program = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    kind = s.serializers.ChoiceField(choices=PayoutKind.choices, required=False)
-
-
 class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
     serializer_class = s.PayoutSerializer
 
     def get_queryset(self):
         queryset = Payout.objects.visible_to(self.request.user).order_by("-paid_on", "-id")
         if self.action == "list":
-            filters = query_params(self.request, PayoutFilterSerializer)
+            filters = query_params(self.request, s.PayoutFilterSerializer)
             for name in ("artist", "program", "kind"):
                 if name in filters:
                     key = f"{name}_id" if name in ("program", "artist") else name
                     queryset = queryset.filter(**{key: filters[name]})
         return queryset
 
-    @extend_schema(parameters=[PayoutFilterSerializer])
+    @extend_schema(parameters=[s.PayoutFilterSerializer])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -507,23 +479,18 @@ class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
 # --- Balances and statements ----------------------------------------------------------------
 
 
-class BalanceFilterSerializer(s.serializers.Serializer):
-    artist = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    program = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-
-
 class BalanceViewSet(RowListMixin, viewsets.GenericViewSet):
     """One row per membership, zero rows included."""
 
     serializer_class = s.BalanceSerializer
 
     def get_queryset(self):
-        filters = query_params(self.request, BalanceFilterSerializer)
+        filters = query_params(self.request, s.BalanceFilterSerializer)
         return queries.balance_rows(
             self.request.user, artist_id=filters.get("artist"), program_id=filters.get("program")
         )
 
-    @extend_schema(parameters=[BalanceFilterSerializer])
+    @extend_schema(parameters=[s.BalanceFilterSerializer])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

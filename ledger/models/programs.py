@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import connection, models
 
 from ledger import access, clock
-from ledger.money import CURRENCY_CHOICES
+from ledger.money import CURRENCY_CHOICES, value_of_hours
 
 
 class ProgramStatus(models.TextChoices):
@@ -133,6 +133,14 @@ class RateCard(models.Model):
 
     def bounty_minor(self, severity: str) -> int:
         return getattr(self, f"bounty_{severity}_minor")
+
+    def value_of(self, *, kind: str, hours=None, severity: str | None = None) -> int:
+        """Minor units this card pays for the work: hours × the hourly rate (ROUND_HALF_EVEN,
+        once) for feedback, the severity's bounty for a bug report. A read, so the acceptance
+        service and the pages' rate preview share it."""
+        if kind == "feedback":  # ContributionKind.FEEDBACK, whose module imports this one
+            return value_of_hours(hours, self.hourly_rate_minor)
+        return self.bounty_minor(severity)
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,21 @@ from .contributions import (
 )
 from .payouts import preview_payout, record_payout, void_payout
 from .programs import add_rate_card, create_program, enroll_artist
+from .users import create_artist, create_user, revoke_token
 
 __all__ = [
     "accept_contribution",
     "accept_contributions",
     "add_rate_card",
+    "create_artist",
     "create_program",
+    "create_user",
     "enroll_artist",
     "preview_payout",
     "record_payout",
     "reject_contribution",
     "reverse_contribution",
+    "revoke_token",
     "submit_contribution",
     "void_payout",
     "withdraw_contribution",

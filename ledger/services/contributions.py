@@ -28,7 +28,7 @@ from ledger.models import (
 from . import audit
 from .common import require_admin, require_not_future, require_reason, today
 from .journal import Line, Total, entry_accounts, post_entry, post_mirror
-from .valuation import card_for, estimate, value_with
+from .valuation import card_for, estimate
 
 
 def _check_kind_fields(kind: str, hours: Decimal | None, severity: str | None) -> None:
@@ -184,7 +184,7 @@ def accept_contributions(*, ids, actor) -> list[Contribution]:
         accepted = []
         for contribution in chosen:
             try:
-                accepted.append(accept_contribution(contribution=contribution, reviewer=actor))
+                accepted.append(accept_contribution(contribution=contribution, actor=actor))
             except DomainError as error:
                 error.message = f"“{contribution.title}”: {error.message}"
                 raise
@@ -194,7 +194,7 @@ def accept_contributions(*, ids, actor) -> list[Contribution]:
 def accept_contribution(
     *,
     contribution: Contribution,
-    reviewer,
+    actor,
     note: str = "",
     hours: Decimal | None = None,
     severity: str | None = None,
@@ -204,10 +204,10 @@ def accept_contribution(
     Dr program labor, Cr the artist's payable, dated the day of acceptance. The reviewer may
     correct the hours (feedback) or severity (bug report) first.
     """
-    require_admin(reviewer)
+    require_admin(actor)
     with transaction.atomic():
         contribution = _locked(contribution)
-        if contribution.artist_id == reviewer.pk:
+        if contribution.artist_id == actor.pk:
             raise SelfReview("You cannot review your own work.")
         _transition(contribution, ContributionStatus.ACCEPTED)
         new_hours = contribution.hours if hours is None else hours
@@ -218,7 +218,7 @@ def accept_contribution(
             raise ValidationFailed("Hours apply only to feedback.", field="hours")
         _check_kind_fields(contribution.kind, new_hours, new_severity)
         card = card_for(contribution)
-        value = value_with(card, kind=contribution.kind, hours=new_hours, severity=new_severity)
+        value = card.value_of(kind=contribution.kind, hours=new_hours, severity=new_severity)
         now = clock.now()
         changes = {}
         if new_hours != contribution.hours:
@@ -231,7 +231,7 @@ def accept_contribution(
         contribution.estimate_minor = value
         contribution.rate_card = card
         contribution.reviewed_at = now
-        contribution.reviewed_by = reviewer
+        contribution.reviewed_by = actor
         contribution.review_note = note or ""
         contribution.accepted_on = now.astimezone(dt.UTC).date()
         _save_acceptance(contribution)
@@ -249,12 +249,12 @@ def accept_contribution(
                     :300
                 ],
                 effective_date=contribution.accepted_on,
-                actor=reviewer,
+                actor=actor,
                 contribution=contribution,
                 total=Total(contribution.artist_id, "valued_minor", value),
             )
         audit.record(
-            actor=reviewer,
+            actor=actor,
             action="contribution.accept",
             obj=contribution,
             program=contribution.program,
@@ -266,21 +266,21 @@ def accept_contribution(
     return contribution
 
 
-def reject_contribution(*, contribution: Contribution, reviewer, reason: str) -> Contribution:
-    require_admin(reviewer)
+def reject_contribution(*, contribution: Contribution, actor, reason: str) -> Contribution:
+    require_admin(actor)
     reason = require_reason(reason)
     with transaction.atomic():
         contribution = _locked(contribution)
-        if contribution.artist_id == reviewer.pk:
+        if contribution.artist_id == actor.pk:
             raise SelfReview("You cannot review your own work.")
         _transition(contribution, ContributionStatus.REJECTED)
         contribution.status = ContributionStatus.REJECTED
         contribution.reviewed_at = clock.now()
-        contribution.reviewed_by = reviewer
+        contribution.reviewed_by = actor
         contribution.review_note = reason
         contribution.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_note"])
         audit.record(
-            actor=reviewer,
+            actor=actor,
             action="contribution.reject",
             obj=contribution,
             program=contribution.program,
@@ -309,19 +309,19 @@ def withdraw_contribution(*, contribution: Contribution, actor) -> Contribution:
     return contribution
 
 
-def reverse_contribution(*, contribution: Contribution, reviewer, reason: str) -> Contribution:
+def reverse_contribution(*, contribution: Contribution, actor, reason: str) -> Contribution:
     """Undo accepted work with the exact mirror of its acceptance entry (the original stays)."""
-    require_admin(reviewer)
+    require_admin(actor)
     reason = require_reason(reason)
     with transaction.atomic():
         contribution = _locked(contribution)
-        if contribution.artist_id == reviewer.pk:
+        if contribution.artist_id == actor.pk:
             raise SelfReview("You cannot review your own work.")
         _transition(contribution, ContributionStatus.REVERSED)
         now = clock.now()
         contribution.status = ContributionStatus.REVERSED
         contribution.closed_at = now
-        contribution.closed_by = reviewer
+        contribution.closed_by = actor
         contribution.close_reason = reason
         contribution.save(update_fields=["status", "closed_at", "closed_by", "close_reason"])
         original = contribution.entries.filter(kind=EntryKind.ACCEPTANCE).first()
@@ -331,11 +331,11 @@ def reverse_contribution(*, contribution: Contribution, reviewer, reason: str) -
                 kind=EntryKind.REVERSAL,
                 memo=f"Reversed: {contribution.title}"[:300],
                 effective_date=today(),
-                actor=reviewer,
+                actor=actor,
                 total=Total(contribution.artist_id, "valued_minor", -contribution.value_minor),
             )
         audit.record(
-            actor=reviewer,
+            actor=actor,
             action="contribution.reverse",
             obj=contribution,
             program=contribution.program,

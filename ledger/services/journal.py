@@ -6,16 +6,14 @@ ascending account id. Checks (such as "a settlement may not overdraw the payable
 the locks and before any write, so they see the final word on the balance.
 """
 
-import datetime as dt
-import hashlib
-import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
 from ledger import clock
+from ledger.hashing import canonical_content, chain_hash
 from ledger.models import (
     Account,
     AccountBalance,
@@ -107,66 +105,10 @@ class Total:
     amount_minor: int
 
 
-def canonical_content(
-    *,
-    program_id: int,
-    seq: int,
-    kind: str,
-    contribution_id: int | None,
-    payout_id: int | None,
-    reverses_hash: str | None,
-    memo: str,
-    posted_at,
-    effective_date,
-    postings: Iterable[tuple[str, int, str]],
-) -> str:
-    """The entry as canonical JSON: what its hash covers (postings sorted, UTC microseconds)."""
-    return json.dumps(
-        {
-            "program": program_id,
-            "seq": seq,
-            "kind": kind,
-            "contribution": contribution_id,
-            "payout": payout_id,
-            "reverses": reverses_hash,
-            "memo": memo,
-            "posted_at": posted_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-            "effective_date": effective_date.isoformat(),
-            "postings": sorted(
-                [code, int(amount), currency] for code, amount, currency in postings
-            ),
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-
-
-def chain_hash(prev_hash: str, content: str) -> str:
-    return hashlib.sha256((prev_hash + content).encode()).hexdigest()
-
-
-def entry_hash(entry: Entry, postings: Iterable[tuple[str, int, str]], reverses_hash=None) -> str:
-    """Recompute an entry's hash from its stored fields and postings."""
-    return chain_hash(
-        entry.prev_hash,
-        canonical_content(
-            program_id=entry.program_id,
-            seq=entry.seq,
-            kind=entry.kind,
-            contribution_id=entry.contribution_id,
-            payout_id=entry.payout_id,
-            reverses_hash=reverses_hash,
-            memo=entry.memo,
-            posted_at=entry.posted_at,
-            effective_date=entry.effective_date,
-            postings=postings,
-        ),
-    )
-
-
 _SELECT_HEAD = "SELECT seq, hash FROM ledger_ledgerhead WHERE program_id = %s"
 _SELECT_BALANCES = "SELECT account_id, balance_minor FROM ledger_accountbalance"
+# Each table's columns are listed once; both write paths below are built from these lists,
+# and the parameters from the same lists by name, so a new column cannot shift the values.
 _ENTRY_COLUMNS = (
     "program_id",
     "seq",
@@ -181,38 +123,40 @@ _ENTRY_COLUMNS = (
     "prev_hash",
     "hash",
 )
+_POSTING_COLUMNS = ("entry_id", "program_id", "account_id", "amount_minor", "currency")
+# The SQL below is assembled from these constants and placeholders only, never from a value.
 _INSERT_ENTRY = (
-    "INSERT INTO ledger_entry (program_id, seq, kind, contribution_id, payout_id, reverses_id, "
-    "memo, posted_at, effective_date, created_by_id, prev_hash, hash) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    f"INSERT INTO ledger_entry ({', '.join(_ENTRY_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join(['%s'] * len(_ENTRY_COLUMNS))}) RETURNING id"
 )
-# {legs}, {cases} and {ids} are filled with placeholders only: an (account, amount) row per
-# line, a CASE branch per account, the account ids. VALUES names its columns column1 and
-# column2 on both databases.
-_INSERT_POSTINGS = (
-    "INSERT INTO ledger_posting (entry_id, program_id, account_id, amount_minor, currency) "
-    "SELECT %s, %s, leg.column1, leg.column2, %s FROM (VALUES {legs}) AS leg"
-)
+
+
+def _insert_postings(entry_id: str, source: str) -> str:
+    """The postings INSERT, one row per leg: the entry's id from `entry_id` (a placeholder, or
+    the CTE's `entry.id` with `source` naming the CTE), then program, account, amount, currency
+    in `_POSTING_COLUMNS` order. `{legs}` is filled with placeholders only: an (account,
+    amount) row per line; VALUES names its columns column1 and column2 on both databases."""
+    return (
+        f"INSERT INTO ledger_posting ({', '.join(_POSTING_COLUMNS)}) "  # noqa: S608
+        f"SELECT {entry_id}, %s, leg.column1, leg.column2, %s "
+        f"FROM {source}(VALUES {{legs}}) AS leg"
+    )
+
+
+_INSERT_POSTINGS = _insert_postings("%s", "")
+# {cases} and {ids} are filled with placeholders only: a CASE branch per account, the ids.
 _UPDATE_BALANCES = (
     "UPDATE ledger_accountbalance SET balance_minor = balance_minor + CASE account_id {cases} "
     "END, version = version + 1, updated_at = %s WHERE account_id {ids}"
 )
 _UPDATE_HEAD = "UPDATE ledger_ledgerhead SET seq = %s, hash = %s WHERE program_id = %s"
-# PostgreSQL: the same four writes as one statement.
+# PostgreSQL: the same four writes as one statement (the statements above, as CTEs).
 _WRITE_ENTRY_PG = (
-    "WITH entry AS ("
-    "INSERT INTO ledger_entry (program_id, seq, kind, contribution_id, payout_id, reverses_id, "
-    "memo, posted_at, effective_date, created_by_id, prev_hash, hash) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
-    "), postings AS ("
-    "INSERT INTO ledger_posting (entry_id, program_id, account_id, amount_minor, currency) "
-    "SELECT entry.id, %s, leg.column1, leg.column2, %s FROM entry, (VALUES {legs}) AS leg"
-    "), balances AS ("
-    "UPDATE ledger_accountbalance SET balance_minor = balance_minor + CASE account_id {cases} "
-    "END, version = version + 1, updated_at = %s WHERE account_id {ids}"
-    "), head AS ("
-    "UPDATE ledger_ledgerhead SET seq = %s, hash = %s WHERE program_id = %s"
-    "){total} SELECT id FROM entry"
+    f"WITH entry AS ({_INSERT_ENTRY}), "  # noqa: S608
+    f"postings AS ({_insert_postings('entry.id', 'entry, ')}), "
+    f"balances AS ({_UPDATE_BALANCES}), "
+    f"head AS ({_UPDATE_HEAD})"
+    "{total} SELECT id FROM entry"
 )
 # The membership total as one more CTE of that statement, by column (constants only).
 _TOTAL_CTE = {column: f", total AS ({sql})" for column, sql in _ADD_TO_TOTAL.items()}
@@ -307,18 +251,23 @@ def post_entry(
             ),
         )
         stored_at = ops.adapt_datetimefield_value(posted_at)
-        entry_params = [
-            *(fields[column] for column in _ENTRY_COLUMNS[:7]),
-            stored_at,
-            ops.adapt_datefield_value(effective_date),
-            *(fields[column] for column in _ENTRY_COLUMNS[9:]),
-        ]
-        legs = {
-            "legs": ", ".join(["(%s, %s)"] * len(lines)),  # placeholders only
+        # The row as the database takes it: the two dates adapted as the ORM adapts them.
+        stored = fields | {
+            "posted_at": stored_at,
+            "effective_date": ops.adapt_datefield_value(effective_date),
+        }
+        entry_params = [stored[column] for column in _ENTRY_COLUMNS]
+        placeholders = {
+            "legs": ", ".join(["(%s, %s)"] * len(lines)),
             "cases": " ".join(["WHEN %s THEN %s"] * len(account_ids)),
             "ids": in_ids,
         }
-        leg_params = [value for line in lines for value in (line.account.pk, line.amount_minor)]
+        # After the entry's id: program, currency, then (account, amount) per leg.
+        posting_params = [
+            program.pk,
+            currency,
+            *(value for line in lines for value in (line.account.pk, line.amount_minor)),
+        ]
         balance_params = [
             *(value for pk in account_ids for value in (pk, deltas[pk])),
             stored_at,
@@ -330,10 +279,12 @@ def post_entry(
             # The four writes in one round trip (data-modifying CTEs); the deferred triggers
             # still check at commit that the entry balances.
             cursor.execute(
-                _WRITE_ENTRY_PG.format(**legs, total=_TOTAL_CTE[total.column] if total else ""),
+                _WRITE_ENTRY_PG.format(
+                    **placeholders, total=_TOTAL_CTE[total.column] if total else ""
+                ),
                 [
                     *entry_params,
-                    *(program.pk, currency, *leg_params),
+                    *posting_params,
                     *balance_params,
                     *head_params,
                     *total_params,
@@ -343,10 +294,8 @@ def post_entry(
         else:
             cursor.execute(_INSERT_ENTRY, entry_params)
             (entry_id,) = cursor.fetchone()
-            cursor.execute(
-                _INSERT_POSTINGS.format(**legs), [entry_id, program.pk, currency, *leg_params]
-            )
-            cursor.execute(_UPDATE_BALANCES.format(**legs), balance_params)
+            cursor.execute(_INSERT_POSTINGS.format(**placeholders), [entry_id, *posting_params])
+            cursor.execute(_UPDATE_BALANCES.format(**placeholders), balance_params)
             cursor.execute(_UPDATE_HEAD, head_params)
             if total is not None:
                 cursor.execute(_ADD_TO_TOTAL[total.column], total_params)

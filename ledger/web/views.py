@@ -43,7 +43,6 @@ from ledger.models import (
     Totals,
 )
 from ledger.money import MoneyError, display, parse_hours
-from ledger.services.valuation import value_with
 
 from . import confirmation, forms
 from .charts import cumulative_chart
@@ -225,7 +224,7 @@ def _preview(user, program_id, occurred_on, kind, *, hours=None, severity=None):
             parsed = None
         if parsed is not None:
             preview["hours"] = parsed
-            preview["estimate_minor"] = value_with(card, kind=kind, hours=parsed, severity=None)
+            preview["estimate_minor"] = card.value_of(kind=kind, hours=parsed)
     else:
         if severity in Severity.values:
             preview["severity"] = Severity(severity).label
@@ -336,7 +335,7 @@ def contribution_accept(request, pk):
         try:
             contribution = services.accept_contribution(
                 contribution=contribution,
-                reviewer=request.user,
+                actor=request.user,
                 note=form.cleaned_data["note"],
                 hours=form.cleaned_data.get("hours"),
                 severity=form.cleaned_data.get("severity"),
@@ -375,7 +374,7 @@ def _reason_action(request, pk, *, service, prefix, done):
         try:
             service(
                 contribution=contribution,
-                reviewer=request.user,
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
@@ -860,7 +859,7 @@ def api_tokens(request):
 @login_required
 @require_POST
 def api_token_revoke(request, pk):
-    if not tokens.revoke_token(request.user, pk):
+    if not services.revoke_token(actor=request.user, token_id=pk):
         raise Http404("No such token.")
     messages.success(request, "Token revoked; it stopped working at once.")
     return redirect("api_tokens")

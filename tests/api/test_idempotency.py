@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from accounts.models import IdempotencyKey
+from ledger.api.models import IdempotencyKey
 from ledger.models import Payout
 from tests.api.conftest import client_for, problem
 from tests.conftest import accepted_work

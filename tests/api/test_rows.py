@@ -53,10 +53,10 @@ def ledger_of_everything(admin, artist, artist2, program):
     log_feedback(program, artist2, hours="0.5")
     log_bug(yen, artist, severity="critical")
     services.reject_contribution(
-        contribution=log_bug(program, artist2), reviewer=admin, reason="duplicate"
+        contribution=log_bug(program, artist2), actor=admin, reason="duplicate"
     )
     services.reverse_contribution(
-        contribution=accepted_work(program, artist2, admin), reviewer=admin, reason="mistake"
+        contribution=accepted_work(program, artist2, admin), actor=admin, reason="mistake"
     )
     payout = services.record_payout(
         actor=admin, artist=artist, program=program, amount_minor=1234, kind="grant"
@@ -269,7 +269,7 @@ def test_contribution_rows_filter_and_stay_within_what_an_artist_may_see(
     mine = log_feedback(program, artist, hours="1.25")
     bug = log_bug(program, artist)
     theirs = log_feedback(program, artist2)
-    services.accept_contribution(contribution=mine, reviewer=admin)
+    services.accept_contribution(contribution=mine, actor=admin)
 
     def ids(api, query=""):
         return [row["id"] for row in api.get(f"/api/v1/contributions/{query}").json()["results"]]

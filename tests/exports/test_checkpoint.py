@@ -37,9 +37,9 @@ def history(program, admin, artist, artist2):
                     occurred_on=clock.today(),
                     hours=Decimal("1.25"),
                 )
-                works.append(services.accept_contribution(contribution=work, reviewer=admin))
+                works.append(services.accept_contribution(contribution=work, actor=admin))
     with at(31):
-        services.reverse_contribution(contribution=works[0], reviewer=admin, reason="dup")
+        services.reverse_contribution(contribution=works[0], actor=admin, reason="dup")
         payout = services.record_payout(
             actor=admin, artist=artist, program=program, amount_minor=10000, kind="grant"
         )

@@ -107,7 +107,7 @@ def test_statement_csv_with_formula_title(program, admin, artist):
         occurred_on=TODAY,
         severity="low",
     )
-    services.accept_contribution(contribution=work, reviewer=admin)
+    services.accept_contribution(contribution=work, actor=admin)
     pay(program, artist, admin, 400, kind="settlement")
     statement = queries.statement(artist=artist, program=program)
     table = rows(statement_csv(statement))

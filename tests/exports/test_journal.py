@@ -133,7 +133,7 @@ def test_memo_quotes_and_separators_are_escaped(db, admin, artist):
         occurred_on=dt.date.today(),
         hours=Decimal("1.00"),
     )
-    services.accept_contribution(contribution=work, reviewer=admin)
+    services.accept_contribution(contribution=work, actor=admin)
     beancount = export(program, "beancount")
     assert '* "Accepted feedback: Say \\"hi\\" \\\\ to; the |team now #ü 🎨"' in beancount
     assert beancount_balances(beancount, 2, "USD") == app_balances(program)
@@ -218,13 +218,13 @@ def _apply(program, admin, artists, steps):
                         )
                     case ("accept", n) if pending:
                         c = pending[n % len(pending)]
-                        services.accept_contribution(contribution=c, reviewer=admin)
+                        services.accept_contribution(contribution=c, actor=admin)
                     case ("reject", n) if pending:
                         c = pending[n % len(pending)]
-                        services.reject_contribution(contribution=c, reviewer=admin, reason="no")
+                        services.reject_contribution(contribution=c, actor=admin, reason="no")
                     case ("reverse", n) if accepted:
                         c = accepted[n % len(accepted)]
-                        services.reverse_contribution(contribution=c, reviewer=admin, reason="x")
+                        services.reverse_contribution(contribution=c, actor=admin, reason="x")
                     case ("grant" | "settlement", who, amount):
                         services.record_payout(
                             actor=admin,

@@ -47,7 +47,7 @@ def test_html_fragment_in_jpy_escapes_text(db, admin, artist):
         occurred_on=program.rate_cards.get().effective_from,
         severity="high",
     )
-    services.accept_contribution(contribution=work, reviewer=admin)
+    services.accept_contribution(contribution=work, actor=admin)
     statement = queries.statement(artist=artist, program=program)
     context = statement_context(statement)
     assert context["closing"] == "¥20,000"

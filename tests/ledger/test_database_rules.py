@@ -178,7 +178,7 @@ def test_concurrent_acceptances_post_once(admin, admin2, artist, program):
     )  # fmt: skip
     reviewers = [admin, admin2] * 4
     results = _run_threads(
-        8, lambda i: services.accept_contribution(contribution=contribution, reviewer=reviewers[i])
+        8, lambda i: services.accept_contribution(contribution=contribution, actor=reviewers[i])
     )
     assert sum(1 for r in results if not isinstance(r, Exception)) == 1, results
     assert all(isinstance(r, InvalidTransition) for r in results if isinstance(r, Exception))
@@ -244,7 +244,7 @@ def test_mixed_concurrent_writes_in_one_program_never_deadlock(admin, admin2, ar
             member = (artist, artist2)[n % 2]
             try:
                 if n % 4 == 0:
-                    services.accept_contribution(contribution=target, reviewer=reviewer)
+                    services.accept_contribution(contribution=target, actor=reviewer)
                 elif n % 4 == 1:
                     payout = services.record_payout(
                         actor=reviewer, artist=member, program=program, amount_minor=500,
@@ -257,9 +257,9 @@ def test_mixed_concurrent_writes_in_one_program_never_deadlock(admin, admin2, ar
                         kind="settlement",
                     )  # fmt: skip
                 else:
-                    services.accept_contribution(contribution=target, reviewer=reviewer)
+                    services.accept_contribution(contribution=target, actor=reviewer)
                     services.reverse_contribution(
-                        contribution=target, reviewer=reviewer, reason="race"
+                        contribution=target, actor=reviewer, reason="race"
                     )
             except DomainError:
                 pass

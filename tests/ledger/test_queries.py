@@ -102,7 +102,7 @@ def test_report_figures_and_paid_ahead(admin, program, artist, artist2):
             occurred_on=TODAY,
             severity="high",
         ),
-        reviewer=admin,
+        actor=admin,
     )  # artist2 valued 20000
     services.record_payout(
         actor=admin, artist=artist2, program=program, amount_minor=25000, kind="grant"
@@ -125,7 +125,7 @@ def test_report_figures_and_paid_ahead(admin, program, artist, artist2):
 
 def test_report_excludes_reversed_work(admin, program, artist):
     contribution = accepted_work(program, artist, admin, "2.00")
-    services.reverse_contribution(contribution=contribution, reviewer=admin, reason="dup")
+    services.reverse_contribution(contribution=contribution, actor=admin, reason="dup")
     report = queries.program_report(program)
     assert (report.contributors, report.feedback_hours, report.valued_minor) == (
         0,

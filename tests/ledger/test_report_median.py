@@ -268,11 +268,11 @@ def random_service_call(rng, *, program, admin, artists, accepted, paid, day):
                     if move == "feedback"
                     else log_bug(program, artist, rng.choice(["low", "high"]))
                 )
-                accepted.append(services.accept_contribution(contribution=work, reviewer=admin))
+                accepted.append(services.accept_contribution(contribution=work, actor=admin))
             elif move == "reverse" and accepted:
                 services.reverse_contribution(
                     contribution=accepted.pop(rng.randrange(len(accepted))),
-                    reviewer=admin,
+                    actor=admin,
                     reason="mistake",
                 )
             elif move in ("grant", "settle"):

@@ -182,8 +182,8 @@ def test_accept_values_with_card_in_effect_on_occurred_on(admin, artist, program
     )  # fmt: skip
     old = log_feedback(program, artist, "1.00", day=TODAY - dt.timedelta(days=20))
     new = log_feedback(program, artist, "1.00", day=TODAY - dt.timedelta(days=5))
-    old = services.accept_contribution(contribution=old, reviewer=admin)
-    new = services.accept_contribution(contribution=new, reviewer=admin)
+    old = services.accept_contribution(contribution=old, actor=admin)
+    new = services.accept_contribution(contribution=new, actor=admin)
     assert (old.value_minor, new.value_minor) == (4500, 6000)
     assert new.rate_card.hourly_rate_minor == 6000
     assert owed(program, artist) == 10500
@@ -216,15 +216,15 @@ def test_accept_posts_balanced_entry_dated_today(admin, artist, program):
 def test_accept_with_adjusted_hours_and_severity(admin, artist, program):
     feedback = log_feedback(program, artist, "3.00")
     feedback = services.accept_contribution(
-        contribution=feedback, reviewer=admin, hours=Decimal("1.50")
+        contribution=feedback, actor=admin, hours=Decimal("1.50")
     )
     assert feedback.hours == Decimal("1.50") and feedback.value_minor == 6750
     bug = log_bug(program, artist, "critical")
-    bug = services.accept_contribution(contribution=bug, reviewer=admin, severity="medium")
+    bug = services.accept_contribution(contribution=bug, actor=admin, severity="medium")
     assert bug.severity == "medium" and bug.value_minor == 5000
     with pytest.raises(ValidationFailed) as error:
         services.accept_contribution(
-            contribution=log_bug(program, artist), reviewer=admin, hours=Decimal("1")
+            contribution=log_bug(program, artist), actor=admin, hours=Decimal("1")
         )
     assert error.value.field == "hours"
 
@@ -237,9 +237,9 @@ def test_nobody_reviews_their_own_work(admin, program):
     )  # fmt: skip
     for action in (services.accept_contribution,):
         with pytest.raises(SelfReview):
-            action(contribution=own, reviewer=admin)
+            action(contribution=own, actor=admin)
     with pytest.raises(SelfReview):
-        services.reject_contribution(contribution=own, reviewer=admin, reason="no")
+        services.reject_contribution(contribution=own, actor=admin, reason="no")
     own.refresh_from_db()
     assert own.status == "submitted"
 
@@ -247,22 +247,22 @@ def test_nobody_reviews_their_own_work(admin, program):
 def test_artist_cannot_review(artist, artist2, program):
     contribution = log_feedback(program, artist2)
     with pytest.raises(NotAllowed):
-        services.accept_contribution(contribution=contribution, reviewer=artist)
+        services.accept_contribution(contribution=contribution, actor=artist)
 
 
 def test_transitions(admin, artist, program):
     contribution = accepted_work(program, artist, admin)
     with pytest.raises(InvalidTransition):
-        services.accept_contribution(contribution=contribution, reviewer=admin)
+        services.accept_contribution(contribution=contribution, actor=admin)
     with pytest.raises(InvalidTransition):
-        services.reject_contribution(contribution=contribution, reviewer=admin, reason="x")
+        services.reject_contribution(contribution=contribution, actor=admin, reason="x")
     with pytest.raises(InvalidTransition):
         services.withdraw_contribution(contribution=contribution, actor=artist)
     rejected = services.reject_contribution(
-        contribution=log_feedback(program, artist), reviewer=admin, reason="dup"
+        contribution=log_feedback(program, artist), actor=admin, reason="dup"
     )
     with pytest.raises(InvalidTransition):
-        services.reverse_contribution(contribution=rejected, reviewer=admin, reason="x")
+        services.reverse_contribution(contribution=rejected, actor=admin, reason="x")
     assert Entry.objects.count() == 1
 
 
@@ -270,7 +270,7 @@ def test_reason_required(admin, artist, program):
     contribution = log_feedback(program, artist)
     for blank in ("", "   "):
         with pytest.raises(ValidationFailed) as error:
-            services.reject_contribution(contribution=contribution, reviewer=admin, reason=blank)
+            services.reject_contribution(contribution=contribution, actor=admin, reason=blank)
         assert error.value.field == "reason"
 
 
@@ -286,7 +286,7 @@ def test_withdraw_only_by_its_artist(admin, artist, artist2, program):
 def test_reverse_posts_exact_mirror_once(admin, artist, program):
     contribution = accepted_work(program, artist, admin, "2.00")
     reversed_ = services.reverse_contribution(
-        contribution=contribution, reviewer=admin, reason="duplicate"
+        contribution=contribution, actor=admin, reason="duplicate"
     )
     assert reversed_.status == "reversed"
     original = Entry.objects.get(contribution=contribution, kind="acceptance")
@@ -298,7 +298,7 @@ def test_reverse_posts_exact_mirror_once(admin, artist, program):
     assert owed(program, artist) == 0
     assert Membership.objects.get(program=program, artist=artist).valued_minor == 0
     with pytest.raises(InvalidTransition):
-        services.reverse_contribution(contribution=contribution, reviewer=admin, reason="again")
+        services.reverse_contribution(contribution=contribution, actor=admin, reason="again")
 
 
 # --- payouts ---------------------------------------------------------------------------------
@@ -398,7 +398,7 @@ def test_everything_audited_and_verifies(admin, artist, program):
     contribution = accepted_work(program, artist, admin)
     payout = pay(program, artist, admin, 100)
     services.void_payout(payout=payout, actor=admin, reason="typo")
-    services.reverse_contribution(contribution=contribution, reviewer=admin, reason="dup")
+    services.reverse_contribution(contribution=contribution, actor=admin, reason="dup")
     actions = list(AuditEvent.objects.values_list("action", flat=True))
     for action in ("contribution.submit", "contribution.accept", "payout.create",
                    "payout.void", "contribution.reverse"):  # fmt: skip

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from ledger import services
+from ledger.hashing import entry_hash
 from ledger.models import (
     Account,
     AccountBalance,
@@ -29,7 +30,7 @@ from ledger.models import (
 from ledger.models.programs import CARD_COLUMNS
 from ledger.services import audit
 from ledger.services.contributions import _locked
-from ledger.services.journal import Line, Total, entry_accounts, entry_hash, post_entry
+from ledger.services.journal import Line, Total, entry_accounts, post_entry
 from ledger.services.valuation import card_for
 from ledger.verify import verify_program
 from tests.conftest import CARD_FROM, TODAY, accepted_work, log_bug, log_feedback
@@ -220,7 +221,7 @@ def test_write_paths_stay_within_their_statement_budget(admin, artist, program):
     accepted_work(program, artist, admin)
     contribution = log_feedback(program, artist)
     with CaptureQueriesContext(connection) as accept:
-        services.accept_contribution(contribution=contribution, reviewer=admin)
+        services.accept_contribution(contribution=contribution, actor=admin)
     with CaptureQueriesContext(connection) as payout:
         services.record_payout(
             actor=admin, artist=artist, program=program, amount_minor=100, kind="settlement"
@@ -285,7 +286,7 @@ def test_acceptance_stores_every_field_the_service_sets(admin, artist, program):
     """`_save_acceptance` writes what the returned instance says, field for field."""
     contribution = log_feedback(program, artist, hours="2.00")
     accepted = services.accept_contribution(
-        contribution=contribution, reviewer=admin, note="corrected", hours=Decimal("1.75")
+        contribution=contribution, actor=admin, note="corrected", hours=Decimal("1.75")
     )
     stored = Contribution.objects.get(pk=contribution.pk)
     for field in Contribution._meta.concrete_fields:

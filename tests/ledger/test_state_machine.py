@@ -63,7 +63,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def review(self, i, outcome):
         contribution = self.submitted.pop(i % len(self.submitted))
         if outcome == "accept":
-            done = services.accept_contribution(contribution=contribution, reviewer=self.admin)
+            done = services.accept_contribution(contribution=contribution, actor=self.admin)
             expected = (
                 value_of_hours(contribution.hours, RATE[contribution.program.currency])
                 if contribution.kind == "feedback"
@@ -73,7 +73,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.model[self.key(done.program, done.artist)][0] += expected
             self.accepted.append(done)
         elif outcome == "reject":
-            services.reject_contribution(contribution=contribution, reviewer=self.admin, reason="r")
+            services.reject_contribution(contribution=contribution, actor=self.admin, reason="r")
         else:
             services.withdraw_contribution(contribution=contribution, actor=contribution.artist)
 
@@ -81,7 +81,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(i=st.integers(0, 1000))
     def reverse(self, i):
         contribution = self.accepted.pop(i % len(self.accepted))
-        services.reverse_contribution(contribution=contribution, reviewer=self.admin, reason="r")
+        services.reverse_contribution(contribution=contribution, actor=self.admin, reason="r")
         self.model[self.key(contribution.program, contribution.artist)][0] -= (
             contribution.value_minor
         )

@@ -45,12 +45,12 @@ def run(script, *args, env_url, **env):
 
 def scenario(admin, artist, artist2, program):
     accepted_work(program, artist, admin, "3.50")
-    services.accept_contribution(contribution=log_bug(program, artist2, "critical"), reviewer=admin)
+    services.accept_contribution(contribution=log_bug(program, artist2, "critical"), actor=admin)
     services.reject_contribution(
-        contribution=log_feedback(program, artist2, "1.00"), reviewer=admin, reason="Duplicate."
+        contribution=log_feedback(program, artist2, "1.00"), actor=admin, reason="Duplicate."
     )
     reversed_work = accepted_work(program, artist2, admin, "1.00")
-    services.reverse_contribution(contribution=reversed_work, reviewer=admin, reason="Mistake.")
+    services.reverse_contribution(contribution=reversed_work, actor=admin, reason="Mistake.")
     services.record_payout(
         actor=admin, artist=artist, program=program, amount_minor=10000, kind="settlement"
     )

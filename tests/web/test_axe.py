@@ -109,17 +109,15 @@ def site(admin, artist, artist2, settings):
     for person in (artist, artist2):
         services.enroll_artist(actor=admin, program=program, artist=person)
     work = accepted_work(program, artist, admin, hours="20.00")  # $900.00
-    services.accept_contribution(contribution=log_bug(program, artist, "critical"), reviewer=admin)
+    services.accept_contribution(contribution=log_bug(program, artist, "critical"), actor=admin)
     log_bug(program, artist)
     submitted = log_feedback(program, artist, hours="1.50")
     rejected = services.reject_contribution(
-        contribution=log_feedback(program, artist), reviewer=admin, reason="Duplicate"
+        contribution=log_feedback(program, artist), actor=admin, reason="Duplicate"
     )
     services.withdraw_contribution(contribution=log_bug(program, artist, "low"), actor=artist)
     old = clock.today() - dt.timedelta(days=200)
-    services.accept_contribution(
-        contribution=log_feedback(program, artist, day=old), reviewer=admin
-    )
+    services.accept_contribution(contribution=log_feedback(program, artist, day=old), actor=admin)
     payout = services.record_payout(
         actor=admin, artist=artist, program=program, amount_minor=50000, kind="settlement"
     )

@@ -27,7 +27,7 @@ def test_my_work_shows_no_value_for_withdrawn_or_rejected_work(client_for, admin
         contribution=log_bug(program, artist, "medium"), actor=artist
     )
     rejected = services.reject_contribution(
-        contribution=log_feedback(program, artist, hours="1.50"), reviewer=admin, reason="Dup"
+        contribution=log_feedback(program, artist, hours="1.50"), actor=admin, reason="Dup"
     )
     html = client_for(artist).get("/contributions/").content.decode()
     for work in (withdrawn, rejected):

@@ -379,7 +379,7 @@ def test_withdraw_twice_shows_the_error(client_for, artist, program):
 
 def test_detail_timeline_shows_who_and_why(client_for, admin, artist, program):
     work = log_feedback(program, artist)
-    services.reject_contribution(contribution=work, reviewer=admin, reason="Duplicate of #12")
+    services.reject_contribution(contribution=work, actor=admin, reason="Duplicate of #12")
     html = client_for(artist).get(f"/contributions/{work.pk}/").content.decode()
     assert "Submitted" in html and "Rejected" in html
     assert f"by {admin}" in html

@@ -57,19 +57,21 @@ class Command(BaseCommand):
         start = today - dt.timedelta(days=300)
         at = dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC)
         password = make_password(DEMO_PASSWORD)  # hashed once: PBKDF2 is slow on purpose
-        admin = User.objects.create(
-            username=ADMIN_USERNAME, email="admin@example.org", password=password,
+        admin = services.create_user(
+            actor=None, username=ADMIN_USERNAME, email="admin@example.org", password_hash=password,
             role=Role.ADMIN, display_name="Program Admin", is_staff=True,
         )  # fmt: skip
-        reviewer = User.objects.create(
-            username="reviewer", email="reviewer@example.org", password=password,
+        reviewer = services.create_user(
+            actor=admin, username="reviewer", email="reviewer@example.org", password_hash=password,
             role=Role.ADMIN, display_name="Second Reviewer",
         )  # fmt: skip
         artists = [
-            User.objects.create(
+            services.create_user(
+                actor=admin,
                 username=name.split()[0].lower(),
                 email=f"{name.split()[0].lower()}@example.org",
-                password=password,
+                password_hash=password,
+                role=Role.ARTIST,
                 display_name=name,
             )
             for name in ARTISTS
@@ -141,11 +143,11 @@ class Command(BaseCommand):
             roll = rng.random()
             who = admin if rng.random() < 0.7 else reviewer
             if roll < 0.75:
-                services.accept_contribution(contribution=contribution, reviewer=who)
+                services.accept_contribution(contribution=contribution, actor=who)
             elif roll < 0.9:
                 services.reject_contribution(
                     contribution=contribution,
-                    reviewer=who,
+                    actor=who,
                     reason="Duplicate of an earlier report.",
                 )
             else:
@@ -154,7 +156,7 @@ class Command(BaseCommand):
         if rng.random() < 0.02 and accepted.exists():
             victim = accepted[rng.randrange(accepted.count())]
             services.reverse_contribution(
-                contribution=victim, reviewer=admin, reason="Found to be a known issue."
+                contribution=victim, actor=admin, reason="Found to be a known issue."
             )
 
     def _pay_some(self, rng, admin, members, day):
