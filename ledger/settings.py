@@ -11,6 +11,8 @@
 | LEDGER_THROTTLE_TOKEN_CREATE | 30/min (token creations per client address) |
 | LEDGER_API_TOKEN_TTL_DAYS | 90 (0: tokens never expire)  |
 | LEDGER_IDEMPOTENCY_RETENTION_HOURS | 48 (at least 24)    |
+| REDIS_URL              | unset: the cache is a database table; set: Redis |
+| LEDGER_CACHE_KEY_PREFIX | empty (cache keys' prefix)     |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
@@ -135,6 +137,22 @@ else:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
         "DJANGO_DISABLE_SERVER_SIDE_CURSORS", False
     )
+
+# --- Cache (shared by every process) --------------------------------------------------------
+# Throttle counters live in the cache, so it must be one store for all gunicorn workers and
+# servers, never a process's memory: the database by default (its table is made by `migrate`,
+# accounts.0003), Redis when REDIS_URL is set (e.g. redis://127.0.0.1:6379/0).
+CACHE_TABLE = "ledger_cache"
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    )
+    # Several deployments (or test runs) sharing one Redis keep apart by a prefix.
+    | {"KEY_PREFIX": os.environ.get("LEDGER_CACHE_KEY_PREFIX", "")}
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
