@@ -3,8 +3,9 @@
 | variable               | default                         |
 |------------------------|---------------------------------|
 | DATABASE_URL           | sqlite:///<project>/db.sqlite3  |
-| DJANGO_SECRET_KEY      | a random per-process key in DEBUG, required otherwise |
-| DJANGO_DEBUG           | true                            |
+| DJANGO_SECRET_KEY      | a random per-process key in development, required otherwise |
+| DJANGO_DEBUG           | true (development mode; false in production) |
+| DJANGO_DEBUG_PAGES     | false (Django's debug pages, only in development) |
 | DJANGO_ALLOWED_HOSTS   | 127.0.0.1,localhost             |
 | DJANGO_NUM_PROXIES     | 0 (trusted proxies before the app; X-Forwarded-For ignored at 0) |
 | LEDGER_THROTTLE_WRITE  | 600/min (API writes per user)   |
@@ -40,10 +41,15 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# DJANGO_DEBUG is development mode: a throwaway key, plain HTTP, static files straight from the
+# source tree, the browsable API. Django's own DEBUG (tracebacks, and 404 pages that list every
+# URL pattern) is a separate opt-in, DJANGO_DEBUG_PAGES=true, so the quick start shows visitors
+# the site's own 404 and 500 pages; errors still reach the console log.
+DEVELOPMENT = env_bool("DJANGO_DEBUG", True)
+DEBUG = DEVELOPMENT and env_bool("DJANGO_DEBUG_PAGES", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not DEVELOPMENT:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     # A throwaway key: sessions do not survive a restart, but no secret is ever committed.
     SECRET_KEY = "dev-insecure-" + secrets.token_urlsafe(40)
@@ -180,10 +186,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if not DEVELOPMENT
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# In development WhiteNoise serves the files where they are (no collectstatic), as they change.
+WHITENOISE_USE_FINDERS = DEVELOPMENT
+WHITENOISE_AUTOREFRESH = DEVELOPMENT
 
 # --- Content-Security-Policy (django-csp 4) ---------------------------------------------------
 # Only this origin: no inline script, no inline style, no data: images (Pico's icons are
@@ -231,7 +240,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["ledger.api.parsers.LimitedJSONParser"],
     # The browsable API only while developing; production speaks JSON only.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
-    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEVELOPMENT else []),
     "DEFAULT_PAGINATION_CLASS": "ledger.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["ledger.api.throttling.WriteThrottle"],
@@ -293,7 +302,7 @@ LOGGING = {
 # random DJANGO_SECRET_KEY. Each switch below can be turned off for a reason (a proxy that
 # already redirects to HTTPS, a domain that may not be preloaded); turning one off explicitly
 # also silences its deploy warning, so the check stays a gate for everything else.
-PRODUCTION = not DEBUG
+PRODUCTION = not DEVELOPMENT
 SILENCED_SYSTEM_CHECKS: list[str] = []
 
 # Behind a TLS-terminating proxy: name the header it sets to "https" (e.g. X-Forwarded-Proto),
