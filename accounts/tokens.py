@@ -35,6 +35,12 @@ def list_tokens(user):
     return list(ApiToken.objects.live().filter(user=user).order_by("-created_at", "-id"))
 
 
+def revoke_all_tokens(user) -> int:
+    """Revoke every live token of the user (on request, and whenever their password changes:
+    a token must not outlive the password that created it); returns how many."""
+    return ApiToken.objects.live().filter(user=user).update(revoked=True)
+
+
 def revoke_token(user, token_id) -> bool:
     """Revoke one of the user's own live tokens; false when it has no such token."""
     return bool(ApiToken.objects.live().filter(user=user, pk=token_id).update(revoked=True))
