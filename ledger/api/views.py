@@ -151,6 +151,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
         summary="Revoke all your tokens (the one making this request too)",
     )
     @action(detail=False, methods=["post"], url_path="revoke-all")
+    @idempotent
     def revoke_all(self, request):
         return Response({"revoked": revoke_all_tokens(request.user)})
 
