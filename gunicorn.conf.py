@@ -17,7 +17,8 @@ import os
 
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 12))
-worker_class = "sync"
+# gunicorn's sync worker, but the requests it refuses itself get a short plain-text answer.
+worker_class = "ledger.gunicorn_worker.PlainErrorWorker"
 # A request longer than this is killed (PostgreSQL's statement_timeout, 30 s by default, ends
 # the query first, so the transaction is rolled back rather than cut).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "35"))
@@ -36,7 +37,9 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
-# Request size limits against oversized headers (bodies are limited by Django's settings).
+# Request size limits against oversized headers (bodies are limited by Django's settings): over
+# them, 414 or 431 (or 400) in plain text. A body must come with Content-Length: a chunked
+# one is refused with 411 by the app (ledger.api.middleware.RequireContentLengthMiddleware).
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190

@@ -51,7 +51,15 @@ class User(AbstractUser):
             self.role = Role.ADMIN
         if not self.display_name:
             self.display_name = self.get_full_name() or self.username
+        # set_password() leaves the new raw password in _password until the save; every way a
+        # password changes (the change and reset pages, the admin, `changepassword`) passes
+        # here, while a hasher upgrade at login clears it first and so revokes nothing.
+        password_changed = self._password is not None and self.pk is not None
         super().save(*args, **kwargs)
+        if password_changed:
+            from accounts.tokens import revoke_all_tokens  # tokens imports this module
+
+            revoke_all_tokens(self)
 
     @property
     def is_admin(self) -> bool:

@@ -34,3 +34,10 @@ def issue_token(*, user, name: str = "") -> tuple[ApiToken, str]:
 def list_tokens(user):
     """The user's tokens that still work (not revoked, not expired), newest first."""
     return list(ApiToken.objects.live().filter(user=user).order_by("-created_at", "-id"))
+
+
+def revoke_all_tokens(user) -> int:
+    """Revoke every live token of the user; returns how many. Called when their password
+    changes (`User.save`: a token must not outlive the password that created it), and by the
+    audited service `ledger.services.revoke_all_tokens` when they ask."""
+    return ApiToken.objects.live().filter(user=user).update(revoked=True)

@@ -3,14 +3,17 @@
 | variable               | default                         |
 |------------------------|---------------------------------|
 | DATABASE_URL           | sqlite:///<project>/db.sqlite3  |
-| DJANGO_SECRET_KEY      | a random per-process key in DEBUG, required otherwise |
-| DJANGO_DEBUG           | true                            |
+| DJANGO_SECRET_KEY      | a random per-process key in development, required otherwise |
+| DJANGO_DEBUG           | true (development mode; false in production) |
+| DJANGO_DEBUG_PAGES     | false (Django's debug pages, only in development) |
 | DJANGO_ALLOWED_HOSTS   | 127.0.0.1,localhost             |
 | DJANGO_NUM_PROXIES     | 0 (trusted proxies before the app; X-Forwarded-For ignored at 0) |
 | LEDGER_THROTTLE_WRITE  | 600/min (API writes per user)   |
 | LEDGER_THROTTLE_TOKEN_CREATE | 30/min (token creations per client address) |
 | LEDGER_API_TOKEN_TTL_DAYS | 90 (0: tokens never expire)  |
 | LEDGER_IDEMPOTENCY_RETENTION_HOURS | 48 (at least 24)    |
+| REDIS_URL              | unset: the cache is a database table; set: Redis |
+| LEDGER_CACHE_KEY_PREFIX | empty (cache keys' prefix)     |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
@@ -38,10 +41,15 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# DJANGO_DEBUG is development mode: a throwaway key, plain HTTP, static files straight from the
+# source tree, the browsable API. Django's own DEBUG (tracebacks, and 404 pages that list every
+# URL pattern) is a separate opt-in, DJANGO_DEBUG_PAGES=true, so the quick start shows visitors
+# the site's own 404 and 500 pages; errors still reach the console log.
+DEVELOPMENT = env_bool("DJANGO_DEBUG", True)
+DEBUG = DEVELOPMENT and env_bool("DJANGO_DEBUG_PAGES", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not DEVELOPMENT:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     # A throwaway key: sessions do not survive a restart, but no secret is ever committed.
     SECRET_KEY = "dev-insecure-" + secrets.token_urlsafe(40)
@@ -70,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ledger.api.middleware.RequireContentLengthMiddleware",
     "ledger.api.middleware.ApiProblemMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -137,6 +146,22 @@ else:
         "DJANGO_DISABLE_SERVER_SIDE_CURSORS", False
     )
 
+# --- Cache (shared by every process) --------------------------------------------------------
+# Throttle counters live in the cache, so it must be one store for all gunicorn workers and
+# servers, never a process's memory: the database by default (its table is made by `migrate`,
+# accounts.0003), Redis when REDIS_URL is set (e.g. redis://127.0.0.1:6379/0).
+CACHE_TABLE = "ledger_cache"
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    )
+    # Several deployments (or test runs) sharing one Redis keep apart by a prefix.
+    | {"KEY_PREFIX": os.environ.get("LEDGER_CACHE_KEY_PREFIX", "")}
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -163,10 +188,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if not DEVELOPMENT
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# In development WhiteNoise serves the files where they are (no collectstatic), as they change.
+WHITENOISE_USE_FINDERS = DEVELOPMENT
+WHITENOISE_AUTOREFRESH = DEVELOPMENT
 
 # --- Content-Security-Policy (django-csp 4) ---------------------------------------------------
 # Only this origin: no inline script, no inline style, no data: images (Pico's icons are
@@ -214,7 +242,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["ledger.api.parsers.LimitedJSONParser"],
     # The browsable API only while developing; production speaks JSON only.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
-    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEVELOPMENT else []),
     "DEFAULT_PAGINATION_CLASS": "ledger.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["ledger.api.throttling.WriteThrottle"],
@@ -276,7 +304,7 @@ LOGGING = {
 # random DJANGO_SECRET_KEY. Each switch below can be turned off for a reason (a proxy that
 # already redirects to HTTPS, a domain that may not be preloaded); turning one off explicitly
 # also silences its deploy warning, so the check stays a gate for everything else.
-PRODUCTION = not DEBUG
+PRODUCTION = not DEVELOPMENT
 SILENCED_SYSTEM_CHECKS: list[str] = []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The report's covering indexes (INCLUDE columns) are a PostgreSQL speed-up; SQLite builds
@@ -329,6 +357,8 @@ AUTHENTICATION_BACKENDS = [
     "accounts.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Failures and lockouts are rows in the database, so every worker and server sees one count.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

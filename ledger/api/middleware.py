@@ -7,7 +7,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 
 from .errors import PROBLEM_CONTENT_TYPE, PayloadTooLarge, database_problem, problem_response
 
@@ -18,6 +18,29 @@ _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary")
 
 def _is_api(request) -> bool:
     return request.path_info.startswith("/api/")
+
+
+class RequireContentLengthMiddleware:
+    """A request body without Content-Length (Transfer-Encoding: chunked) is refused: 411.
+
+    gunicorn passes a chunked body on, but Django reads only Content-Length bytes, so it would
+    arrive as an empty body and fail as a misleading 400 (or, worse, a form read as empty).
+    Refusing says what to change; every client this app serves can send a length, and the
+    body limit (DATA_UPLOAD_MAX_MEMORY_SIZE) stays checked before anything is read.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "HTTP_TRANSFER_ENCODING" not in request.META or request.META.get("CONTENT_LENGTH"):
+            return self.get_response(request)
+        detail = "Send the request body with a Content-Length header; chunked bodies are refused."
+        if _is_api(request):
+            return problem_response(411, detail=detail)
+        return HttpResponse(
+            f"411 Length Required: {detail}\n", status=411, content_type="text/plain; charset=utf-8"
+        )
 
 
 class ApiProblemMiddleware:

@@ -148,6 +148,10 @@ class TokenSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TokensRevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(read_only=True, help_text="How many tokens were revoked.")
+
+
 class TokenCreatedSerializer(serializers.ModelSerializer):
     token = serializers.CharField(read_only=True, help_text="The secret; shown only once.")
 

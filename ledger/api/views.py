@@ -17,6 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer
@@ -79,20 +80,28 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
 
     serializer_class = s.TokenSerializer
 
+    def _creating(self) -> bool:
+        # action_map, not action: the authenticators are read before DRF sets self.action.
+        return (
+            self.request is not None
+            and self.request.method == "POST"
+            and getattr(self, "action_map", {}).get("post") == "create"
+        )
+
     def get_authenticators(self):
         # Creating a token authenticates with the credentials in the body, nothing else
         # (and so needs no CSRF token).
-        if self.request is not None and self.request.method == "POST":
+        if self._creating():
             return []
         return super().get_authenticators()
 
     def get_permissions(self):
-        if self.request is not None and self.request.method == "POST":
+        if self._creating():
             return [AllowAny()]
         return [IsAuthenticated()]
 
     def get_throttles(self):
-        if self.request is not None and self.request.method == "POST":
+        if self._creating():
             return [TokenCreationThrottle()]
         return super().get_throttles()
 
@@ -116,7 +125,9 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
             raise exceptions.AuthenticationFailed("Bad username or password.")
         token, secret = issue_token(user=user, name=data["name"])
         token.token = secret
-        return Response(s.TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+        response = Response(s.TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"  # the secret must not rest in any cache
+        return response
 
     @extend_schema(responses=s.TokenSerializer(many=True), summary="Your live tokens")
     def list(self, request, *args, **kwargs):
@@ -127,6 +138,16 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
         token = self.get_object()
         services.revoke_token(actor=request.user, token_id=token.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.TokensRevokedSerializer},
+        summary="Revoke all your tokens (the one making this request too)",
+    )
+    @action(detail=False, methods=["post"], url_path="revoke-all")
+    @idempotent
+    def revoke_all(self, request):
+        return Response({"revoked": services.revoke_all_tokens(actor=request.user)})
 
 
 class MeView(GenericAPIView):
@@ -523,6 +544,11 @@ class StatementView(GenericAPIView):
 
     def get_renderers(self):
         return [*super().get_renderers(), CSVRenderer(), PDFRenderer()]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"  # someone's pay record: no cache keeps a copy
+        return response
 
     @extend_schema(
         parameters=[s.StatementQuerySerializer],

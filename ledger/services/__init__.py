@@ -14,7 +14,7 @@ from .contributions import (
 )
 from .payouts import preview_payout, record_payout, void_payout
 from .programs import add_rate_card, create_program, enroll_artist
-from .users import create_artist, create_user, revoke_token
+from .users import create_artist, create_user, revoke_all_tokens, revoke_token
 
 __all__ = [
     "accept_contribution",
@@ -28,6 +28,7 @@ __all__ = [
     "record_payout",
     "reject_contribution",
     "reverse_contribution",
+    "revoke_all_tokens",
     "revoke_token",
     "submit_contribution",
     "void_payout",

@@ -7,6 +7,7 @@ audit row per use would grow the append-only trail with every API request.
 
 from django.db import IntegrityError, transaction
 
+from accounts import tokens
 from accounts.models import ApiToken, Role, User
 from ledger.errors import ValidationFailed
 
@@ -98,3 +99,15 @@ def revoke_token(*, actor, token_id, owner=None) -> bool:
                 user=owner.pk,
             )
     return bool(revoked)
+
+
+def revoke_all_tokens(*, actor) -> int:
+    """Revoke every live API token of the actor (its "sign out everywhere"); returns how many.
+    The request's own token is among them."""
+    with transaction.atomic():
+        revoked = tokens.revoke_all_tokens(actor)
+        if revoked:
+            audit.record(
+                actor=actor, action="token.revoke_all", obj=actor, user=actor.pk, count=revoked
+            )
+    return revoked

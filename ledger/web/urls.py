@@ -62,4 +62,5 @@ urlpatterns = [
     path("transparency/", views.transparency_index, name="transparency_index"),
     path("tokens/", views.api_tokens, name="api_tokens"),
     path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("tokens/revoke-all/", views.api_tokens_revoke_all, name="api_tokens_revoke_all"),
 ]

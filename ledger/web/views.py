@@ -20,6 +20,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import tokens
@@ -478,6 +479,7 @@ def _statement_for(request, program_id):
     return program, artist, form, statement, members
 
 
+@never_cache  # statements (page, CSV, PDF) are someone's pay record: no cache keeps a copy
 @login_required
 def statement(request, program_id):
     program, artist, form, statement, members = _statement_for(request, program_id)
@@ -496,6 +498,7 @@ def statement(request, program_id):
     )
 
 
+@never_cache
 @login_required
 def statement_csv_view(request, program_id):
     statement = _statement_for(request, program_id)[3]
@@ -504,6 +507,7 @@ def statement_csv_view(request, program_id):
     return downloads.statement_csv_download(statement)
 
 
+@never_cache
 @login_required
 def statement_pdf_view(request, program_id):
     """The statement as PDF, from the same template as the page (ledger.exports.pdf)."""
@@ -862,4 +866,12 @@ def api_token_revoke(request, pk):
     if not services.revoke_token(actor=request.user, token_id=pk):
         raise Http404("No such token.")
     messages.success(request, "Token revoked; it stopped working at once.")
+    return redirect("api_tokens")
+
+
+@login_required
+@require_POST
+def api_tokens_revoke_all(request):
+    count = services.revoke_all_tokens(actor=request.user)
+    messages.success(request, f"{count} token(s) revoked; they stopped working at once.")
     return redirect("api_tokens")

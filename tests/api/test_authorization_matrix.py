@@ -18,6 +18,7 @@ EXPECTED = {
     ("token-list", "GET"): (401, None, None),
     ("token-list", "POST"): (400, None, None),  # credentials in the body; none sent here
     ("token-detail", "DELETE"): (401, 404, None),
+    ("token-revoke-all", "POST"): (401, None, None),  # only ever the caller's own tokens
     ("me", "GET"): (401, None, None),
     ("artist-list", "GET"): (401, None, None),
     ("artist-list", "POST"): (401, None, 403),

@@ -27,7 +27,8 @@ def test_deploy_check_passes_behind_a_tls_proxy():
 @pytest.mark.parametrize(
     ("env", "warnings"),
     [
-        ({"DJANGO_DEBUG": "true"}, ["security.W018", "security.W004", "security.W012"]),
+        ({"DJANGO_DEBUG": "true"}, ["security.W004", "security.W012"]),
+        ({"DJANGO_DEBUG": "true", "DJANGO_DEBUG_PAGES": "true"}, ["security.W018"]),
         ({"DJANGO_SECRET_KEY": "short-and-guessable"}, ["security.W009"]),
         ({"DJANGO_SECURE_HSTS_SECONDS": "0"}, ["security.W004"]),
     ],
