@@ -39,6 +39,7 @@ from ledger.models import (
     Program,
     RateCard,
 )
+from ledger.params import parse_id
 from ledger.verify import verify_program
 
 from . import serializers as s
@@ -361,8 +362,8 @@ class ReportView(GenericAPIView):
 
 
 class ContributionFilterSerializer(s.serializers.Serializer):
-    program = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    artist = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    program = s.IdField(required=False)
+    artist = s.IdField(required=False)
     status = s.serializers.ChoiceField(choices=ContributionStatus.choices, required=False)
     kind = s.serializers.ChoiceField(choices=ContributionKind.choices, required=False)
 
@@ -397,9 +398,10 @@ class ContributionViewSet(
 
     def _render(self, pk, code=status.HTTP_200_OK):
         """One contribution the caller sees, as a row of the list (404 otherwise)."""
-        if not str(pk).isdecimal() or int(pk) >= 2**63:  # ids are bigints
+        pk = parse_id(pk)
+        if pk is None:
             raise exceptions.NotFound()
-        rows = queries.contribution_rows(self.request.user, id=int(pk))[0:1]
+        rows = queries.contribution_rows(self.request.user, id=pk)[0:1]
         if not rows:
             raise exceptions.NotFound()
         return Response(s.ContributionSerializer(rows[0]).data, status=code)
@@ -454,8 +456,8 @@ class ContributionViewSet(
 
 
 class PayoutFilterSerializer(s.serializers.Serializer):
-    artist = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    program = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    artist = s.IdField(required=False)
+    program = s.IdField(required=False)
     kind = s.serializers.ChoiceField(choices=PayoutKind.choices, required=False)
 
 
@@ -521,8 +523,8 @@ class PayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 
 class BalanceFilterSerializer(s.serializers.Serializer):
-    artist = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    program = s.serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    artist = s.IdField(required=False)
+    program = s.IdField(required=False)
 
 
 class BalanceViewSet(RowListMixin, viewsets.GenericViewSet):

@@ -15,7 +15,7 @@ from ledger.models import (
 )
 
 from . import audit
-from .common import require_admin, require_not_future, require_reason, today
+from .common import require_admin, require_plausible_date, require_reason, today
 from .journal import Line, Total, entry_accounts, post_entry, post_mirror
 
 _TOTAL_FIELD = {PayoutKind.GRANT: "grants_minor", PayoutKind.SETTLEMENT: "settlements_minor"}
@@ -44,7 +44,7 @@ def record_payout(
     if not isinstance(amount_minor, int) or not 0 < amount_minor <= money.MAX_MINOR:
         raise ValidationFailed("The amount must be greater than zero.", field="amount")
     paid_on = paid_on or today()
-    require_not_future(paid_on, "paid_on")
+    require_plausible_date(paid_on, "paid_on")
     try:
         # Enrolment opens the payable account, so finding it is the membership check.
         accounts = entry_accounts(program, artist)

@@ -42,6 +42,7 @@ from ledger.models import (
     Severity,
 )
 from ledger.money import MoneyError, display, parse_hours
+from ledger.params import parse_id, parse_positive
 from ledger.services.valuation import value_with
 
 from . import forms
@@ -73,7 +74,8 @@ def _next_url(request, default: str) -> str:
 
 
 def _page(request, queryset, size=PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    # A malformed page number is the first page, as Paginator.get_page does for non-numbers.
+    return Paginator(queryset, size).get_page(parse_positive(request.GET.get("page")))
 
 
 class _DryRun(Exception):
@@ -218,11 +220,8 @@ def log_bug(request):
 
 def _preview(user, program_id, occurred_on, kind, *, hours=None, severity=None):
     """What the rate card in effect on `occurred_on` pays for this kind of work."""
-    program = (
-        Program.objects.visible_to(user).filter(pk=program_id).first()
-        if str(program_id or "").isdigit()
-        else None
-    )
+    program_id = parse_id(program_id)
+    program = Program.objects.visible_to(user).filter(pk=program_id).first() if program_id else None
     if program is None:
         return {"message": "Choose a program to see the rate that applies."}
     try:
@@ -488,9 +487,8 @@ def _statement_for(request, program_id):
         artist_id = request.GET.get("artist")
         artist = None
         if artist_id:
-            membership = None
-            if artist_id.isdigit():
-                membership = members.filter(artist_id=artist_id).first()
+            artist_pk = parse_id(artist_id)
+            membership = members.filter(artist_id=artist_pk).first() if artist_pk else None
             if membership is None:
                 raise Http404("No such member.")
             artist = membership.artist
@@ -580,9 +578,9 @@ def payout_batch_export(request):
 @admin_required
 def payouts(request):
     programs = Program.objects.order_by("name")
-    program_id = request.GET.get("program")
+    program_id = parse_id(request.GET.get("program"))
     memberships = Membership.objects.order_by("program__name", "artist__username")
-    if program_id and program_id.isdigit():
+    if program_id:
         memberships = memberships.filter(program_id=program_id)
     owed_only = bool(request.GET.get("owed"))
     if owed_only:
@@ -591,7 +589,7 @@ def payouts(request):
         )
     rows = _page(request, queries.balances(memberships), 50)
     recent = Payout.objects.select_related("program", "artist")
-    if program_id and program_id.isdigit():
+    if program_id:
         recent = recent.filter(program_id=program_id)
     recent = recent[:30]
     return render(
@@ -601,7 +599,7 @@ def payouts(request):
             "rows": rows,
             "recent": recent,
             "programs": programs,
-            "program_id": program_id,
+            "program_id": str(program_id or ""),  # compared with the options' string ids
             "owed_only": owed_only,
         },
     )
@@ -614,8 +612,8 @@ def payout_new(request):
     else:
         initial = {"kind": request.GET.get("kind") or PayoutKind.SETTLEMENT}
         for key in ("program", "artist"):
-            if (request.GET.get(key) or "").isdigit():
-                initial[key] = request.GET[key]
+            if parse_id(request.GET.get(key)):
+                initial[key] = parse_id(request.GET[key])
         form = forms.PayoutForm(initial=initial)
     if request.method != "POST" or "edit" in request.POST or not form.is_valid():
         return render(request, "web/payout_form.html", {"form": form})
