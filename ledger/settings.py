@@ -14,6 +14,7 @@
 | LEDGER_IDEMPOTENCY_RETENTION_HOURS | 48 (at least 24)    |
 | REDIS_URL              | unset: the cache is a database table; set: Redis |
 | LEDGER_CACHE_KEY_PREFIX | empty (cache keys' prefix)     |
+| LEDGER_EARLIEST_DATE   | 2000-01-01 (earlier dates are refused on input) |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
@@ -217,6 +218,10 @@ CONTENT_SECURITY_POLICY = {
 # --- Ledger ---------------------------------------------------------------------------------
 # Anonymous readers of a public program's report see null figures below this many contributors.
 LEDGER_REPORT_MIN_CONTRIBUTORS = int(os.environ.get("LEDGER_REPORT_MIN_CONTRIBUTORS", "5"))
+# Dates before this (ISO 8601) are refused on input: work, payouts, rate cards, filters.
+LEDGER_EARLIEST_DATE = dt.date.fromisoformat(
+    os.environ.get("LEDGER_EARLIEST_DATE", "2000-01-01")
+).isoformat()
 
 # --- REST API -------------------------------------------------------------------------------
 # Request bodies up to 1 MiB are parsed; larger → 413 (checked on Content-Length and on read).

@@ -4,6 +4,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ledger import money
+from ledger.errors import ValidationFailed
+from ledger.params import MAX_ID, parse_id
+from ledger.services.common import require_not_too_early
 
 _MONEY_OUT = {
     "type": "string",
@@ -127,3 +130,47 @@ class TotalHoursField(serializers.Field):
 
     def to_representation(self, value):
         return money.format_hours(value)
+
+
+class IdField(serializers.IntegerField):
+    """An id in a query string or a body: `ledger.params.parse_id`'s rules (ASCII digits or a
+    JSON integer, 1 to 2**63 - 1), not DRF's `int()`, which takes "١٢" and " 7 "."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        number = parse_id(data)
+        if number is None:
+            if isinstance(data, int) and not isinstance(data, bool):
+                return super().to_internal_value(data)  # out of range: DRF's own message
+            self.fail("invalid")
+        return number
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object named by its id, parsed by `ledger.params.parse_id` first (a value that
+    cannot be an id names no object, without reaching the database)."""
+
+    def to_internal_value(self, data):
+        number = parse_id(data)
+        if number is None:
+            if isinstance(data, str | int) and not isinstance(data, bool):
+                self.fail("does_not_exist", pk_value=data)
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(number)
+
+
+class LedgerDateField(serializers.DateField):
+    """An ISO date no earlier than the ledger's floor (`services.common.require_not_too_early`,
+    the one home of that rule), for query filters; writes get the same check in the services."""
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        try:
+            require_not_too_early(day, self.field_name)
+        except ValidationFailed as exc:
+            raise serializers.ValidationError(exc.message, code="invalid") from None
+        return day

@@ -33,6 +33,9 @@ from ledger.money import CURRENCY_CHOICES, format_hours, format_minor
 
 from .fields import (
     HoursField,
+    IdField,
+    IdRelatedField,
+    LedgerDateField,
     MoneyInput,
     MoneyOutput,
     NullableHoursField,
@@ -268,7 +271,7 @@ class RateCardSerializer(serializers.ModelSerializer):
 class MemberCreateSerializer(serializers.Serializer):
     # Any active user may be enrolled, admins too (an admin's own work is then reviewable by
     # other admins only: self-review is refused by the service).
-    artist = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    artist = IdRelatedField(queryset=User.objects.filter(is_active=True))
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -302,7 +305,7 @@ class ReportSerializer(serializers.Serializer):
 
 
 class ContributionCreateSerializer(serializers.Serializer):
-    program = serializers.PrimaryKeyRelatedField(queryset=Program.objects.all())
+    program = IdRelatedField(queryset=Program.objects.all())
     kind = serializers.ChoiceField(choices=ContributionKind.choices)
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(
@@ -314,7 +317,7 @@ class ContributionCreateSerializer(serializers.Serializer):
         choices=Severity.choices, required=False, allow_null=True, default=None
     )
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    artist = serializers.PrimaryKeyRelatedField(
+    artist = IdRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
 
@@ -375,8 +378,8 @@ class EmptySerializer(serializers.Serializer):
 
 
 class PayoutCreateSerializer(serializers.Serializer):
-    artist = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
-    program = serializers.PrimaryKeyRelatedField(queryset=Program.objects.all())
+    artist = IdRelatedField(queryset=User.objects.filter(is_active=True))
+    program = IdRelatedField(queryset=Program.objects.all())
     amount = MoneyInput()
     kind = serializers.ChoiceField(choices=PayoutKind.choices)
     paid_on = serializers.DateField(required=False, allow_null=True, default=None)
@@ -463,32 +466,32 @@ class BalanceSerializer(RowSerializer):
 
 
 class ContributionFilterSerializer(serializers.Serializer):
-    program = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    artist = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    program = IdField(required=False)
+    artist = IdField(required=False)
     status = serializers.ChoiceField(choices=ContributionStatus.choices, required=False)
     kind = serializers.ChoiceField(choices=ContributionKind.choices, required=False)
 
 
 class PayoutFilterSerializer(serializers.Serializer):
-    artist = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    program = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    artist = IdField(required=False)
+    program = IdField(required=False)
     kind = serializers.ChoiceField(choices=PayoutKind.choices, required=False)
 
 
 class BalanceFilterSerializer(serializers.Serializer):
-    artist = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    program = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    artist = IdField(required=False)
+    program = IdField(required=False)
 
 
 class StatementQuerySerializer(serializers.Serializer):
-    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    artist = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    program = IdField()
+    artist = IdField(required=False)
     # `from` is a Python keyword: declared below under its wire name.
-    to = serializers.DateField(required=False)
+    to = LedgerDateField(required=False)
     format = serializers.ChoiceField(choices=["json", "csv", "pdf"], required=False)
 
 
-StatementQuerySerializer._declared_fields["from"] = serializers.DateField(required=False)
+StatementQuerySerializer._declared_fields["from"] = LedgerDateField(required=False)
 
 
 class StatementLineSerializer(serializers.Serializer):
@@ -576,29 +579,29 @@ class EntrySerializer(RowSerializer):
 
 
 class EntryQuerySerializer(serializers.Serializer):
-    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-    artist = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    program = IdField(required=False)
+    artist = IdField(required=False)
 
 
 class VerifyQuerySerializer(serializers.Serializer):
-    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    program = IdField()
 
 
 class JournalExportQuerySerializer(serializers.Serializer):
-    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    program = IdField()
     format = serializers.ChoiceField(choices=["hledger", "beancount"])
 
 
 class PayoutBatchQuerySerializer(serializers.Serializer):
-    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    paid_on = serializers.DateField()
+    program = IdField()
+    paid_on = LedgerDateField()
 
 
 class StatementCheckSerializer(serializers.Serializer):
     """A statement as GET /statements/ returned it (JSON), to check against the chain."""
 
-    artist = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    program = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    artist = IdField()
+    program = IdField()
     head_hash = serializers.CharField(max_length=64, allow_null=True)
     lines = serializers.ListField(child=serializers.DictField(), max_length=1_000_000)
 

@@ -35,6 +35,7 @@ from ledger.models import (
     Program,
     RateCard,
 )
+from ledger.params import parse_id
 from ledger.verify import verify_program
 
 from . import serializers as s
@@ -383,9 +384,10 @@ class ContributionViewSet(
 
     def _render(self, pk, code=status.HTTP_200_OK):
         """One contribution the caller sees, as a row of the list (404 otherwise)."""
-        if not str(pk).isdecimal() or int(pk) >= 2**63:  # ids are bigints
+        pk = parse_id(pk)
+        if pk is None:
             raise exceptions.NotFound()
-        rows = queries.contribution_rows(self.request.user, id=int(pk))[0:1]
+        rows = queries.contribution_rows(self.request.user, id=pk)[0:1]
         if not rows:
             raise exceptions.NotFound()
         return Response(s.ContributionSerializer(rows[0]).data, status=code)

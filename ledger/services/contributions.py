@@ -26,7 +26,14 @@ from ledger.models import (
 )
 
 from . import audit
-from .common import require_admin, require_not_future, require_reason, today
+from .common import (
+    check_reference,
+    require_admin,
+    require_plausible_date,
+    require_reason,
+    require_text,
+    today,
+)
 from .journal import Line, Total, entry_accounts, post_entry, post_mirror
 from .valuation import card_for, estimate
 
@@ -136,11 +143,10 @@ def submit_contribution(
         artist = actor
         if not Membership.objects.filter(program=program, artist=artist).exists():
             raise NotAMember("You are not a member of this program.", field="program")
-    title = (title or "").strip()
-    if not title:
-        raise ValidationFailed("A title is required.", field="title")
+    title = require_text(title, "title", "A title is required.")
     _check_kind_fields(kind, hours, severity)
-    require_not_future(occurred_on, "occurred_on")
+    require_plausible_date(occurred_on, "occurred_on")
+    reference = check_reference(reference)
     contribution = Contribution(
         program=program,
         artist=artist,

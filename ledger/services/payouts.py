@@ -18,7 +18,7 @@ from ledger.models import (
 )
 
 from . import audit
-from .common import require_admin, require_not_future, require_reason, today
+from .common import require_admin, require_not_future, require_plausible_date, require_reason, today
 from .journal import Line, Total, entry_accounts, post_entry, post_mirror
 
 _TOTAL_FIELD = {PayoutKind.GRANT: "grants_minor", PayoutKind.SETTLEMENT: "settlements_minor"}
@@ -37,6 +37,7 @@ def check_payout(*, actor, kind: str, amount_minor, paid_on, member: bool) -> No
     if not isinstance(amount_minor, int) or not 0 < amount_minor <= money.MAX_MINOR:
         raise ValidationFailed("The amount must be greater than zero.", field="amount")
     require_not_future(paid_on, "paid_on")
+    require_plausible_date(paid_on, "paid_on")
     if not member:
         raise NotAMember("This artist is not a member of the program.", field="artist")
 

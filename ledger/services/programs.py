@@ -8,7 +8,7 @@ from ledger.models import AccountKind, LedgerHead, Membership, Program, RateCard
 from ledger.models.contributions import ContributionStatus
 
 from . import audit
-from .common import require_admin
+from .common import require_admin, require_not_too_early, require_text
 from .journal import open_account
 from .valuation import estimate
 
@@ -18,9 +18,7 @@ def create_program(*, actor, name: str, currency: str, description: str = "", pu
     require_admin(actor)
     if not money.is_currency(currency):
         raise ValidationFailed("Not an ISO 4217 currency code.", field="currency")
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed("A name is required.", field="name")
+    name = require_text(name, "name", "A name is required.")
     with transaction.atomic():
         program = Program.objects.create(
             name=name, currency=currency, description=description, public=public, created_by=actor
@@ -49,6 +47,7 @@ def add_rate_card(
     same transaction, so pending value always reflects the card that will apply.
     """
     require_admin(actor)
+    require_not_too_early(effective_from, "effective_from")
     amounts = {"hourly_rate": hourly_rate_minor} | {
         f"bug_bounties.{k}": v for k, v in bounties.items()
     }

@@ -14,6 +14,8 @@ from ledger.models import (
     Program,
     Severity,
 )
+from ledger.params import parse_id
+from ledger.services.common import is_web_url, require_not_too_early
 
 
 class DescribedBoundField(BoundField):
@@ -46,6 +48,33 @@ def apply_domain_error(form: Form, error: DomainError, *, default_field: str | N
         if name not in form.fields:
             name = default_field if default_field in form.fields else None
         form.add_error(name, message or error.message)
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A model choice whose posted value is parsed by `ledger.params.parse_id` first: "²" or a
+    number beyond the database's integers is an invalid choice, never a database error."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = parse_id(value)
+        if number is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(number)
+
+
+class LedgerDateField(forms.DateField):
+    """A date filter no earlier than the ledger's floor (the rule's home is
+    `services.common.require_not_too_early`; writes get it from the services)."""
+
+    def validate(self, value):
+        super().validate(value)
+        try:
+            require_not_too_early(value, "date")
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message, code="too_early") from None
 
 
 class DateInput(forms.DateInput):
@@ -83,8 +112,8 @@ def parse_money_field(form: Form, name: str, currency: str | None, *, allow_zero
 class ContributionForm(Form):
     """Fields common to both kinds of work. Admins log for a named member (`artist`)."""
 
-    program = forms.ModelChoiceField(queryset=Program.objects.none(), empty_label=None)
-    artist = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    program = IdChoiceField(queryset=Program.objects.none(), empty_label=None)
+    artist = IdChoiceField(queryset=User.objects.none(), required=False)
     title = forms.CharField(max_length=200)
     occurred_on = forms.DateField(
         label="Date of the work", widget=DateInput, help_text="Not in the future."
@@ -124,21 +153,29 @@ class FeedbackForm(ContributionForm):
 class BugReportForm(ContributionForm):
     kind = ContributionKind.BUG_REPORT
     severity = forms.ChoiceField(choices=Severity.choices)
-    reference = forms.URLField(
-        label="Reference link",
+    # Plain text or an http(s) link: the service checks it (`check_reference`), as for the API.
+    reference = forms.CharField(
+        label="Reference",
         max_length=200,
         required=False,
-        assume_scheme="https",
-        help_text="The issue in your tracker, if there is one.",
+        help_text="The issue in your tracker, if there is one: its key or an http(s) link.",
     )
     field_order = ["program", "artist", "title", "occurred_on", "severity", "reference"]
+
+    def clean_reference(self):
+        # A browser convenience kept from the link field this was: a bare web address
+        # ("tracker.example.org/issues/12") gets https://; an issue key stays plain text.
+        reference = self.cleaned_data["reference"].strip()
+        if reference and ":" not in reference and is_web_url(f"https://{reference}"):
+            return f"https://{reference}"
+        return reference
 
 
 class ContributionFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "All statuses"), *ContributionStatus.choices], required=False
     )
-    program = forms.ModelChoiceField(
+    program = IdChoiceField(
         queryset=Program.objects.none(), required=False, empty_label="All programs"
     )
 
@@ -148,7 +185,7 @@ class ContributionFilterForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
-    program = forms.ModelChoiceField(
+    program = IdChoiceField(
         queryset=Program.objects.order_by("name"), required=False, empty_label="All programs"
     )
     kind = forms.ChoiceField(choices=[("", "All kinds"), *ContributionKind.choices], required=False)
@@ -205,7 +242,7 @@ class BulkAcceptForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any id may be posted; the view looks each up among submitted work.
         values = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
-        self.fields["ids"].choices = [(v, v) for v in values if str(v).isdigit()]
+        self.fields["ids"].choices = [(v, v) for v in values if parse_id(v)]
         self.fields["ids"].error_messages["required"] = "Select at least one contribution."
 
 
@@ -213,8 +250,8 @@ class BulkAcceptForm(forms.Form):
 
 
 class StatementFilterForm(forms.Form):
-    date_from = forms.DateField(label="From", required=False, widget=DateInput)
-    date_to = forms.DateField(label="To", required=False, widget=DateInput)
+    date_from = LedgerDateField(label="From", required=False, widget=DateInput)
+    date_to = LedgerDateField(label="To", required=False, widget=DateInput)
 
     def clean(self):
         data = super().clean()
@@ -229,13 +266,13 @@ class StatementFilterForm(forms.Form):
 class PayoutBatchForm(Form):
     """Which batch to download: a program's payouts on one day."""
 
-    program = forms.ModelChoiceField(queryset=Program.objects.order_by("name"))
-    paid_on = forms.DateField(label="Paid on", widget=DateInput)
+    program = IdChoiceField(queryset=Program.objects.order_by("name"))
+    paid_on = LedgerDateField(label="Paid on", widget=DateInput)
 
 
 class PayoutForm(Form):
-    program = forms.ModelChoiceField(queryset=Program.objects.order_by("name"))
-    artist = forms.ModelChoiceField(queryset=User.objects.artists().order_by("username"))
+    program = IdChoiceField(queryset=Program.objects.order_by("name"))
+    artist = IdChoiceField(queryset=User.objects.artists().order_by("username"))
     kind = forms.ChoiceField(
         choices=PayoutKind.choices,
         widget=forms.RadioSelect,
@@ -323,7 +360,7 @@ class RateCardForm(Form):
 
 
 class EnrollForm(Form):
-    artist = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="Choose an artist")
+    artist = IdChoiceField(queryset=User.objects.none(), empty_label="Choose an artist")
 
     def __init__(self, *args, program, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ from django import template
 from django.utils.html import format_html
 
 from ledger import money
+from ledger.services.common import is_web_url as _is_web_url
 
 register = template.Library()
 
@@ -75,6 +76,13 @@ def entry_kind(kind):
         return EntryKind(kind).label
     except ValueError:
         return kind
+
+
+@register.filter
+def is_web_url(text):
+    """True for an absolute http(s) URL: only those are rendered as links (a stored
+    `javascript:` or `data:` value shows as text, never as an href)."""
+    return _is_web_url(text)
 
 
 @register.simple_tag(takes_context=True)

@@ -44,6 +44,7 @@ from ledger.models import (
     Totals,
 )
 from ledger.money import MoneyError, display, parse_hours
+from ledger.params import parse_id, parse_positive
 
 from . import confirmation, forms
 from .charts import cumulative_chart
@@ -74,7 +75,8 @@ def _next_url(request, default: str) -> str:
 
 
 def _page(request, queryset, size=PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    # A malformed page number is the first page, as Paginator.get_page does for non-numbers.
+    return Paginator(queryset, size).get_page(parse_positive(request.GET.get("page")))
 
 
 # --- Home ---------------------------------------------------------------------------------
@@ -200,11 +202,8 @@ def log_bug(request):
 
 def _preview(user, program_id, occurred_on, kind, *, hours=None, severity=None):
     """What the rate card in effect on `occurred_on` pays for this kind of work."""
-    program = (
-        Program.objects.visible_to(user).filter(pk=program_id).first()
-        if str(program_id or "").isdigit()
-        else None
-    )
+    program_id = parse_id(program_id)
+    program = Program.objects.visible_to(user).filter(pk=program_id).first() if program_id else None
     if program is None:
         return {"message": "Choose a program to see the rate that applies."}
     try:
@@ -457,10 +456,8 @@ def _statement_for(request, program_id):
     artist = None
     if artist_id or members is None:
         membership = None
-        if artist_id is None or (
-            artist_id.isascii() and artist_id.isdigit() and len(artist_id) < 19
-        ):
-            artist_id = None if artist_id is None else int(artist_id)
+        if artist_id is None or parse_id(artist_id) is not None:
+            artist_id = None if artist_id is None else parse_id(artist_id)
             membership = queries.statement_membership(user, program, artist_id)
         if membership is None:
             raise Http404("No such member.")
@@ -552,9 +549,9 @@ def payout_batch_export(request):
 @admin_required
 def payouts(request):
     programs = Program.objects.order_by("name")
-    program_id = request.GET.get("program")
+    program_id = parse_id(request.GET.get("program"))
     memberships = Membership.objects.order_by("program__name", "artist__username")
-    if program_id and program_id.isdigit():
+    if program_id:
         memberships = memberships.filter(program_id=program_id)
     owed_only = bool(request.GET.get("owed"))
     if owed_only:
@@ -563,7 +560,7 @@ def payouts(request):
         )
     rows = _page(request, queries.balances(memberships), 50)
     recent = Payout.objects.select_related("program", "artist")
-    if program_id and program_id.isdigit():
+    if program_id:
         recent = recent.filter(program_id=program_id)
     recent = recent[:30]
     return render(
@@ -573,7 +570,7 @@ def payouts(request):
             "rows": rows,
             "recent": recent,
             "programs": programs,
-            "program_id": program_id,
+            "program_id": str(program_id or ""),  # compared with the options' string ids
             "owed_only": owed_only,
         },
     )
@@ -603,8 +600,8 @@ def payout_new(request):
     else:
         initial = {"kind": request.GET.get("kind") or PayoutKind.SETTLEMENT}
         for key in ("program", "artist"):
-            if (request.GET.get(key) or "").isdigit():
-                initial[key] = request.GET[key]
+            if parse_id(request.GET.get(key)):
+                initial[key] = parse_id(request.GET[key])
         form = forms.PayoutForm(initial=initial)
     if request.method != "POST" or "edit" in request.POST or not form.is_valid():
         return _payout_form(request, form)
