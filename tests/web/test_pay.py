@@ -9,8 +9,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import IdempotencyKey
 from ledger import services
+from ledger.api.models import IdempotencyKey
 from ledger.errors import InsufficientBalance
 from ledger.models import AuditEvent, Membership, Payout
 from tests.conftest import TODAY, accepted_work
