@@ -45,6 +45,7 @@ NOT_PAGES = {
     "journal_export": "a text download",
     "outstanding_csv": "a CSV download",
     "api_token_revoke": "POST only",
+    "api_tokens_revoke_all": "POST only",
 }
 
 
