@@ -15,7 +15,7 @@ from ledger.errors import InsufficientBalance
 from ledger.models import AuditEvent, Membership, Payout
 from tests.conftest import TODAY, accepted_work
 from tests.factories import UserFactory
-from tests.web.test_pages import confirmation_of, field_error, pay
+from tests.web.pages import confirmation_of, field_error, pay
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|SAVEPOINT)\b|FOR UPDATE", re.I)
 
