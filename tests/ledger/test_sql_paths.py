@@ -29,7 +29,7 @@ from ledger.models import (
 )
 from ledger.models.programs import CARD_COLUMNS
 from ledger.services import audit
-from ledger.services.contributions import locked
+from ledger.services.contributions import lock_for_review
 from ledger.services.journal import Line, Total, entry_accounts, post_entry
 from ledger.services.valuation import card_for
 from ledger.verify import verify_program
@@ -202,7 +202,7 @@ def test_locked_rereads_the_row_and_keeps_the_loaded_program(admin, artist, prog
     contribution = log_feedback(program, artist, hours="1.25")
     Contribution.objects.filter(pk=contribution.pk).update(title="changed meanwhile")
     with CaptureQueriesContext(connection) as queries:
-        locked = locked(contribution)
+        locked = lock_for_review(contribution)
         assert locked.program is contribution.program  # no second query for the program
     assert len(queries.captured_queries) == 1
     if connection.features.has_select_for_update:
