@@ -210,10 +210,10 @@ def test_locked_rereads_the_row_and_keeps_the_loaded_program(admin, artist, prog
     assert locked.title == "changed meanwhile"
     assert locked.hours == Decimal("1.25") and isinstance(locked.hours, Decimal)
     assert locked.submitted_at.tzinfo is not None
-    bare = locked(Contribution(pk=contribution.pk))
+    bare = lock_for_review(Contribution(pk=contribution.pk))
     assert bare.program == program  # read on use when the caller had none
     with pytest.raises(Contribution.DoesNotExist):
-        locked(Contribution(pk=contribution.pk + 10_000))
+        lock_for_review(Contribution(pk=contribution.pk + 10_000))
 
 
 def test_write_paths_stay_within_their_statement_budget(admin, artist, program):
