@@ -66,8 +66,14 @@ def admin_required(view):
 
 def _next_url(request, default: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # A path on this site only: `redirect()` would read anything else without a slash as a
+    # view name to reverse ("home", or "²", which fails), and host checks apply to the rest.
+    if (
+        candidate
+        and candidate.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
     return default
