@@ -13,6 +13,13 @@ def query_params(request, serializer_class) -> dict:
     return serializer.validated_data
 
 
+def request_body(request, serializer_class, context=None) -> dict:
+    """Validate the request body with a serializer (400 naming the field)."""
+    serializer = serializer_class(data=request.data, context=context or {})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 def require_admin(request) -> None:
     if not is_admin(request.user):
         raise exceptions.PermissionDenied("Only an admin may do this.")

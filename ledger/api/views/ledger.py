@@ -20,7 +20,7 @@ from .. import serializers as s
 from ..idempotency import idempotent
 from ..pagination import EntryCursorPagination
 from ..permissions import IsAdminRole
-from .common import CSVRenderer, PDFRenderer, RowListMixin, query_params
+from .common import CSVRenderer, PDFRenderer, RowListMixin, query_params, request_body
 
 
 class BalanceViewSet(RowListMixin, viewsets.GenericViewSet):
@@ -163,11 +163,9 @@ class StatementCheckView(GenericAPIView):
     @extend_schema(request=s.StatementCheckSerializer, responses=s.StatementCheckResultSerializer)
     @idempotent
     def post(self, request):
-        shape = s.StatementCheckSerializer(data=request.data)
-        shape.is_valid(raise_exception=True)
+        shape = request_body(request, s.StatementCheckSerializer)
         visible = Membership.objects.visible_to(request.user).filter(
-            program_id=shape.validated_data["program"],
-            artist_id=shape.validated_data["artist"],
+            program_id=shape["program"], artist_id=shape["artist"]
         )
         if not visible.exists():
             raise exceptions.NotFound("No such statement.")

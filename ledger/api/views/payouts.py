@@ -11,7 +11,7 @@ from ledger.models import (
 
 from .. import serializers as s
 from ..idempotency import idempotent
-from .common import RowListMixin, query_params, require_admin
+from .common import RowListMixin, query_params, request_body, require_admin
 
 
 class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
@@ -35,9 +35,7 @@ class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
     @idempotent
     def create(self, request):
         require_admin(request)  # a collection-level action: 403 for artists
-        data = s.PayoutCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = request_body(request, s.PayoutCreateSerializer)
         payout = services.record_payout(
             actor=request.user,
             artist=fields["artist"],
@@ -64,9 +62,6 @@ class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
     def void(self, request, pk=None):
         payout = self.get_object()
         require_admin(request)
-        data = s.ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        payout = services.void_payout(
-            payout=payout, actor=request.user, reason=data.validated_data["reason"]
-        )
+        fields = request_body(request, s.ReasonSerializer)
+        payout = services.void_payout(payout=payout, actor=request.user, reason=fields["reason"])
         return self._render(payout)

@@ -15,7 +15,7 @@ from ledger.models import (
 
 from .. import serializers as s
 from ..idempotency import idempotent
-from .common import require_admin
+from .common import request_body, require_admin
 
 
 class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -28,9 +28,8 @@ class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @idempotent
     def create(self, request):
         require_admin(request)  # a collection-level action: 403 for artists
-        data = s.ProgramCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        program = services.create_program(actor=request.user, **data.validated_data)
+        fields = request_body(request, s.ProgramCreateSerializer)
+        program = services.create_program(actor=request.user, **fields)
         return Response(s.ProgramSerializer(program).data, status=status.HTTP_201_CREATED)
 
 
@@ -75,9 +74,7 @@ class RateCardViewSet(
     def create(self, request, program_id):
         program = self.get_program()
         require_admin(request)
-        data = s.RateCardCreateSerializer(data=request.data, context={"currency": program.currency})
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = request_body(request, s.RateCardCreateSerializer, {"currency": program.currency})
         card = services.add_rate_card(
             actor=request.user,
             program=program,
@@ -131,10 +128,9 @@ class MemberViewSet(ProgramChildMixin, mixins.ListModelMixin, viewsets.GenericVi
     def create(self, request, program_id):
         program = self.get_program()
         require_admin(request)
-        data = s.MemberCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        fields = request_body(request, s.MemberCreateSerializer)
         membership = services.enroll_artist(
-            actor=request.user, program=program, artist=data.validated_data["artist"]
+            actor=request.user, program=program, artist=fields["artist"]
         )
         return Response(s.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
