@@ -13,12 +13,11 @@ from ledger.models import (
 
 from ..fields import (
     HoursField,
-    IdField,
     IdRelatedField,
     NullableHoursField,
     NullableMoneyOutput,
 )
-from .common import TEXT_MAX, RowSerializer
+from .common import TEXT_MAX, ProgramArtistFilterSerializer, RowSerializer
 
 
 class ContributionCreateSerializer(serializers.Serializer):
@@ -83,8 +82,6 @@ class AcceptSerializer(serializers.Serializer):
     )
 
 
-class ContributionFilterSerializer(serializers.Serializer):
-    program = IdField(required=False)
-    artist = IdField(required=False)
+class ContributionFilterSerializer(ProgramArtistFilterSerializer):
     status = serializers.ChoiceField(choices=ContributionStatus.choices, required=False)
     kind = serializers.ChoiceField(choices=ContributionKind.choices, required=False)

@@ -10,13 +10,12 @@ from ledger.models import (
 )
 
 from ..fields import (
-    IdField,
     IdRelatedField,
     MoneyInput,
     MoneyOutput,
     parse_money,
 )
-from .common import TEXT_MAX, RowSerializer
+from .common import TEXT_MAX, ProgramArtistFilterSerializer, RowSerializer
 
 
 class PayoutCreateSerializer(serializers.Serializer):
@@ -63,7 +62,5 @@ class PayoutSerializer(RowSerializer):
         read_only_fields = fields
 
 
-class PayoutFilterSerializer(serializers.Serializer):
-    artist = IdField(required=False)
-    program = IdField(required=False)
+class PayoutFilterSerializer(ProgramArtistFilterSerializer):
     kind = serializers.ChoiceField(choices=PayoutKind.choices, required=False)

@@ -3,6 +3,8 @@
 from rest_framework import exceptions
 from rest_framework.renderers import BaseRenderer
 
+from ledger.models import Program
+
 from ..permissions import is_admin
 
 
@@ -18,6 +20,15 @@ def request_body(request, serializer_class, context=None) -> dict:
     serializer = serializer_class(data=request.data, context=context or {})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def admin_program(program_id) -> Program:
+    """The program an admin-only view names (404 if there is none). No visibility scope:
+    the view's permission classes already require an admin, who sees every program."""
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        raise exceptions.NotFound("No such program.")
+    return program
 
 
 def require_admin(request) -> None:

@@ -1,6 +1,6 @@
 """Payouts: grants and settlements, and their voids."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
@@ -14,6 +14,7 @@ from ..idempotency import idempotent
 from .common import RowListMixin, query_params, request_body, require_admin
 
 
+@extend_schema_view(list=extend_schema(parameters=[s.PayoutFilterSerializer]))
 class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
     serializer_class = s.PayoutSerializer
 
@@ -26,10 +27,6 @@ class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
                     key = f"{name}_id" if name in ("program", "artist") else name
                     queryset = queryset.filter(**{key: filters[name]})
         return queryset
-
-    @extend_schema(parameters=[s.PayoutFilterSerializer])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=s.PayoutCreateSerializer, responses={201: s.PayoutSerializer})
     @idempotent

@@ -34,7 +34,15 @@ class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class ProgramChildMixin:
-    """Views under /programs/{program_id}/: the program must be visible to the caller."""
+    """Views under /programs/{program_id}/: the program must be visible to the caller.
+
+    A view says which of the program's rows it lists in `program_rows(program)`.
+    """
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema is drawn without a program
+            return self.serializer_class.Meta.model.objects.none()
+        return self.program_rows(self.get_program())
 
     def get_program(self) -> Program:
         if not hasattr(self, "_program"):
@@ -60,11 +68,9 @@ class RateCardViewSet(
     serializer_class = s.RateCardSerializer
     lookup_url_kwarg = "card_id"
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return RateCard.objects.none()
+    def program_rows(self, program):
         return (
-            RateCard.objects.filter(program=self.get_program())
+            RateCard.objects.filter(program=program)
             .select_related("program")
             .order_by("effective_from")
         )
@@ -114,13 +120,9 @@ class MemberViewSet(ProgramChildMixin, mixins.ListModelMixin, viewsets.GenericVi
 
     serializer_class = s.MemberSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Membership.objects.none()
+    def program_rows(self, program):
         return (
-            Membership.objects.visible_to(self.request.user)
-            .filter(program=self.get_program())
-            .order_by("id")
+            Membership.objects.visible_to(self.request.user).filter(program=program).order_by("id")
         )
 
     @extend_schema(request=s.MemberCreateSerializer, responses={201: s.MemberSerializer})
