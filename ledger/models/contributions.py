@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.db import models
 
-from ledger import access, clock
+from ledger import clock
 
-from .programs import Program, RateCard
+from .programs import Program, RateCard, VisibleQuerySet
 
 
 class ContributionKind(models.TextChoices):
@@ -40,17 +40,13 @@ TRANSITIONS = {
 }
 
 
-class ContributionQuerySet(models.QuerySet):
+class ContributionQuerySet(VisibleQuerySet):
     def pending(self):
         return self.filter(status=ContributionStatus.SUBMITTED)
 
     def accepted(self):
         """Accepted and not reversed: the work that counts."""
         return self.filter(status=ContributionStatus.ACCEPTED)
-
-    def visible_to(self, user):
-        """The work `user` sees (`access.scope_of`)."""
-        return self.filter(access.scope_of(user).q())
 
 
 class Contribution(models.Model):

@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.db import models
 
-from ledger import access, clock
+from ledger import clock
 
-from .programs import Program
+from .programs import Program, VisibleQuerySet
 
 
 class PayoutKind(models.TextChoices):
@@ -18,13 +18,9 @@ class PayoutStatus(models.TextChoices):
     VOID = "void", "Void"
 
 
-class PayoutQuerySet(models.QuerySet):
+class PayoutQuerySet(VisibleQuerySet):
     def paid(self):
         return self.filter(status=PayoutStatus.PAID)
-
-    def visible_to(self, user):
-        """The payouts `user` sees (`access.scope_of`)."""
-        return self.filter(access.scope_of(user).q())
 
 
 class Payout(models.Model):
