@@ -13,6 +13,8 @@ class ContributionKind(models.TextChoices):
     BUG_REPORT = "bug_report", "Bug report"
 
 
+# One TextChoices per vocabulary, alike in shape only: each set's values are stored and
+# spelt out again in its check constraint, so each is declared where its model is.
 class Severity(models.TextChoices):
     LOW = "low", "Low"
     MEDIUM = "medium", "Medium"

@@ -26,6 +26,8 @@ class PayoutQuerySet(VisibleQuerySet):
 class Payout(models.Model):
     """A grant (may exceed what is owed) or a settlement (may not). paid → void."""
 
+    # Declared here as Contribution declares its own: each key names its own reverse accessor
+    # (program.payouts, artist.payouts), and an abstract base would hide the columns.
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="payouts")
     artist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"

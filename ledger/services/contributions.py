@@ -184,6 +184,7 @@ def submit_contribution(
     contribution.estimate_minor = estimate(contribution)
     with transaction.atomic():
         contribution.save()
+        # This event's own details; how an audit row is written has one home (audit.record).
         audit.record(
             actor=actor,
             action="contribution.submit",
@@ -333,6 +334,8 @@ def reverse_contribution(*, contribution: Contribution, actor, reason: str) -> C
     require_admin(actor)
     reason = require_reason(reason)
     with transaction.atomic():
+        # Reject's steps, by design: the shared ones have one home each (_lock_for_decision,
+        # _move); what stays alike is each decision's own fields and audit details.
         contribution = _lock_for_decision(contribution, actor, ContributionStatus.REVERSED)
         _move(
             contribution,

@@ -48,6 +48,8 @@ class ContributionCreateSerializer(serializers.Serializer):
 class ContributionSerializer(RowSerializer):
     hours = NullableHoursField(allow_null=True, read_only=True)
     value = NullableMoneyOutput(minor="value_minor")
+    # Each resource declares its own wire fields in its contract's order (docs/API.md):
+    # declarations alike in shape only.
     currency = serializers.CharField(source="program.currency", read_only=True)
 
     class Meta:

@@ -38,6 +38,8 @@ class PayoutCreateSerializer(serializers.Serializer):
 
 class PayoutSerializer(RowSerializer):
     amount = MoneyOutput(minor="amount_minor")
+    # Each resource declares its own wire fields in its contract's order (docs/API.md):
+    # declarations alike in shape only.
     currency = serializers.CharField(source="program.currency", read_only=True)
 
     class Meta:

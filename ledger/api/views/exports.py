@@ -55,6 +55,8 @@ class PayoutBatchExportView(AdminFileView):
 
     serializer_class = s.PayoutBatchQuerySerializer
 
+    # Alike the other exports' `get` in shape only: each declares its own parameters and media
+    # type (drf-spectacular reads them per view) and calls its own download.
     @extend_schema(
         parameters=[s.PayoutBatchQuerySerializer],
         responses={(200, "text/csv"): OpenApiTypes.STR},

@@ -4,6 +4,8 @@ from ledger.exports.journal import FORMATS, stream_journal
 from ledger.management.files import program_named, write_text
 
 
+# Alike export_csv's head in shape only: each command declares its own help and arguments,
+# which is what `manage.py help` shows; the shared steps live in ledger.management.files.
 class Command(BaseCommand):
     help = (
         "Write a program's journal for hledger or beancount (every entry, account declarations "
