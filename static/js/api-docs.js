@@ -9,10 +9,10 @@
 //      into the address bar and loading such an address still opens it.
 //    - the request body editor is a <textarea> without a label: it gets "Request body".
 // 2. Attributes React does not manage, set after each render: the icon-only close button of
-//    the Authorize dialog gets a name; buttons whose aria-label does not contain their
-//    visible text (voice control users say what they see) get a label that does; and code
-//    blocks (examples, responses, curl), which scroll once long, join the tab order so a
-//    keyboard can scroll them.
+//    the Authorize dialog gets a name; parameter inputs get their parameter's name; buttons
+//    whose aria-label does not contain their visible text (voice control users say what they
+//    see) get a label that does; and code blocks (examples, responses, curl), which scroll
+//    once long, join the tab order so a keyboard can scroll them.
 (function () {
   "use strict";
 
@@ -64,6 +64,16 @@
       if (text && label.toLowerCase().indexOf(text.toLowerCase()) === -1) {
         button.setAttribute("aria-label", text + " (" + label.toLowerCase() + ")");
       }
+    });
+    // A parameter's input is named by its placeholder only, and once invalid by a title
+    // holding the error: neither is a label. Name it after its parameter.
+    root.querySelectorAll("tr[data-param-name]").forEach(function (row) {
+      var name = row.getAttribute("data-param-name");
+      var where = row.getAttribute("data-param-in");
+      row.querySelectorAll("input, select, textarea").forEach(function (field) {
+        if (field.hasAttribute("aria-label") || (field.labels && field.labels.length)) return;
+        field.setAttribute("aria-label", where ? name + " (" + where + ")" : name);
+      });
     });
     root.querySelectorAll("pre.microlight:not([tabindex])").forEach(function (pre) {
       pre.setAttribute("tabindex", "0");

@@ -3,10 +3,11 @@
 dark, with the same helper and rules as the sweep in test_axe.py.
 
 The docs are checked in each state a developer brings them to, because Swagger UI renders
-most of its markup only on demand: as loaded; with an operation open in "Try it out", a
-request executed and a schema expanded; and with the Authorize dialog open. The test also
-holds what the accessibility repairs must not cost: every operation of the schema is on the
-page, a request can still be tried, and deep links still open an operation.
+most of its markup only on demand: as loaded; with operations open in "Try it out", a request
+executed, another refused for a missing parameter and a schema expanded; and with the
+Authorize dialog open. The test also holds what the accessibility repairs must not cost:
+every operation of the schema is on the page, a request can still be tried, and deep links
+still open an operation.
 """
 
 import pytest
@@ -68,6 +69,12 @@ def test_api_docs_have_no_serious_axe_violation_in_any_state(browser, live_serve
     listing.get_by_role("button", name="Try it out").click()
     listing.get_by_role("button", name="Execute").click()
     expect(listing.locator(".live-responses-table tbody .response-col_status")).to_have_text("200")
+    # A request refused before it is sent: a required parameter left empty.
+    retrieve = page.locator("#operations-programs-programs_retrieve")
+    retrieve.locator(".opblock-summary-control").click()
+    retrieve.get_by_role("button", name="Try it out").click()
+    retrieve.get_by_role("button", name="Execute").click()
+    expect(retrieve.get_by_role("textbox", name="id (path)")).to_have_class("invalid")
     # A schema expanded.
     page.locator("section.models .model-box-control").first.click()
     problems += _sweep(page, "operations open and executed")
