@@ -204,7 +204,7 @@ def sign_in(page, user):
     expect(page.locator("h1")).not_to_have_text("Sign in")
 
 
-def _axe(page):
+def axe(page):
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(url=AXE)
     result = page.evaluate(
@@ -246,7 +246,7 @@ def test_axe_finds_no_serious_violation_on_any_page(browser, live_server, site):
                 page.set_viewport_size({"width": width, "height": 900})
                 page.emulate_media(color_scheme=scheme)
                 where = f"{path} as {visitor} at {width}px {scheme}"
-                problems += [f"{where}: {p}" for p in _axe(page)]
+                problems += [f"{where}: {p}" for p in axe(page)]
                 problems += [f"{where}: date broken: {p}" for p in page.evaluate(BROKEN_DATES)]
                 problems += [f"{where}: chart: {p}" for p in page.evaluate(CHART_LABELS)]
         context.close()

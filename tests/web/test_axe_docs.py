@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import make_program
-from tests.web.test_axe import COMBOS, _axe, _sign_in
+from tests.web.test_axe import COMBOS, axe, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +39,7 @@ def _sweep(page, state):
     for width, scheme in COMBOS:
         page.set_viewport_size({"width": width, "height": 900})
         page.emulate_media(color_scheme=scheme)
-        problems += [f"{state} at {width}px {scheme}: {p}" for p in _axe(page)]
+        problems += [f"{state} at {width}px {scheme}: {p}" for p in axe(page)]
     page.set_viewport_size({"width": 1280, "height": 900})
     return problems
 
@@ -48,7 +48,7 @@ def test_api_docs_have_no_serious_axe_violation_in_any_state(browser, live_serve
     make_program(admin)  # so an executed list request shows a real body
     errors = []
     context, page = _new_page(browser, live_server, errors)
-    _sign_in(page, admin)  # the docs' requests then run with the session, as in use
+    sign_in(page, admin)  # the docs' requests then run with the session, as in use
     schema = page.request.get("/api/v1/schema/", headers={"Accept": "application/json"}).json()
     operations = sum(1 for item in schema["paths"].values() for method in item if method in METHODS)
 
