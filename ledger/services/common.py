@@ -35,12 +35,17 @@ def require_admin(actor) -> None:
 # Unicode classes as letters but renders blank (Hangul fillers, the braille blank).
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cn", "Zs", "Zl", "Zp"}
 _BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+# Combining marks (Mn, Me: the grapheme joiner, variation selectors, accents) show only on a
+# visible character; text made of them and the above alone shows nothing to read.
+_MARK_CATEGORIES = {"Mn", "Me"}
 
 
 def is_blank(text: str | None) -> bool:
-    """True when `text` shows nothing: empty, whitespace or invisible characters only."""
+    """True when `text` shows nothing: empty, whitespace, invisible characters or combining
+    marks with no visible character to sit on."""
     return all(
-        unicodedata.category(ch) in _INVISIBLE_CATEGORIES or ch in _BLANK_LETTERS
+        unicodedata.category(ch) in _INVISIBLE_CATEGORIES | _MARK_CATEGORIES
+        or ch in _BLANK_LETTERS
         for ch in text or ""
     )
 
