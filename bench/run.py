@@ -470,13 +470,14 @@ def bench_balance_reads(built, n: int, url: str) -> dict:
 def bench_statement_and_report(built, n: int = 20) -> dict:
     """The busiest artist's statement; program_report cold, after a few entries, and warm.
 
-    The report keeps per-artist figures in the process (ledger.queries._posted_work): the
+    The report keeps per-artist figures in the process (ledger.report_cache.posted_work): the
     first report of a process reads everything; after entries are posted it recomputes
     only the artists they touched (a miss); with nothing posted it reads nothing more (a hit).
     """
     from accounts.models import User
     from ledger import queries, services
     from ledger.models import AccountBalance, Membership
+    from ledger.queries import report_cache
 
     busiest = (
         AccountBalance.objects.filter(program=built.program, account__artist__isnull=False)
@@ -486,7 +487,7 @@ def bench_statement_and_report(built, n: int = 20) -> dict:
     )
     artist = User.objects.get(pk=busiest.account.artist_id)
     st = timed(lambda i: queries.statement(artist=artist, program=built.program), n, warmup=2)
-    queries._forget()
+    report_cache.forget()
     cold = timed(lambda i: queries.program_report(built.program), 1)
     members = list(Membership.objects.filter(program=built.program).select_related("artist")[:15])
 

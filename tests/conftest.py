@@ -13,7 +13,8 @@ import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
-from ledger import clock, queries, services
+from ledger import clock, services
+from ledger.queries import report_cache
 from tests.factories import UserFactory
 
 REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
@@ -73,11 +74,11 @@ def _flush_past_append_only_triggers():
 
 @pytest.fixture(autouse=True)
 def _forget_kept_report_figures():
-    """Each test starts with no report figures kept by the process (`queries._posted_work`):
+    """Each test starts with no report figures kept by the process (`report_cache.posted_work`):
     flushed tables reuse ids, so another test's figures must not be offered to it."""
-    queries._forget()
+    report_cache.forget()
     yield
-    queries._forget()
+    report_cache.forget()
 
 
 TODAY = dt.datetime.now(dt.UTC).date()

@@ -25,7 +25,7 @@ _LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
 # still 0.3 ms more than this (docs/PERFORMANCE.md). The user comes back with the columns
 # below, which need no conversion on either database; its password and timestamps load on
 # use (nothing in an API request reads them). In the model's field order, as `from_db` needs.
-_USER_COLUMNS = [
+USER_COLUMNS = [
     "id",
     "is_superuser",
     "username",
@@ -69,7 +69,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if row is None:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         *user_values, token_id, stale = row
-        user = User.from_db(connection.alias, _USER_COLUMNS, [*user_values])
+        user = User.from_db(connection.alias, USER_COLUMNS, [*user_values])
         if stale:
             ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
         # request.auth: the token, only its id loaded (nothing reads more of it).

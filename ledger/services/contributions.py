@@ -57,7 +57,7 @@ def _check_kind_fields(kind: str, hours: Decimal | None, severity: str | None) -
         raise ValidationFailed("Kind must be feedback or bug_report.", field="kind")
 
 
-def _locked(contribution: Contribution) -> Contribution:
+def lock_for_review(contribution: Contribution) -> Contribution:
     """Re-read the contribution under a row lock, so two reviewers cannot both move it.
 
     FOR UPDATE on the contribution row only: locking its program too would serialise the
@@ -212,7 +212,7 @@ def accept_contribution(
     """
     require_admin(actor)
     with transaction.atomic():
-        contribution = _locked(contribution)
+        contribution = lock_for_review(contribution)
         if contribution.artist_id == actor.pk:
             raise SelfReview("You cannot review your own work.")
         _transition(contribution, ContributionStatus.ACCEPTED)
@@ -276,7 +276,7 @@ def reject_contribution(*, contribution: Contribution, actor, reason: str) -> Co
     require_admin(actor)
     reason = require_reason(reason)
     with transaction.atomic():
-        contribution = _locked(contribution)
+        contribution = lock_for_review(contribution)
         if contribution.artist_id == actor.pk:
             raise SelfReview("You cannot review your own work.")
         _transition(contribution, ContributionStatus.REJECTED)
@@ -298,7 +298,7 @@ def reject_contribution(*, contribution: Contribution, actor, reason: str) -> Co
 def withdraw_contribution(*, contribution: Contribution, actor) -> Contribution:
     """The artist takes back its own submitted work."""
     with transaction.atomic():
-        contribution = _locked(contribution)
+        contribution = lock_for_review(contribution)
         if contribution.artist_id != actor.pk:
             raise NotAllowed("Only the artist who logged this work may withdraw it.")
         _transition(contribution, ContributionStatus.WITHDRAWN)
@@ -320,7 +320,7 @@ def reverse_contribution(*, contribution: Contribution, actor, reason: str) -> C
     require_admin(actor)
     reason = require_reason(reason)
     with transaction.atomic():
-        contribution = _locked(contribution)
+        contribution = lock_for_review(contribution)
         if contribution.artist_id == actor.pk:
             raise SelfReview("You cannot review your own work.")
         _transition(contribution, ContributionStatus.REVERSED)

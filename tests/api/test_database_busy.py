@@ -78,7 +78,7 @@ def test_page_view_hitting_a_locked_database_gets_the_503_page(client, monkeypat
 
     from django.db import OperationalError
 
-    from ledger.web import views
+    from ledger import queries
 
     def locked(*args, **kwargs):
         try:
@@ -86,7 +86,7 @@ def test_page_view_hitting_a_locked_database_gets_the_503_page(client, monkeypat
         except sqlite3.OperationalError as cause:
             raise OperationalError("database is locked") from cause
 
-    monkeypatch.setattr(views.queries, "balances", locked)
+    monkeypatch.setattr(queries, "balances", locked)
     client.force_login(artist)
     response = client.get("/")
     assert response.status_code == 503

@@ -205,12 +205,12 @@ def test_429_throttled_writes_and_token_creation(anon, artist, settings):
 
 
 def test_500_is_a_problem_without_traceback(admin_api, monkeypatch):
-    from ledger.api import views
+    from ledger.api import serializers
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(views.s, "MeSerializer", boom)
+    monkeypatch.setattr(serializers, "MeSerializer", boom)
     response = admin_api.get("/api/v1/me/")
     body = problem(response, 500, "server_error")
     assert "secret internals" not in response.content.decode()

@@ -9,7 +9,7 @@ from ledger.models import Contribution, Payout, RateCard
 from ledger.params import MAX_ID, parse_id
 from tests.api.conftest import fields_of, problem
 from tests.conftest import TODAY, accepted_work, log_feedback
-from tests.web.test_pages import field_error
+from tests.web.pages import field_error
 
 pytestmark = pytest.mark.django_db
 

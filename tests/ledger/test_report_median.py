@@ -25,6 +25,7 @@ from ledger.models import (
     PayoutStatus,
     RateCard,
 )
+from ledger.queries import report_cache
 from tests.conftest import TODAY, accepted_work, log_bug, log_feedback, make_program
 from tests.factories import UserFactory
 
@@ -225,29 +226,29 @@ def test_median_days_edge_cases(admin, program, steps, expected):
 def recomputed(monkeypatch):
     """The artists each recompute asked for, in order: a list of ids, or None for all."""
     calls = []
-    read = queries._read_artist_work
+    read = report_cache.read_artist_work
 
     def spy(program, artist_ids=None):
         calls.append(None if artist_ids is None else sorted(artist_ids))
         return read(program, artist_ids)
 
-    monkeypatch.setattr(queries, "_read_artist_work", spy)
+    monkeypatch.setattr(report_cache, "read_artist_work", spy)
     return calls
 
 
 def fresh_report(program):
     """The report computed from nothing kept, leaving what the process keeps as it was."""
-    kept = dict(queries._PROGRAM_WORK)
-    queries._PROGRAM_WORK.clear()
+    kept = dict(report_cache.KEPT)
+    report_cache.KEPT.clear()
     try:
         return queries.program_report(program)
     finally:
-        queries._PROGRAM_WORK.clear()
-        queries._PROGRAM_WORK.update(kept)
+        report_cache.KEPT.clear()
+        report_cache.KEPT.update(kept)
 
 
 def kept_state(program):
-    (state,) = [s for key, s in queries._PROGRAM_WORK.items() if key[2] == program.pk]
+    (state,) = [s for key, s in report_cache.KEPT.items() if key[2] == program.pk]
     return state
 
 
@@ -298,7 +299,7 @@ def random_service_call(rng, *, program, admin, artists, accepted, paid, day):
 
 @pytest.mark.django_db(transaction=True)
 def test_kept_report_equals_a_fresh_one_after_every_service_call(django_assert_num_queries):
-    """The proof obligation of `queries._posted_work`, driven through the services.
+    """The proof obligation of `report_cache.posted_work`, driven through the services.
 
     Outside a transaction (as a page or API read runs), so figures are kept and reused.
     Feedback is valued at a zero card (accepted, counted, but no entry: the live part);
@@ -373,7 +374,7 @@ def test_incremental_figures_equal_a_computation_from_scratch(seed, recomputed):
         report = queries.program_report(program)
         reports += 1
         assert report == fresh_report(program), step
-        assert kept_state(program).exact[1] == queries._posted_work_from_scratch(program)
+        assert kept_state(program).exact[1] == report_cache.from_scratch(program)
         assert report.median_days_to_payment == oracle_median_days(program), step
     assert reports > 20
     assert None in recomputed  # the whole program (the first report, or most moved)
@@ -448,7 +449,7 @@ def test_nothing_is_kept_inside_a_transaction(admin, program, artist):
     """Inside a transaction the state read may be rolled back, and its versions reused."""
     accepted_work(program, artist, admin)
     queries.program_report(program)
-    assert not queries._PROGRAM_WORK
+    assert not report_cache.KEPT
 
 
 @pytest.mark.django_db(transaction=True)
@@ -527,7 +528,7 @@ def test_posted_work_query_can_read_the_fifo_indexes_alone(admin, program, artis
     postings).
     """
     accepted_work(program, artist, admin)
-    sql = queries._ARTIST_WORK_SQL["postgresql"]
+    sql = report_cache.ARTIST_WORK_SQL["postgresql"]
     if some_artists:
         sql = sql.format(
             c=" AND c.artist_id IN (%s)", p=" AND p.artist_id IN (%s)", a=" AND a.artist_id IN (%s)"

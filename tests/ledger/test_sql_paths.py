@@ -29,7 +29,7 @@ from ledger.models import (
 )
 from ledger.models.programs import CARD_COLUMNS
 from ledger.services import audit
-from ledger.services.contributions import _locked
+from ledger.services.contributions import lock_for_review
 from ledger.services.journal import Line, Total, entry_accounts, post_entry
 from ledger.services.valuation import card_for
 from ledger.verify import verify_program
@@ -202,7 +202,7 @@ def test_locked_rereads_the_row_and_keeps_the_loaded_program(admin, artist, prog
     contribution = log_feedback(program, artist, hours="1.25")
     Contribution.objects.filter(pk=contribution.pk).update(title="changed meanwhile")
     with CaptureQueriesContext(connection) as queries:
-        locked = _locked(contribution)
+        locked = lock_for_review(contribution)
         assert locked.program is contribution.program  # no second query for the program
     assert len(queries.captured_queries) == 1
     if connection.features.has_select_for_update:
@@ -210,10 +210,10 @@ def test_locked_rereads_the_row_and_keeps_the_loaded_program(admin, artist, prog
     assert locked.title == "changed meanwhile"
     assert locked.hours == Decimal("1.25") and isinstance(locked.hours, Decimal)
     assert locked.submitted_at.tzinfo is not None
-    bare = _locked(Contribution(pk=contribution.pk))
+    bare = lock_for_review(Contribution(pk=contribution.pk))
     assert bare.program == program  # read on use when the caller had none
     with pytest.raises(Contribution.DoesNotExist):
-        _locked(Contribution(pk=contribution.pk + 10_000))
+        lock_for_review(Contribution(pk=contribution.pk + 10_000))
 
 
 def test_write_paths_stay_within_their_statement_budget(admin, artist, program):
@@ -275,9 +275,9 @@ def test_post_entry_with_more_lines_and_one_account_twice(admin, artist, program
 def test_partial_rows_name_their_columns_in_model_order():
     """`Model.from_db` maps a partial row by the model's field order, not by the names given."""
     from accounts.models import User
-    from ledger.api.auth import _USER_COLUMNS
+    from ledger.api.auth import USER_COLUMNS
 
-    for model, columns in ((RateCard, CARD_COLUMNS), (User, _USER_COLUMNS)):
+    for model, columns in ((RateCard, CARD_COLUMNS), (User, USER_COLUMNS)):
         order = [f.attname for f in model._meta.concrete_fields]
         assert columns == [name for name in order if name in columns], model
 

@@ -161,12 +161,13 @@ def _gunicorn_conf():
 def test_master_keeps_report_figures_for_the_workers(admin, artist, django_assert_num_queries):
     """`when_ready` fills the process's report figures, so a report right after is a hit."""
     from ledger import queries, services
+    from ledger.queries import report_cache
     from tests.conftest import accepted_work
 
     program = make_program(admin)
     services.enroll_artist(actor=admin, program=program, artist=artist)
     accepted_work(program, artist, admin)
-    queries._forget()
+    report_cache.forget()
     server = type("Server", (), {"log": _Log()})()
     _gunicorn_conf()["when_ready"](server)
     assert server.log.lines == [("info", "kept the report figures of 1 program(s)")]

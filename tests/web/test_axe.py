@@ -45,6 +45,7 @@ NOT_PAGES = {
     "journal_export": "a text download",
     "outstanding_csv": "a CSV download",
     "api_token_revoke": "POST only",
+    "api_tokens_revoke_all": "POST only",
 }
 
 
@@ -195,7 +196,7 @@ def test_every_page_is_swept_or_named_as_not_a_page(site):
     assert routes == swept | set(NOT_PAGES), "a route is neither swept nor named in NOT_PAGES"
 
 
-def _sign_in(page, user):
+def sign_in(page, user):
     page.goto("/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -237,7 +238,7 @@ def test_axe_finds_no_serious_violation_on_any_page(browser, live_server, site):
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         if site["users"][visitor] is not None:
-            _sign_in(page, site["users"][visitor])
+            sign_in(page, site["users"][visitor])
         for _name, path in visits:
             response = page.goto(path)
             assert response.status == 200, (visitor, path, response.status)
@@ -268,7 +269,7 @@ def test_no_date_breaks_across_lines_even_on_a_small_phone(browser, live_server,
             viewport={"width": 320, "height": 900}, base_url=live_server.url
         )
         page = context.new_page()
-        _sign_in(page, site["users"][visitor])
+        sign_in(page, site["users"][visitor])
         page.goto(path)
         for width in (320, 360, 390):
             page.set_viewport_size({"width": width, "height": 900})

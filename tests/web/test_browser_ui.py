@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from ledger import services
 from tests.conftest import accepted_work
-from tests.web.test_axe import _sign_in
+from tests.web.test_axe import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +21,7 @@ def page_for(browser, live_server):
         page = context.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        _sign_in(page, user)
+        sign_in(page, user)
         return page
 
     yield make

@@ -9,13 +9,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import IdempotencyKey
 from ledger import services
+from ledger.api.models import IdempotencyKey
 from ledger.errors import InsufficientBalance
 from ledger.models import AuditEvent, Membership, Payout
 from tests.conftest import TODAY, accepted_work
 from tests.factories import UserFactory
-from tests.web.test_pages import confirmation_of, field_error, pay
+from tests.web.pages import confirmation_of, field_error, pay
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|SAVEPOINT)\b|FOR UPDATE", re.I)
 

@@ -1,0 +1,90 @@
+"""Contributions: logging work, reviewing it, listing it."""
+
+from rest_framework import serializers
+
+from accounts.models import User
+from ledger.models import (
+    Contribution,
+    ContributionKind,
+    ContributionStatus,
+    Program,
+    Severity,
+)
+
+from ..fields import (
+    HoursField,
+    IdField,
+    IdRelatedField,
+    NullableHoursField,
+    NullableMoneyOutput,
+)
+from .common import TEXT_MAX, RowSerializer
+
+
+class ContributionCreateSerializer(serializers.Serializer):
+    program = IdRelatedField(queryset=Program.objects.all())
+    kind = serializers.ChoiceField(choices=ContributionKind.choices)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(
+        max_length=TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    occurred_on = serializers.DateField()
+    hours = HoursField(required=False, allow_null=True, default=None)
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, required=False, allow_null=True, default=None
+    )
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    artist = IdRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # An artist names only programs it can see; anything else reads as "not a member".
+            self.fields["program"].queryset = Program.objects.visible_to(request.user)
+
+
+class ContributionSerializer(RowSerializer):
+    hours = NullableHoursField(allow_null=True, read_only=True)
+    value = NullableMoneyOutput(minor="value_minor")
+    currency = serializers.CharField(source="program.currency", read_only=True)
+
+    class Meta:
+        model = Contribution
+        fields = [
+            "id",
+            "program",
+            "artist",
+            "kind",
+            "title",
+            "description",
+            "occurred_on",
+            "hours",
+            "severity",
+            "reference",
+            "status",
+            "value",
+            "currency",
+            "submitted_at",
+            "reviewed_at",
+            "reviewed_by",
+            "review_note",
+        ]
+        read_only_fields = fields
+
+
+class AcceptSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+    hours = HoursField(required=False, allow_null=True, default=None)
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, required=False, allow_null=True, default=None
+    )
+
+
+class ContributionFilterSerializer(serializers.Serializer):
+    program = IdField(required=False)
+    artist = IdField(required=False)
+    status = serializers.ChoiceField(choices=ContributionStatus.choices, required=False)
+    kind = serializers.ChoiceField(choices=ContributionKind.choices, required=False)

@@ -1,0 +1,69 @@
+"""Payouts: grants and settlements, and their voids."""
+
+from rest_framework import serializers
+
+from accounts.models import User
+from ledger.models import (
+    Payout,
+    PayoutKind,
+    Program,
+)
+
+from ..fields import (
+    IdField,
+    IdRelatedField,
+    MoneyInput,
+    MoneyOutput,
+    parse_money,
+)
+from .common import TEXT_MAX, RowSerializer
+
+
+class PayoutCreateSerializer(serializers.Serializer):
+    artist = IdRelatedField(queryset=User.objects.filter(is_active=True))
+    program = IdRelatedField(queryset=Program.objects.all())
+    amount = MoneyInput()
+    kind = serializers.ChoiceField(choices=PayoutKind.choices)
+    paid_on = serializers.DateField(required=False, allow_null=True, default=None)
+    method = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        try:
+            attrs["amount_minor"] = parse_money(attrs["amount"], attrs["program"].currency)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"amount": exc.detail}) from None
+        return attrs
+
+
+class PayoutSerializer(RowSerializer):
+    amount = MoneyOutput(minor="amount_minor")
+    currency = serializers.CharField(source="program.currency", read_only=True)
+
+    class Meta:
+        model = Payout
+        fields = [
+            "id",
+            "artist",
+            "program",
+            "amount",
+            "currency",
+            "kind",
+            "paid_on",
+            "method",
+            "reference",
+            "note",
+            "status",
+            "created_at",
+            "created_by",
+            "voided_at",
+            "void_reason",
+        ]
+        read_only_fields = fields
+
+
+class PayoutFilterSerializer(serializers.Serializer):
+    artist = IdField(required=False)
+    program = IdField(required=False)
+    kind = serializers.ChoiceField(choices=PayoutKind.choices, required=False)

@@ -1,0 +1,110 @@
+"""Programs, their rate cards and members, and their transparency report."""
+
+from rest_framework import serializers
+
+from accounts.models import User
+from ledger.models import (
+    Membership,
+    Program,
+    RateCard,
+)
+from ledger.money import CURRENCY_CHOICES
+
+from ..fields import (
+    IdRelatedField,
+    MoneyInput,
+    MoneyOutput,
+    NullableMoneyOutput,
+    TotalHoursField,
+)
+from .common import TEXT_MAX
+
+
+class ProgramSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Program
+        fields = ["id", "name", "currency", "description", "public", "status", "created_at"]
+        read_only_fields = fields
+
+
+class ProgramCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, help_text="ISO 4217 code.")
+    description = serializers.CharField(
+        max_length=TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    public = serializers.BooleanField(required=False, default=False)
+
+
+class BountiesInputSerializer(serializers.Serializer):
+    low = MoneyInput(allow_zero=True)
+    medium = MoneyInput(allow_zero=True)
+    high = MoneyInput(allow_zero=True)
+    critical = MoneyInput(allow_zero=True)
+
+
+class RateCardCreateSerializer(serializers.Serializer):
+    """Amounts in the program's currency (context `currency`), zero allowed."""
+
+    effective_from = serializers.DateField()
+    hourly_rate = MoneyInput(allow_zero=True)
+    bug_bounties = BountiesInputSerializer()
+
+
+class BountiesSerializer(serializers.Serializer):
+    low = MoneyOutput(minor="bounty_low_minor")
+    medium = MoneyOutput(minor="bounty_medium_minor")
+    high = MoneyOutput(minor="bounty_high_minor")
+    critical = MoneyOutput(minor="bounty_critical_minor")
+
+
+class RateCardSerializer(serializers.ModelSerializer):
+    hourly_rate = MoneyOutput(minor="hourly_rate_minor")
+    bug_bounties = BountiesSerializer(source="*", read_only=True)
+    currency = serializers.CharField(source="program.currency", read_only=True)
+
+    class Meta:
+        model = RateCard
+        fields = [
+            "id",
+            "program",
+            "effective_from",
+            "hourly_rate",
+            "bug_bounties",
+            "currency",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    # Any active user may be enrolled, admins too (an admin's own work is then reviewable by
+    # other admins only: self-review is refused by the service).
+    artist = IdRelatedField(queryset=User.objects.filter(is_active=True))
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Membership
+        fields = ["artist", "program", "joined_at"]
+        read_only_fields = fields
+
+
+class ReportSerializer(serializers.Serializer):
+    program = serializers.IntegerField()
+    currency = serializers.CharField()
+    withheld = serializers.BooleanField(
+        help_text="True when figures are hidden from this reader (too few contributors)."
+    )
+    contributors = serializers.IntegerField(allow_null=True)
+    feedback_hours = TotalHoursField(allow_null=True, read_only=True)
+    bug_reports_accepted = serializers.IntegerField(allow_null=True)
+    valued = NullableMoneyOutput(minor="valued", currency="currency")
+    paid = NullableMoneyOutput(minor="paid", currency="currency")
+    grants = NullableMoneyOutput(minor="grants", currency="currency")
+    settlements = NullableMoneyOutput(minor="settlements", currency="currency")
+    outstanding = NullableMoneyOutput(minor="outstanding", currency="currency")
+    paid_ahead = NullableMoneyOutput(minor="paid_ahead", currency="currency")
+    paid_ratio = serializers.CharField(allow_null=True, help_text="paid / valued, 4 decimals.")
+    median_days_to_payment = serializers.CharField(allow_null=True, help_text="One decimal.")
+    head_hash = serializers.CharField(allow_null=True)

@@ -1,0 +1,54 @@
+"""REST API v1: thin views over the services (writes) and queries (reads), one module per
+resource.
+
+Each view scopes its queryset to what the caller may see (`visible_to`), so an invisible
+object is a 404 whatever the action; role checks come after and answer 403. Every
+authenticated POST goes through `@idempotent`. Domain errors are translated once, in
+`errors.exception_handler`.
+"""
+
+from .auth import ArtistViewSet, MeView, TokenViewSet
+from .common import (
+    CSVRenderer,
+    PDFRenderer,
+    PlainTextRenderer,
+    RowListMixin,
+    query_params,
+    require_admin,
+)
+from .contributions import ContributionViewSet
+from .exports import JournalExportView, OutstandingExportView, PayoutBatchExportView
+from .ledger import BalanceViewSet, EntryViewSet, StatementCheckView, StatementView, VerifyView
+from .payouts import PayoutViewSet
+from .programs import MemberViewSet, ProgramChildMixin, ProgramViewSet, RateCardViewSet, ReportView
+from .schema import DocsView, NotFoundView, SchemaView
+
+__all__ = [
+    "ArtistViewSet",
+    "BalanceViewSet",
+    "CSVRenderer",
+    "ContributionViewSet",
+    "DocsView",
+    "EntryViewSet",
+    "JournalExportView",
+    "MeView",
+    "MemberViewSet",
+    "NotFoundView",
+    "OutstandingExportView",
+    "PDFRenderer",
+    "PayoutBatchExportView",
+    "PayoutViewSet",
+    "PlainTextRenderer",
+    "ProgramChildMixin",
+    "ProgramViewSet",
+    "RateCardViewSet",
+    "ReportView",
+    "RowListMixin",
+    "SchemaView",
+    "StatementCheckView",
+    "StatementView",
+    "TokenViewSet",
+    "VerifyView",
+    "query_params",
+    "require_admin",
+]

@@ -1,0 +1,185 @@
+"""Programs, their rate cards and members, and their transparency report."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from ledger import queries, services
+from ledger.models import (
+    Membership,
+    Program,
+    RateCard,
+)
+
+from .. import serializers as s
+from ..idempotency import idempotent
+from .common import require_admin
+
+
+class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.ProgramSerializer
+
+    def get_queryset(self):
+        return Program.objects.visible_to(self.request.user).order_by("id")
+
+    @extend_schema(request=s.ProgramCreateSerializer, responses={201: s.ProgramSerializer})
+    @idempotent
+    def create(self, request):
+        require_admin(request)  # a collection-level action: 403 for artists
+        data = s.ProgramCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        program = services.create_program(actor=request.user, **data.validated_data)
+        return Response(s.ProgramSerializer(program).data, status=status.HTTP_201_CREATED)
+
+
+class ProgramChildMixin:
+    """Views under /programs/{program_id}/: the program must be visible to the caller."""
+
+    def get_program(self) -> Program:
+        if not hasattr(self, "_program"):
+            program = (
+                Program.objects.visible_to(self.request.user)
+                .filter(pk=self.kwargs["program_id"])
+                .first()
+            )
+            if program is None:
+                raise exceptions.NotFound("No such program.")
+            self._program = program
+        return self._program
+
+
+class RateCardViewSet(
+    ProgramChildMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A program's rate cards. Immutable: a later `effective_from` supersedes a card."""
+
+    serializer_class = s.RateCardSerializer
+    lookup_url_kwarg = "card_id"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return RateCard.objects.none()
+        return (
+            RateCard.objects.filter(program=self.get_program())
+            .select_related("program")
+            .order_by("effective_from")
+        )
+
+    @extend_schema(request=s.RateCardCreateSerializer, responses={201: s.RateCardSerializer})
+    @idempotent
+    def create(self, request, program_id):
+        program = self.get_program()
+        require_admin(request)
+        data = s.RateCardCreateSerializer(data=request.data, context={"currency": program.currency})
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        card = services.add_rate_card(
+            actor=request.user,
+            program=program,
+            effective_from=fields["effective_from"],
+            hourly_rate_minor=fields["hourly_rate"],
+            bounties=dict(fields["bug_bounties"]),
+        )
+        return Response(s.RateCardSerializer(card).data, status=status.HTTP_201_CREATED)
+
+    def _immutable(self):
+        self.get_object()  # an invisible card is a 404, as always
+        raise exceptions.MethodNotAllowed(
+            self.request.method, detail="Rate cards are immutable; publish a later card."
+        )
+
+    @extend_schema(
+        request=None, responses={405: OpenApiResponse(description="Rate cards are immutable.")}
+    )
+    def update(self, request, *args, **kwargs):
+        self._immutable()
+
+    @extend_schema(
+        request=None, responses={405: OpenApiResponse(description="Rate cards are immutable.")}
+    )
+    def partial_update(self, request, *args, **kwargs):
+        self._immutable()
+
+    @extend_schema(
+        request=None, responses={405: OpenApiResponse(description="Rate cards are immutable.")}
+    )
+    def destroy(self, request, *args, **kwargs):
+        self._immutable()
+
+
+class MemberViewSet(ProgramChildMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A program's members (an artist sees only its own membership)."""
+
+    serializer_class = s.MemberSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Membership.objects.none()
+        return (
+            Membership.objects.visible_to(self.request.user)
+            .filter(program=self.get_program())
+            .order_by("id")
+        )
+
+    @extend_schema(request=s.MemberCreateSerializer, responses={201: s.MemberSerializer})
+    @idempotent
+    def create(self, request, program_id):
+        program = self.get_program()
+        require_admin(request)
+        data = s.MemberCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.enroll_artist(
+            actor=request.user, program=program, artist=data.validated_data["artist"]
+        )
+        return Response(s.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class ReportView(GenericAPIView):
+    """A program's transparency figures. Its members and staff always read them; anyone
+    reads a public program's, with the figures withheld from readers who are neither members
+    nor staff while too few artists have contributed."""
+
+    permission_classes = [AllowAny]
+    serializer_class = s.ReportSerializer
+
+    @extend_schema(
+        responses=s.ReportSerializer,
+        auth=[{"bearerAuth": []}, {"cookieAuth": []}, {}],
+        summary="A program's transparency report",
+    )
+    def get(self, request, program_id):
+        readable = queries.readable_report(request.user, program_id)
+        if readable is None:
+            raise exceptions.NotFound("No such program.")
+        program, report, withheld = readable
+        data = {
+            "program": program.pk,
+            "currency": program.currency,
+            "withheld": withheld,
+            "contributors": report.contributors,
+            "feedback_hours": report.feedback_hours,
+            "bug_reports_accepted": report.bug_reports_accepted,
+            "valued": report.valued_minor,
+            "paid": report.paid_minor,
+            "grants": report.grants_minor,
+            "settlements": report.settlements_minor,
+            "outstanding": report.outstanding_minor,
+            "paid_ahead": report.paid_ahead_minor,
+            "paid_ratio": None if report.paid_ratio is None else str(report.paid_ratio),
+            "median_days_to_payment": (
+                None
+                if report.median_days_to_payment is None
+                else str(report.median_days_to_payment)
+            ),
+            "head_hash": report.head_hash,
+        }
+        if withheld:
+            for key in data:
+                if key not in ("program", "currency", "withheld", "head_hash"):
+                    data[key] = None
+        return Response(s.ReportSerializer(data).data)

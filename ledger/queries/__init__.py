@@ -1,0 +1,36 @@
+"""Reads: balances, lists, statements and program reports. All amounts are integer minor units.
+
+Sign conventions follow the API: an artist's balance is what the program owes it (positive =
+owed); statement lines are positive for valued work and negative for payments. One module per
+resource; the report's per-artist figures kept between reads are `report_cache`.
+"""
+
+from .balances import balance_rows, balances, payable_balance_minor, with_pending
+from .contributions import contribution_rows
+from .entries import monthly_series, visible_entries
+from .report import Report, median_days_to_payment, program_report, readable_report
+from .report_cache import WorkCounts, keep_report_figures, median_of_histogram
+from .rows import SqlRows
+from .statements import Statement, StatementLine, statement, statement_membership
+
+__all__ = [
+    "Report",
+    "SqlRows",
+    "Statement",
+    "StatementLine",
+    "WorkCounts",
+    "balance_rows",
+    "balances",
+    "contribution_rows",
+    "keep_report_figures",
+    "median_days_to_payment",
+    "median_of_histogram",
+    "monthly_series",
+    "payable_balance_minor",
+    "program_report",
+    "readable_report",
+    "statement",
+    "statement_membership",
+    "visible_entries",
+    "with_pending",
+]

@@ -1,0 +1,155 @@
+"""A program's transparency report, and who may read which of its figures."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.db import connection
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
+
+from ledger import access
+from ledger.models import (
+    LedgerHead,
+    Membership,
+    Program,
+    Totals,
+)
+
+from .report_cache import BUGS, HOURS_X100, WorkCounts, from_scratch, posted_work
+
+
+@dataclass
+class Report:
+    program: Program
+    contributors: int
+    feedback_hours: Decimal
+    bug_reports_accepted: int
+    valued_minor: int
+    grants_minor: int
+    settlements_minor: int
+    outstanding_minor: int
+    paid_ahead_minor: int
+    paid_ratio: Decimal | None
+    median_days_to_payment: Decimal | None
+    head_hash: str | None
+
+    @property
+    def paid_minor(self) -> int:
+        return Totals(self.valued_minor, self.grants_minor, self.settlements_minor).paid
+
+    @property
+    def currency(self) -> str:
+        return self.program.currency
+
+
+def readable_report(user, program_id: int) -> tuple[Program, Report, bool] | None:
+    """A program's report as `user` may read it: (program, report, withheld), or None when
+    the reader may not see the program at all (a 404 on both interfaces).
+
+    Its members and staff read any program's; everyone else only a public one's, with the
+    figures withheld while too few artists contributed (`access.report_withheld`).
+    """
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        return None
+    insider = access.is_insider(user, program)
+    if not (insider or program.public):
+        return None
+    report = program_report(program)
+    withheld = access.report_withheld(insider=insider, contributors=report.contributors)
+    return program, report, withheld
+
+
+def median_days_to_payment(program: Program) -> Decimal | None:
+    """Days from acceptance to the payment that completed it, median over settled work.
+
+    Per artist, payments (grants and settlements not voided, in `paid_on`, id order) settle
+    accepted, unreversed, nonzero work oldest review first (`reviewed_at`, id). Paid in advance
+    counts as 0 days.
+
+    First-in first-out in running sums, done by the database in one pass (loading
+    every row into Python took a second at 900k postings): work item i, with W(i) the running
+    sum of its artist's accepted values up to and including it, is completed by the first
+    payment whose running sum P(j) reaches W(i). Values and amounts are > 0 (check
+    constraints), so both running sums strictly increase and `paid_on` never decreases along
+    the payments. Merged per artist and read from the largest running sum down (a payment
+    before work on equal sums: P(j) = W(i) completes i), the earliest `paid_on` seen so far is
+    the completing payment's date; work with none seen is not fully paid yet. Only histograms
+    of days come back (per artist, `ARTIST_WORK_SQL`), and the median is taken from their sum
+    exactly as `statistics.median` would from the list of days.
+
+    Computed from scratch; `program_report` keeps the same figures up to date per artist.
+    """
+    return from_scratch(program).median_days
+
+
+def program_report(program: Program) -> Report:
+    """The transparency figures of one program (no artist identities).
+
+    Cheap at any size: what needs every accepted contribution and payout of the
+    program (the median days to payment and the counts of posted work) is kept per artist
+    and recomputed only for the artists whose payable moved since the last report
+    (`posted_work`); the rest is read live: zero-value work (which posts no entry), the
+    memberships' maintained totals, the head.
+    """
+    head = LedgerHead.objects.filter(program=program).first()
+    posted = posted_work(program, head)
+    # Accepted work of value 0 (or NULL): changes without an entry, so it is never kept.
+    unposted = _work_counts(_UNPOSTED_WORK_SQL, program)
+    members = Membership.objects.filter(program=program).annotate(
+        owed=F("valued_minor") - F("grants_minor") - F("settlements_minor")  # minor units
+    )
+    totals = members.aggregate(
+        valued=Coalesce(Sum("valued_minor"), 0),
+        grants=Coalesce(Sum("grants_minor"), 0),
+        settlements=Coalesce(Sum("settlements_minor"), 0),
+        outstanding=Coalesce(Sum("owed", filter=Q(owed__gt=0)), 0),
+        paid_ahead=Coalesce(Sum(-F("owed"), filter=Q(owed__lt=0)), 0),
+    )
+    paid = Totals(totals["valued"], totals["grants"], totals["settlements"]).paid
+    ratio = None
+    if totals["valued"]:
+        ratio = (Decimal(paid) / Decimal(totals["valued"])).quantize(
+            Decimal("0.0001"), ROUND_HALF_EVEN
+        )
+    return Report(
+        program=program,
+        contributors=len(posted.artist_ids | unposted.artist_ids),
+        feedback_hours=(
+            Decimal(posted.hours_x100 + unposted.hours_x100).scaleb(-2).quantize(Decimal("0.01"))
+        ),
+        bug_reports_accepted=posted.bugs + unposted.bugs,
+        valued_minor=totals["valued"],
+        grants_minor=totals["grants"],
+        settlements_minor=totals["settlements"],
+        outstanding_minor=totals["outstanding"],
+        paid_ahead_minor=totals["paid_ahead"],
+        paid_ratio=ratio,
+        median_days_to_payment=posted.median_days,
+        head_hash=head.hash if head and head.seq else None,
+    )
+
+
+# Accepted work of value 0 (no acceptance entry; NULL is not valid but counted as the report
+# always did), per artist.
+_UNPOSTED_WORK_TEMPLATE = """
+SELECT c.artist_id, HOURS_X100, BUGS
+  FROM ledger_contribution c
+ WHERE c.program_id = %s AND c.status = 'accepted'
+   AND (c.value_minor = 0 OR c.value_minor IS NULL)
+ GROUP BY c.artist_id
+"""
+
+
+_UNPOSTED_WORK_SQL = _UNPOSTED_WORK_TEMPLATE.replace("HOURS_X100", HOURS_X100).replace("BUGS", BUGS)
+
+
+def _work_counts(sql: str, program: Program) -> WorkCounts:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [program.pk])
+        rows = cursor.fetchall()
+    return WorkCounts(
+        artist_ids=frozenset(artist_id for artist_id, _, _ in rows),
+        hours_x100=sum(int(hours) for _, hours, _ in rows),
+        bugs=sum(int(bugs) for _, _, bugs in rows),
+    )

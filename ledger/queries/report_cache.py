@@ -1,0 +1,367 @@
+"""The report's posted-work figures, kept per artist between reads and recomputed only for the
+artists whose payable moved."""
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.db import connection
+
+from ledger.models import (
+    LedgerHead,
+    Program,
+)
+
+
+def median_of_histogram(histogram: list[tuple[int, int]]) -> Decimal | None:
+    """`statistics.median` of the values that `histogram` ((value, count), by value) counts.
+
+    The mean of the two middle values when the count is even; quantized to 0.1, half even.
+    Exact: Decimal halves of integers, no float.
+    """
+    total = sum(count for _, count in histogram)
+    if not total:
+        return None
+    low_at, high_at = (total - 1) // 2, total // 2  # 0-based positions of the middle values
+    low = high = None
+    seen = 0
+    for value, count in histogram:
+        if low is None and low_at < seen + count:
+            low = value
+        if high_at < seen + count:
+            high = value
+            break
+        seen += count
+    return ((Decimal(low) + Decimal(high)) / 2).quantize(Decimal("0.1"), ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True)
+class WorkCounts:
+    artist_ids: frozenset[int]  # artists with accepted work
+    hours_x100: int  # accepted feedback hours, in hundredths of an hour
+    bugs: int  # accepted bug reports
+    median_days: Decimal | None = None
+
+
+# Accepted feedback hours as integer hundredths (exact on SQLite too, where a DECIMAL column
+# holds floats) and accepted bug reports: summed over the contributions `c`.
+HOURS_X100 = (
+    "SUM(CASE WHEN c.kind = 'feedback' THEN CAST(ROUND(c.hours * 100) AS BIGINT) ELSE 0 END)"
+)
+
+
+BUGS = "SUM(CASE WHEN c.kind = 'bug_report' THEN 1 ELSE 0 END)"
+
+
+# The program's payable accounts and their balance rows' versions (entries applied): read in
+# full on every report that is not a hit, ~3,000 rows at Bench B through the unique index
+# account_artist_kind_unique (program, kind, artist) WHERE artist IS NOT NULL.
+_PAYABLES = (
+    "FROM ledger_account a JOIN ledger_accountbalance b ON b.account_id = a.id "
+    "WHERE a.program_id = %s AND a.kind = 'payable' AND a.artist_id IS NOT NULL"
+)
+
+
+_PAYABLE_VERSIONS_SQL = f"SELECT a.artist_id, b.version {_PAYABLES}"
+
+
+# Everything posted work contributes to the report, per artist, in ONE statement (so one
+# snapshot on both databases): rows (tag, artist, x, y) where
+#   tag 0: x = the version of the artist's payable balance row (y unused),
+#   tag 1: x = accepted feedback hours in hundredths, y = accepted bug reports (value > 0),
+#   tag 2: x = whole days from acceptance to the completing payment, y = work items settled
+#          in that many days (the FIFO of `median_days_to_payment`).
+# {c}, {p}, {a} restrict to some artists (`AND x.artist_id IN (%s, ...)`) or are empty.
+# Status literals are ContributionStatus.ACCEPTED and PayoutStatus.PAID, written out so
+# PostgreSQL matches the partial indexes contribution_accepted_fifo and payout_paid_fifo;
+# sums are minor units. DAYS: PostgreSQL's date - date is whole days; SQLite keeps ISO text.
+_ARTIST_WORK_TEMPLATE = """
+WITH stream AS (
+    SELECT c.artist_id, 0 AS is_payment, c.accepted_on AS day,
+           SUM(c.value_minor) OVER (
+               PARTITION BY c.artist_id ORDER BY c.reviewed_at, c.id ROWS UNBOUNDED PRECEDING
+           ) AS upto
+      FROM ledger_contribution c
+     WHERE c.program_id = %s AND c.status = 'accepted' AND c.value_minor <> 0{c}
+    UNION ALL
+    SELECT p.artist_id, 1, p.paid_on,
+           SUM(p.amount_minor) OVER (
+               PARTITION BY p.artist_id ORDER BY p.paid_on, p.id ROWS UNBOUNDED PRECEDING
+           )
+      FROM ledger_payout p
+     WHERE p.program_id = %s AND p.status = 'paid'{p}
+), settled AS (
+    SELECT artist_id, is_payment, day AS accepted_on,
+           MIN(CASE WHEN is_payment = 1 THEN day END) OVER (
+               PARTITION BY artist_id ORDER BY upto DESC, is_payment DESC
+               ROWS UNBOUNDED PRECEDING
+           ) AS paid_on
+      FROM stream
+)
+SELECT 0, a.artist_id, b.version, 0 PAYABLES{a}
+UNION ALL
+SELECT 1, c.artist_id, HOURS_X100, BUGS
+  FROM ledger_contribution c
+ WHERE c.program_id = %s AND c.status = 'accepted' AND c.value_minor <> 0{c}
+ GROUP BY c.artist_id
+UNION ALL
+SELECT 2, artist_id, DAYS, COUNT(*) FROM settled
+ WHERE is_payment = 0 AND paid_on IS NOT NULL
+ GROUP BY artist_id, DAYS
+"""
+
+
+_ARTIST_WORK_TEMPLATE = (
+    _ARTIST_WORK_TEMPLATE.replace("PAYABLES", _PAYABLES)
+    .replace("HOURS_X100", HOURS_X100)
+    .replace("BUGS", BUGS)
+)
+
+
+ARTIST_WORK_SQL = {
+    "postgresql": _ARTIST_WORK_TEMPLATE.replace("DAYS", "GREATEST(paid_on - accepted_on, 0)"),
+    "sqlite": _ARTIST_WORK_TEMPLATE.replace(
+        "DAYS", "MAX(CAST(julianday(paid_on) - julianday(accepted_on) AS INTEGER), 0)"
+    ),
+}
+
+
+_ARTISTS_PER_STATEMENT = 200  # each appears in 4 IN lists: 800 parameters a statement
+
+
+@dataclass
+class _ArtistWork:
+    """One artist's posted work, exact at `version` of its payable's balance row."""
+
+    version: int | None = None  # None: no payable account (only in hand-built test data)
+    days: dict[int, int] = field(default_factory=dict)  # whole days → work items settled
+    hours_x100: int = 0  # accepted feedback hours (value > 0), hundredths of an hour
+    bugs: int = 0  # accepted bug reports (value > 0)
+    has_work: bool = False  # any accepted work of value > 0
+
+
+def read_artist_work(program: Program, artist_ids=None) -> dict[int, _ArtistWork]:
+    """Posted work of `artist_ids` (all the program's artists if None), by artist id."""
+    sql = ARTIST_WORK_SQL[connection.vendor]
+    if artist_ids is None:
+        statements = [(sql.format(c="", p="", a=""), [program.pk] * 4)]
+    else:
+        ids = sorted(artist_ids)
+        statements = []
+        for start in range(0, len(ids), _ARTISTS_PER_STATEMENT):
+            chunk = ids[start : start + _ARTISTS_PER_STATEMENT]
+            # Only placeholders are formatted into the SQL, never a value.
+            in_list = f" IN ({', '.join(['%s'] * len(chunk))})"
+            statements.append(
+                (
+                    sql.format(
+                        c=f" AND c.artist_id{in_list}",
+                        p=f" AND p.artist_id{in_list}",
+                        a=f" AND a.artist_id{in_list}",
+                    ),
+                    [value for _ in range(4) for value in (program.pk, *chunk)],
+                )
+            )
+    found: dict[int, _ArtistWork] = {}
+    with connection.cursor() as cursor:
+        for statement_sql, params in statements:
+            cursor.execute(statement_sql, params)
+            for tag, artist_id, x, y in cursor.fetchall():
+                work = found.get(artist_id)
+                if work is None:
+                    work = found[artist_id] = _ArtistWork()
+                if tag == 0:
+                    work.version = int(x)
+                elif tag == 1:
+                    work.hours_x100, work.bugs, work.has_work = int(x), int(y), True
+                else:
+                    work.days[int(x)] = int(y)
+    return found
+
+
+class _Tally:
+    """The program's posted-work figures as the sum of its artists': add or take one away."""
+
+    def __init__(self):
+        self.days: Counter[int] = Counter()  # whole days → work items settled
+        self.hours_x100 = 0  # hundredths of an hour
+        self.bugs = 0
+        self.artist_ids: set[int] = set()  # artists with accepted work of value > 0
+
+    def add(self, artist_id: int, work: _ArtistWork, sign: int = 1) -> None:
+        for days, items in work.days.items():
+            left = self.days[days] + sign * items
+            if left:
+                self.days[days] = left
+            else:
+                del self.days[days]
+        self.hours_x100 += sign * work.hours_x100
+        self.bugs += sign * work.bugs
+        if work.has_work and sign > 0:
+            self.artist_ids.add(artist_id)
+        elif work.has_work:
+            self.artist_ids.discard(artist_id)
+
+    def counts(self) -> WorkCounts:
+        return WorkCounts(
+            artist_ids=frozenset(self.artist_ids),
+            hours_x100=self.hours_x100,
+            bugs=self.bugs,
+            median_days=median_of_histogram(sorted(self.days.items())),
+        )
+
+
+def from_scratch(program: Program) -> WorkCounts:
+    tally = _Tally()
+    for artist_id, work in read_artist_work(program).items():
+        tally.add(artist_id, work)
+    return tally.counts()
+
+
+class _ProgramWork:
+    """What this process knows of one program's posted work: per artist, and merged.
+
+    Memory: bounded by members × distinct day values, a dict per member (Bench B: 3,000
+    members, ~51 values each: 7.4 MB per program per process); `forget` drops it all.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()  # held while refreshing; readers only read `exact`
+        self._reset()
+
+    def _reset(self) -> None:
+        self.anchor: tuple[int, str] | None = None  # (seq, hash) of an entry of its history
+        self.artists: dict[int, _ArtistWork] = {}
+        self.tally = _Tally()
+        # (head, figures): the figures are those of the chain at that head (seq, hash).
+        # Replaced whole, so a reader without the lock sees a matching pair.
+        self.exact: tuple[tuple[int, str], WorkCounts] | None = None
+
+    def refresh(self, program: Program, at: tuple[int, str]) -> WorkCounts:
+        """Bring the figures up to date with the database; `at` is the head read before."""
+        if self.exact is not None and self.exact[0] == at:
+            return self.exact[1]  # another thread refreshed while this one waited
+        if self.anchor is not None and not _in_chain(program, self.anchor):
+            self._reset()  # not the history these figures came from (restore, test flush)
+        versions = dict(_fetch(_PAYABLE_VERSIONS_SQL, [program.pk]))
+        stale = [
+            artist_id
+            for artist_id, version in versions.items()
+            if artist_id not in self.artists or self.artists[artist_id].version != version
+        ]
+        if not self.artists or 3 * len(stale) > len(versions):
+            # First report, or most artists moved: one statement over everything is cheaper
+            # than the IN lists, and leaves nothing of the old figures behind.
+            fresh = read_artist_work(program)
+            self.artists, self.tally = {}, _Tally()
+        else:
+            fresh = read_artist_work(program, stale) if stale else {}
+            for artist_id in self.artists.keys() - versions.keys():
+                self.tally.add(artist_id, self.artists.pop(artist_id), -1)  # not via services
+        keep = True
+        for artist_id, work in fresh.items():
+            old = self.artists.pop(artist_id, None)
+            if old is not None:
+                self.tally.add(artist_id, old, -1)
+            self.tally.add(artist_id, work)
+            if work.version is None:
+                keep = False  # work without a payable: no version to check it against later
+            self.artists[artist_id] = work
+        figures = self.tally.counts()
+        if not keep:
+            self._reset()
+            return figures
+        # Exact at `at` if no entry was committed while reading (the head did not move).
+        after = _fetch(
+            "SELECT seq, hash FROM ledger_ledgerhead WHERE program_id = %s", [program.pk]
+        )
+        after = tuple(after[0]) if after else at
+        # The head read last: every figure kept was read at or before it, so while it is in
+        # the chain, so is the history each figure came from.
+        self.anchor = after
+        self.exact = (at, figures) if after == at else None
+        return figures
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _in_chain(program: Program, at: tuple[int, str]) -> bool:
+    """Whether the program's chain still holds entry (seq, hash): the same history, grown."""
+    seq, entry_hash = at
+    return bool(
+        _fetch(
+            "SELECT 1 FROM ledger_entry WHERE program_id = %s AND seq = %s AND hash = %s",
+            [program.pk, seq, entry_hash],
+        )
+    )
+
+
+# (database alias, database name, program id) → _ProgramWork. Process-local: each worker
+# keeps its own (gunicorn sync workers are single-threaded; the lock is for threads).
+KEPT: dict[tuple[str, str, int], _ProgramWork] = {}
+
+
+KEPT_LOCK = threading.Lock()
+
+
+def forget() -> None:
+    """Drop what this process knows of every program's posted work (tests start clean)."""
+    with KEPT_LOCK:
+        KEPT.clear()
+
+
+def keep_report_figures() -> int:
+    """Read and keep every program's posted-work figures in this process; the number of
+    programs. gunicorn's master calls it before it forks the workers (gunicorn.conf.py), so
+    each worker, and each one that replaces a recycled worker, starts with them and pays a
+    miss (the artists moved since), not the first full read (about 1 s at 900k postings)."""
+    programs = list(Program.objects.order_by("id"))
+    for program in programs:
+        posted_work(program, LedgerHead.objects.filter(program=program).first())
+    return len(programs)
+
+
+def posted_work(program: Program, head: LedgerHead | None) -> WorkCounts:
+    """Counts and median days of accepted work of value > 0 and of paid payouts.
+
+    Kept per artist, keyed by the version of the artist's payable balance row. Why that is
+    exact: these figures read only an artist's accepted contributions of value > 0 (kind,
+    hours, value, reviewed_at, accepted_on, id) and paid payouts (amount, paid_on, id), and
+    those rows enter or leave the set only in a service transaction that also posts an entry
+    to that artist's payable account (ledger/services: an acceptance of value > 0 credits
+    it; a reversal mirrors that acceptance; a payout debits it; a void mirrors the payout;
+    rejecting or withdrawing touches only submitted work, and zero-value work posts nothing
+    and is read live by the report). Their fields do not change afterwards (no other write
+    path; the admin is read-only). `post_entry` adds 1 to `AccountBalance.version` of every
+    account an entry posts to, in the same transaction. So in committed history an artist's
+    figures are a function of (payable account, version); the statement that recomputes an
+    artist returns the version it read with the figures (one snapshot), and only that pair
+    is stored. A version alone names a state only within one history: the figures also
+    remember an entry of their chain (`anchor`) and are dropped when it is gone.
+
+    Nothing is stored inside a transaction: it may see its own uncommitted entries, whose
+    versions a rollback would free for other content. There, the figures are reused only if
+    the chain head (seq, hash, which names the whole history) is the one they were exact
+    at, and otherwise computed from scratch. Out of a transaction, a report at an unmoved
+    head reads nothing more (a hit); otherwise one query reads every payable's version and
+    the artists whose version moved are recomputed (all of them if more than a third moved).
+    """
+    if head is None or not head.seq:
+        return from_scratch(program)  # no entry yet: nothing to keep
+    at = (head.seq, head.hash)
+    key = (connection.alias, str(connection.settings_dict["NAME"]), program.pk)
+    state = KEPT.get(key)
+    exact = state.exact if state is not None else None
+    if exact is not None and exact[0] == at:
+        return exact[1]
+    if connection.in_atomic_block:
+        return from_scratch(program)
+    with KEPT_LOCK:
+        state = KEPT.setdefault(key, _ProgramWork())
+    with state.lock:
+        return state.refresh(program, at)

@@ -1,0 +1,62 @@
+"""The server-rendered pages: thin views over the services (writes) and queries (reads), one
+module per part of the site. Domain errors become form errors beside their fields.
+"""
+
+from .common import PAGE_SIZE, admin_required
+from .contributions import (
+    ACTION_LABELS,
+    contribution_accept,
+    contribution_detail,
+    contribution_list,
+    contribution_reject,
+    contribution_reverse,
+    contribution_withdraw,
+    log_bug,
+    log_feedback,
+    rate_preview,
+)
+from .exports import journal_export, outstanding_export, payout_batch_export
+from .home import home
+from .payouts import payout_new, payout_void, payouts
+from .programs import member_new, program_detail, program_list, program_new, rate_card_new
+from .review import review_bulk_accept, review_queue
+from .statements import statement, statement_csv_view, statement_pdf_view
+from .tokens import api_token_revoke, api_tokens, api_tokens_revoke_all
+from .transparency import transparency, transparency_index
+
+__all__ = [
+    "ACTION_LABELS",
+    "PAGE_SIZE",
+    "admin_required",
+    "api_token_revoke",
+    "api_tokens",
+    "api_tokens_revoke_all",
+    "contribution_accept",
+    "contribution_detail",
+    "contribution_list",
+    "contribution_reject",
+    "contribution_reverse",
+    "contribution_withdraw",
+    "home",
+    "journal_export",
+    "log_bug",
+    "log_feedback",
+    "member_new",
+    "outstanding_export",
+    "payout_batch_export",
+    "payout_new",
+    "payout_void",
+    "payouts",
+    "program_detail",
+    "program_list",
+    "program_new",
+    "rate_card_new",
+    "rate_preview",
+    "review_bulk_accept",
+    "review_queue",
+    "statement",
+    "statement_csv_view",
+    "statement_pdf_view",
+    "transparency",
+    "transparency_index",
+]

@@ -1,0 +1,59 @@
+"""What every page shares: the staff check, safe redirects, pagination, domain errors on forms."""
+
+import functools
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from ledger import access
+from ledger.errors import DomainError, ValidationFailed
+from ledger.params import parse_positive
+
+from .. import forms
+
+PAGE_SIZE = 25
+
+
+def admin_required(view):
+    """Signed-in admins only: others get a 403 (anonymous users go to the login page)."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not access.is_staff(request.user):
+            raise PermissionDenied("Only an admin may use this page.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def next_url(request, default: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next")
+    # A path on this site only: `redirect()` would read anything else without a slash as a
+    # view name to reverse ("home", or "²", which fails), and host checks apply to the rest.
+    if (
+        candidate
+        and candidate.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return candidate
+    return default
+
+
+def page_of(request, queryset, size=PAGE_SIZE):
+    # A malformed page number is the first page, as Paginator.get_page does for non-numbers.
+    return Paginator(queryset, size).get_page(parse_positive(request.GET.get("page")))
+
+
+def show_domain_error(request, form, error: DomainError) -> None:
+    """Input errors go beside their field; refusals of the action itself (reviewing one's own
+    work, a contribution no longer in the right state) are a message above the page."""
+    if isinstance(error, ValidationFailed):
+        forms.apply_domain_error(form, error)
+    else:
+        messages.error(request, error.message)

@@ -1,0 +1,62 @@
+"""The home page: an artist's balances and recent work, or staff's programs."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q, Sum
+from django.shortcuts import render
+
+from ledger import access, queries
+from ledger.models import (
+    Contribution,
+    Membership,
+    Payout,
+    Program,
+    Totals,
+)
+
+from ..charts import cumulative_chart
+
+
+@login_required
+def home(request):
+    if access.is_staff(request.user):
+        return _admin_home(request)
+    user = request.user
+    rows = list(queries.balances(Membership.objects.filter(artist=user)).order_by("program__name"))
+    for row in rows:
+        row.chart = cumulative_chart(
+            queries.monthly_series(row.program, artist=user),
+            row.program.currency,
+            title=f"{row.program.name}: valued work and payments, cumulative by month",
+            dom_id=f"chart-{row.program.pk}",
+        )
+    recent_work = Contribution.objects.filter(artist=user).select_related("program")[:6]
+    recent_payouts = Payout.objects.filter(artist=user).select_related("program")[:6]
+    return render(
+        request,
+        "web/home_artist.html",
+        {"rows": rows, "recent_work": recent_work, "recent_payouts": recent_payouts},
+    )
+
+
+def _admin_home(request):
+    programs = list(
+        Program.objects.order_by("name").annotate(
+            pending=Count("contributions", filter=Q(contributions__status="submitted"))
+        )
+    )
+    totals = {
+        row["program"]: row
+        for row in Membership.objects.values("program").annotate(
+            members=Count("id"),
+            valued=Sum("valued_minor"),
+            grants=Sum("grants_minor"),
+            settlements=Sum("settlements_minor"),
+        )
+    }
+    for program in programs:
+        t = totals.get(program.pk, {})
+        program.members = t.get("members", 0)
+        money = Totals(t.get("valued") or 0, t.get("grants") or 0, t.get("settlements") or 0)
+        program.valued, program.paid = money.valued, money.paid
+    pending = sum(p.pending for p in programs)
+    return render(request, "web/home_admin.html", {"programs": programs, "pending": pending})

@@ -1,0 +1,103 @@
+"""Programs: the list, a new program, a program's page with its rate cards and members."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from ledger import access, clock, queries, services
+from ledger.errors import DomainError
+from ledger.models import (
+    Membership,
+    Program,
+    RateCard,
+    Severity,
+)
+
+from .. import forms
+from .common import admin_required
+
+
+@login_required
+def program_list(request):
+    programs = Program.objects.visible_to(request.user).order_by("name")
+    return render(request, "web/program_list.html", {"programs": programs})
+
+
+@admin_required
+def program_new(request):
+    form = forms.ProgramForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            program = services.create_program(actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            forms.apply_domain_error(form, error)
+        else:
+            messages.success(request, f"Created {program}. Add a rate card and members next.")
+            return redirect("program_detail", pk=program.pk)
+    return render(request, "web/program_new.html", {"form": form})
+
+
+def _program_context(request, program, *, card_form=None, enroll_form=None):
+    context = {
+        "program": program,
+        "cards": program.rate_cards.order_by("-effective_from"),
+        "today": clock.today(),
+        "current_card": RateCard.objects.in_effect(program.pk, clock.today()),
+    }
+    if access.is_staff(request.user):
+        context["members"] = queries.balances(
+            Membership.objects.filter(program=program).order_by("artist__username")
+        )
+        context["card_form"] = card_form or forms.RateCardForm(program=program)
+        context["enroll_form"] = enroll_form or forms.EnrollForm(program=program)
+    return context
+
+
+@login_required
+def program_detail(request, pk):
+    program = get_object_or_404(Program.objects.visible_to(request.user), pk=pk)
+    return render(request, "web/program_detail.html", _program_context(request, program))
+
+
+@admin_required
+@require_POST
+def rate_card_new(request, pk):
+    program = get_object_or_404(Program, pk=pk)
+    form = forms.RateCardForm(request.POST, program=program)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_rate_card(
+                actor=request.user,
+                program=program,
+                effective_from=data["effective_from"],
+                hourly_rate_minor=data["hourly_rate_minor"],
+                bounties={s: data[f"bounty_{s}_minor"] for s in Severity.values},
+            )
+        except DomainError as error:
+            forms.apply_domain_error(form, error)
+        else:
+            messages.success(request, f"Published a rate card from {data['effective_from']}.")
+            return redirect("program_detail", pk=program.pk)
+    context = _program_context(request, program, card_form=form)
+    return render(request, "web/program_detail.html", context)
+
+
+@admin_required
+@require_POST
+def member_new(request, pk):
+    program = get_object_or_404(Program, pk=pk)
+    form = forms.EnrollForm(request.POST, program=program)
+    if form.is_valid():
+        try:
+            services.enroll_artist(
+                actor=request.user, program=program, artist=form.cleaned_data["artist"]
+            )
+        except DomainError as error:
+            forms.apply_domain_error(form, error)
+        else:
+            messages.success(request, f"Enrolled {form.cleaned_data['artist']}.")
+            return redirect("program_detail", pk=program.pk)
+    context = _program_context(request, program, enroll_form=form)
+    return render(request, "web/program_detail.html", context)
