@@ -81,6 +81,7 @@ class Tally:
         self.held = collections.Counter()
         self.open = collections.defaultdict(list)
         self.kind = "setup"
+        self.notes = []  # figures worth printing under the table
         self.lock = threading.Lock()
 
     def start(self, kind):
@@ -338,6 +339,7 @@ class Probe:
             if r.status == 429 and first is None:
                 first = i
                 T.check("retry-after" in r.headers, "429 without Retry-After")
+        T.notes.append(f"token burst: first 429 at request {first}, {created} tokens created")
         T.check(first == 31, f"first 429 at request {first}, expected 31")
         T.check(created == 30, f"{created} tokens created, expected 30")
         self.burst_first_429 = first
@@ -353,6 +355,7 @@ class Probe:
             r = c.post("/api/v1/contributions/", {})
             if r.status == 429 and first is None:
                 first = i
+        T.notes.append(f"write burst: first 429 at write {first}")
         T.check(first == 601, f"first 429 at write {first}, expected 601")
         self.write_first_429 = first
 
@@ -609,6 +612,10 @@ class Probe:
             "\u202e",
             "\u00ad",
             "\u034f",
+            "\ufe0f",
+            "\u180b",
+            "\u17b4",
+            "\U000e0100",
             "\u180e",
             "\u115f",
         ):
@@ -622,12 +629,12 @@ class Probe:
                     "hours": "1",
                 },
             )
-            T.check(r.status == 400 and "title" in r.fields(), f"API title {title!r}: {r.status}")
+            T.check(r.status == 400 and "title" in r.fields(), f"API title {title!a}: {r.status}")
             r = page.submit(
                 "/contributions/new/feedback/",
                 {"program": self.aurora, "title": title, "occurred_on": DAY, "hours": "1"},
             )
-            T.check(r.status == 200, f"form title {title!r}: {r.status} (a redirect = accepted)")
+            T.check(r.status == 200, f"form title {title!a}: {r.status} (a redirect = accepted)")
 
     # 7. tokens after a password change, revoke-all ---------------------------------------------
     def a09_tokens_after_password_change(self):
@@ -1271,6 +1278,7 @@ class Probe:
             for r in results
         )
         busy = sum(r.status == 503 for r in results)
+        T.notes.append(f"settlements: {ok} paid, {refused} refused (409), {busy} busy (503)")
         T.check(ok == 10 and refused + busy == 10, f"{ok} paid, {refused} refused, {busy} busy")
         bal = self.admin.get(f"/api/v1/balances/?artist={artist}&program={self.aurora}").json()[
             "results"
@@ -1945,6 +1953,8 @@ def report(label, args, elapsed, verify, errors_logged):
     for kind in T.order:
         for what in T.open[kind]:
             print(f"- OPEN [{kind}] {what}")
+    for note in T.notes:
+        print(f"- {note}")
     print(f"\nerrors in the server log: {errors_logged}")
     print(verify.stdout.strip() or verify.stderr.strip())
     print(f"verify_ledger exit {verify.returncode}")
