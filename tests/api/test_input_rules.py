@@ -252,3 +252,12 @@ def test_an_invisible_reason_is_missing(admin_api, artist, program):
 def test_visible_text_with_invisible_characters_is_kept(artist_api, program):
     response = bug(artist_api, program, title="zero\u200bwidth")
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize("next_url", ["\u00b2", "home", "//evil.example/x"])
+def test_next_is_followed_only_as_a_local_path(client, artist, program, next_url):
+    work = log_feedback(program, artist)
+    client.force_login(artist)
+    response = client.post(f"/contributions/{work.pk}/withdraw/", {"next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == f"/contributions/{work.pk}/"
