@@ -18,8 +18,9 @@ from ledger.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable, never editable: rows written by the services only."""
+class ReadOnly:
+    """Viewable, never editable: rows written by the services only. For model admins and
+    inlines alike (`ReadOnlyAdmin`, `PostingInline`)."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -29,6 +30,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+    pass
 
 
 @admin.register(Program)
@@ -88,17 +93,11 @@ class AccountBalanceAdmin(ReadOnlyAdmin):
     list_display = ("account", "balance_minor", "version", "updated_at")
 
 
-class PostingInline(admin.TabularInline):
+class PostingInline(ReadOnly, admin.TabularInline):
     model = Posting
     can_delete = False
     extra = 0
     readonly_fields = ("account", "amount_minor", "currency")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Entry)

@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.db import models
 
-from ledger import access, clock
+from ledger import clock
 
-from .programs import Program, RateCard
+from .programs import Program, RateCard, VisibleQuerySet
 
 
 class ContributionKind(models.TextChoices):
@@ -13,6 +13,8 @@ class ContributionKind(models.TextChoices):
     BUG_REPORT = "bug_report", "Bug report"
 
 
+# One TextChoices per vocabulary, alike in shape only: each set's values are stored and
+# spelt out again in its check constraint, so each is declared where its model is.
 class Severity(models.TextChoices):
     LOW = "low", "Low"
     MEDIUM = "medium", "Medium"
@@ -40,17 +42,13 @@ TRANSITIONS = {
 }
 
 
-class ContributionQuerySet(models.QuerySet):
+class ContributionQuerySet(VisibleQuerySet):
     def pending(self):
         return self.filter(status=ContributionStatus.SUBMITTED)
 
     def accepted(self):
         """Accepted and not reversed: the work that counts."""
         return self.filter(status=ContributionStatus.ACCEPTED)
-
-    def visible_to(self, user):
-        """The work `user` sees (`access.scope_of`)."""
-        return self.filter(access.scope_of(user).q())
 
 
 class Contribution(models.Model):

@@ -35,6 +35,19 @@ _CHECK_ENTRY_SQL = """
 """
 
 
+def _balanced_at_commit(name: str, entry: str) -> pgtrigger.Trigger:
+    """A deferred constraint trigger running `_CHECK_ENTRY_SQL` at commit for the entry `entry`
+    (an SQL expression of the inserted row) names: set on both entries and postings, so an
+    entry is checked whichever of its rows a writer inserts last."""
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.After,
+        operation=pgtrigger.Insert,
+        timing=pgtrigger.Deferred,
+        func=_CHECK_ENTRY_SQL.format(entry=entry),
+    )
+
+
 class AccountKind(models.TextChoices):
     LABOR = "labor", "Labor expense"  # per program: the value of accepted work (debit)
     CASH = "cash", "Cash and grant funding"  # per program: money paid out (credit)
@@ -193,13 +206,7 @@ class Entry(models.Model):
         ]
         triggers = [
             *append_only("entry"),
-            pgtrigger.Trigger(
-                name="entry_balanced",
-                when=pgtrigger.After,
-                operation=pgtrigger.Insert,
-                timing=pgtrigger.Deferred,
-                func=_CHECK_ENTRY_SQL.format(entry="NEW.id"),
-            ),
+            _balanced_at_commit("entry_balanced", entry="NEW.id"),
         ]
 
     def __str__(self):
@@ -225,13 +232,7 @@ class Posting(models.Model):
         ]
         triggers = [
             *append_only("posting"),
-            pgtrigger.Trigger(
-                name="posting_entry_balanced",
-                when=pgtrigger.After,
-                operation=pgtrigger.Insert,
-                timing=pgtrigger.Deferred,
-                func=_CHECK_ENTRY_SQL.format(entry="NEW.entry_id"),
-            ),
+            _balanced_at_commit("posting_entry_balanced", entry="NEW.entry_id"),
         ]
 
     def __str__(self):

@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.db import models
 
-from ledger import access, clock
+from ledger import clock
 
-from .programs import Program
+from .programs import Program, VisibleQuerySet
 
 
 class PayoutKind(models.TextChoices):
@@ -18,18 +18,16 @@ class PayoutStatus(models.TextChoices):
     VOID = "void", "Void"
 
 
-class PayoutQuerySet(models.QuerySet):
+class PayoutQuerySet(VisibleQuerySet):
     def paid(self):
         return self.filter(status=PayoutStatus.PAID)
-
-    def visible_to(self, user):
-        """The payouts `user` sees (`access.scope_of`)."""
-        return self.filter(access.scope_of(user).q())
 
 
 class Payout(models.Model):
     """A grant (may exceed what is owed) or a settlement (may not). paid → void."""
 
+    # Declared here as Contribution declares its own: each key names its own reverse accessor
+    # (program.payouts, artist.payouts), and an abstract base would hide the columns.
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="payouts")
     artist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"

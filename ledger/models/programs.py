@@ -15,13 +15,22 @@ class ProgramStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class ProgramQuerySet(models.QuerySet):
-    def public(self):
-        return self.filter(public=True)
+class VisibleQuerySet(models.QuerySet):
+    """Rows about an artist, each reader seeing those of its scope (`access.scope_of`): staff
+    every row, an artist the rows that name it through `artist_lookup`, anyone else none."""
+
+    artist_lookup = "artist"
 
     def visible_to(self, user):
-        """The programs `user` sees (`access.scope_of`): an artist, those it belongs to."""
-        return self.filter(access.scope_of(user).q(artist="memberships__artist"))
+        """The rows `user` sees."""
+        return self.filter(access.scope_of(user).q(artist=self.artist_lookup))
+
+
+class ProgramQuerySet(VisibleQuerySet):
+    artist_lookup = "memberships__artist"  # an artist sees the programs it belongs to
+
+    def public(self):
+        return self.filter(public=True)
 
 
 class Program(models.Model):
@@ -162,10 +171,8 @@ class Totals:
         return self.valued - self.paid
 
 
-class MembershipQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The memberships `user` sees (`access.scope_of`)."""
-        return self.filter(access.scope_of(user).q())
+class MembershipQuerySet(VisibleQuerySet):
+    pass
 
 
 class Membership(models.Model):

@@ -54,7 +54,7 @@ def balance_rows(user, *, artist_id: int | None = None, program_id: int | None =
         conditions.append(("m.artist_id = %s", artist_id))
     if program_id is not None:
         conditions.append(("m.program_id = %s", program_id))
-    return SqlRows(_BALANCE_ROWS_SELECT, conditions, "m.id")
+    return SqlRows(_BALANCE_ROWS_SELECT, conditions, "m.id", Membership)
 
 
 def payable_balance_minor(program: Program, artist) -> int:

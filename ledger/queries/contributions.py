@@ -36,10 +36,6 @@ def contribution_rows(
     ):
         if value is not None:
             conditions.append((f"{column} = %s", value))
-    field = Contribution._meta.get_field
     return SqlRows(
-        _CONTRIBUTION_ROWS_SELECT,
-        conditions,
-        "c.submitted_at DESC, c.id DESC",
-        {name: field(name) for name in ("occurred_on", "hours", "submitted_at", "reviewed_at")},
+        _CONTRIBUTION_ROWS_SELECT, conditions, "c.submitted_at DESC, c.id DESC", Contribution
     )

@@ -1,5 +1,8 @@
 """Plain-SQL lists paged by slicing, for the hottest API lists."""
 
+import functools
+
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 
 
@@ -9,19 +12,13 @@ class SqlRows:
     For the hottest API lists: building and compiling the equivalent annotated ORM query
     took more time than the rest of the request (docs/PERFORMANCE.md). `conditions` are
     (SQL with %s placeholders, parameter) pairs joined by AND; only constant SQL is formatted
-    into the statement, never a value. `fields` names the model field behind each column
-    that needs the database's value converted as the ORM would (SQLite keeps timestamps
-    naive and decimals as floats; PostgreSQL needs nothing).
+    into the statement, never a value. Each column named like a field of `model` gets the
+    database's value converted as the ORM would (SQLite keeps timestamps naive and decimals
+    as floats; PostgreSQL needs nothing), so a new column needs no other edit.
     """
 
-    def __init__(
-        self,
-        select: str,
-        conditions: list[tuple[str, object]],
-        order_by: str,
-        fields: dict | None = None,
-    ):
-        self.select, self.order_by, self.fields = select, order_by, fields or {}
+    def __init__(self, select: str, conditions: list[tuple[str, object]], order_by: str, model):
+        self.select, self.order_by, self.model = select, order_by, model
         self.where = " AND ".join(sql for sql, _ in conditions) or "1 = 1"
         self.params = [param for _, param in conditions]
 
@@ -30,14 +27,29 @@ class SqlRows:
         sql = f"{self.select} WHERE {self.where} ORDER BY {self.order_by} LIMIT %s OFFSET %s"
         with connection.cursor() as cursor:
             cursor.execute(sql, [*self.params, window.stop - offset, offset])
-            names = [column[0] for column in cursor.description]
+            names = tuple(column[0] for column in cursor.description)
             rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        for name, model_field in self.fields.items():
-            column = model_field.get_col(model_field.model._meta.db_table)
-            converters = connection.ops.get_db_converters(column)
-            converters += model_field.get_db_converters(connection)
-            if converters:
-                for row in rows:
-                    for convert in converters:
-                        row[name] = convert(row[name], column, connection)
+        for name, column, converters in _converters(self.model, names, connection.vendor):
+            for row in rows:
+                for convert in converters:
+                    row[name] = convert(row[name], column, connection)
         return rows
+
+
+@functools.cache
+def _converters(model, names: tuple[str, ...], vendor: str) -> list:
+    """(column name, column, converters) for each of `names` that is a field of `model` whose
+    database value needs converting; computed once per list shape and database."""
+    found = []
+    for name in names:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # a joined table's column (the program's currency)
+            continue
+        if not field.concrete or field.is_relation:
+            continue
+        column = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if converters:
+            found.append((name, column, converters))
+    return found

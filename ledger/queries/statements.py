@@ -93,6 +93,8 @@ def statement(
         running -= amount
         lines.append(StatementLine(day, kind, memo, -amount, running, entry_id, entry_hash))
     last = postings.order_by("-entry__seq").values_list("entry__hash", flat=True).first()
+    # By keyword, as records are built everywhere here (alike in shape only): eight figures
+    # built by position could swap two without an error.
     return Statement(
         artist=artist,
         program=program,

@@ -118,6 +118,26 @@ def _transition(contribution: Contribution, status: str) -> None:
         )
 
 
+def _lock_for_decision(contribution: Contribution, actor, status: str) -> Contribution:
+    """Lock the work for a reviewer's decision (accept, reject, reverse) and check it may be
+    taken: never on one's own work, and only along the state machine's moves. Call inside
+    the decision's transaction."""
+    contribution = lock_for_review(contribution)
+    if contribution.artist_id == actor.pk:
+        raise SelfReview("You cannot review your own work.")
+    _transition(contribution, status)
+    return contribution
+
+
+def _move(contribution: Contribution, status: str, **fields) -> None:
+    """Move the locked work to `status`, setting the fields that record who moved it, when
+    and why; saves exactly the fields it sets, so the two cannot drift apart."""
+    contribution.status = status
+    for name, value in fields.items():
+        setattr(contribution, name, value)
+    contribution.save(update_fields=["status", *fields])
+
+
 def submit_contribution(
     *,
     actor,
@@ -164,6 +184,7 @@ def submit_contribution(
     contribution.estimate_minor = estimate(contribution)
     with transaction.atomic():
         contribution.save()
+        # This event's own details; how an audit row is written has one home (audit.record).
         audit.record(
             actor=actor,
             action="contribution.submit",
@@ -212,10 +233,7 @@ def accept_contribution(
     """
     require_admin(actor)
     with transaction.atomic():
-        contribution = lock_for_review(contribution)
-        if contribution.artist_id == actor.pk:
-            raise SelfReview("You cannot review your own work.")
-        _transition(contribution, ContributionStatus.ACCEPTED)
+        contribution = _lock_for_decision(contribution, actor, ContributionStatus.ACCEPTED)
         new_hours = contribution.hours if hours is None else hours
         new_severity = contribution.severity if severity is None else severity
         if contribution.kind == ContributionKind.FEEDBACK and severity is not None:
@@ -276,15 +294,14 @@ def reject_contribution(*, contribution: Contribution, actor, reason: str) -> Co
     require_admin(actor)
     reason = require_reason(reason)
     with transaction.atomic():
-        contribution = lock_for_review(contribution)
-        if contribution.artist_id == actor.pk:
-            raise SelfReview("You cannot review your own work.")
-        _transition(contribution, ContributionStatus.REJECTED)
-        contribution.status = ContributionStatus.REJECTED
-        contribution.reviewed_at = clock.now()
-        contribution.reviewed_by = actor
-        contribution.review_note = reason
-        contribution.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_note"])
+        contribution = _lock_for_decision(contribution, actor, ContributionStatus.REJECTED)
+        _move(
+            contribution,
+            ContributionStatus.REJECTED,
+            reviewed_at=clock.now(),
+            reviewed_by=actor,
+            review_note=reason,
+        )
         audit.record(
             actor=actor,
             action="contribution.reject",
@@ -302,10 +319,7 @@ def withdraw_contribution(*, contribution: Contribution, actor) -> Contribution:
         if contribution.artist_id != actor.pk:
             raise NotAllowed("Only the artist who logged this work may withdraw it.")
         _transition(contribution, ContributionStatus.WITHDRAWN)
-        contribution.status = ContributionStatus.WITHDRAWN
-        contribution.closed_at = clock.now()
-        contribution.closed_by = actor
-        contribution.save(update_fields=["status", "closed_at", "closed_by"])
+        _move(contribution, ContributionStatus.WITHDRAWN, closed_at=clock.now(), closed_by=actor)
         audit.record(
             actor=actor,
             action="contribution.withdraw",
@@ -320,16 +334,16 @@ def reverse_contribution(*, contribution: Contribution, actor, reason: str) -> C
     require_admin(actor)
     reason = require_reason(reason)
     with transaction.atomic():
-        contribution = lock_for_review(contribution)
-        if contribution.artist_id == actor.pk:
-            raise SelfReview("You cannot review your own work.")
-        _transition(contribution, ContributionStatus.REVERSED)
-        now = clock.now()
-        contribution.status = ContributionStatus.REVERSED
-        contribution.closed_at = now
-        contribution.closed_by = actor
-        contribution.close_reason = reason
-        contribution.save(update_fields=["status", "closed_at", "closed_by", "close_reason"])
+        # Reject's steps, by design: the shared ones have one home each (_lock_for_decision,
+        # _move); what stays alike is each decision's own fields and audit details.
+        contribution = _lock_for_decision(contribution, actor, ContributionStatus.REVERSED)
+        _move(
+            contribution,
+            ContributionStatus.REVERSED,
+            closed_at=clock.now(),
+            closed_by=actor,
+            close_reason=reason,
+        )
         original = contribution.entries.filter(kind=EntryKind.ACCEPTANCE).first()
         if original is not None:
             post_mirror(

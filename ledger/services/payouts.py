@@ -78,6 +78,7 @@ def preview_payout(
         owed = queries.payable_balance_minor(program, artist)
     except Account.DoesNotExist:
         owed = None
+    # The rules of record_payout, by the same call: only how membership is found differs.
     check_payout(
         actor=actor,
         kind=kind,
@@ -155,6 +156,7 @@ def record_payout(
             check=not_overdrawn if kind == PayoutKind.SETTLEMENT else None,
             total=Total(artist.pk, _TOTAL_FIELD[kind], amount_minor),
         )
+        # This event's own details; how an audit row is written has one home (audit.record).
         audit.record(
             actor=actor,
             action="payout.create",
@@ -170,6 +172,8 @@ def record_payout(
 def _insert_payout(payout: Payout) -> Payout:
     """Insert a new payout (defaults already filled by the model) in plain SQL: the ORM's
     insert cost three times the statement in Python, on the path every payout takes."""
+    # Shaped like _save_acceptance, not shared: each hot statement lists its own columns
+    # next to its SQL, where a reader checks them against each other.
     ops = connection.ops
     with connection.cursor() as cursor:
         cursor.execute(

@@ -26,6 +26,7 @@ def create_program(*, actor, name: str, currency: str, description: str = "", pu
         LedgerHead.objects.create(program=program)
         open_account(program=program, kind=AccountKind.LABOR)
         open_account(program=program, kind=AccountKind.CASH)
+        # This event's own details; how an audit row is written has one home (audit.record).
         audit.record(
             actor=actor,
             action="program.create",
@@ -66,6 +67,7 @@ def add_rate_card(
                 **{f"bounty_{s}_minor": bounties[s] for s in Severity.values},
                 created_by=actor,
             )
+            # This event's own details; how an audit row is written has one home (audit.record).
             audit.record(
                 actor=actor,
                 action="ratecard.create",

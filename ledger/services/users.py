@@ -52,6 +52,7 @@ def create_user(
     try:
         with transaction.atomic():
             user.save()
+            # This event's own details; how an audit row is written has one home (audit.record).
             audit.record(
                 actor=actor,
                 action="user.create",

@@ -12,7 +12,15 @@ from .auth import (
     TokenSerializer,
     TokensRevokedSerializer,
 )
-from .common import TEXT_MAX, EmptySerializer, ReasonSerializer, RowSerializer, iso_date, timestamp
+from .common import (
+    TEXT_MAX,
+    EmptySerializer,
+    ProgramArtistFilterSerializer,
+    ReasonSerializer,
+    RowSerializer,
+    iso_date,
+    timestamp,
+)
 from .contributions import (
     AcceptSerializer,
     ContributionCreateSerializer,
@@ -21,9 +29,7 @@ from .contributions import (
 )
 from .exports import JournalExportQuerySerializer, PayoutBatchQuerySerializer
 from .ledger import (
-    BalanceFilterSerializer,
     BalanceSerializer,
-    EntryQuerySerializer,
     EntrySerializer,
     PostingSerializer,
     StatementCheckResultSerializer,
@@ -52,7 +58,6 @@ __all__ = [
     "AcceptSerializer",
     "ArtistCreateSerializer",
     "ArtistSerializer",
-    "BalanceFilterSerializer",
     "BalanceSerializer",
     "BountiesInputSerializer",
     "BountiesSerializer",
@@ -60,7 +65,6 @@ __all__ = [
     "ContributionFilterSerializer",
     "ContributionSerializer",
     "EmptySerializer",
-    "EntryQuerySerializer",
     "EntrySerializer",
     "JournalExportQuerySerializer",
     "MeSerializer",
@@ -71,6 +75,7 @@ __all__ = [
     "PayoutFilterSerializer",
     "PayoutSerializer",
     "PostingSerializer",
+    "ProgramArtistFilterSerializer",
     "ProgramCreateSerializer",
     "ProgramSerializer",
     "RateCardCreateSerializer",

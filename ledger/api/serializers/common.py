@@ -9,6 +9,7 @@ from ledger.money import format_hours, format_minor
 
 from ..fields import (
     HoursField,
+    IdField,
     MoneyOutput,
 )
 
@@ -101,6 +102,14 @@ def _row_renderer(fields):
     source = "def render(row):\n    return {" + ", ".join(items) + "}\n"
     exec(compile(source, "<RowSerializer>", "exec"), helpers)  # noqa: S102  # nosec B102 (constant code)
     return helpers["render"]
+
+
+class ProgramArtistFilterSerializer(serializers.Serializer):
+    """`?program=` and `?artist=`, each optional: how every list narrows to one program or one
+    artist. A list with more filters extends it."""
+
+    program = IdField(required=False)
+    artist = IdField(required=False)
 
 
 class ReasonSerializer(serializers.Serializer):

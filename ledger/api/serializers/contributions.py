@@ -13,12 +13,11 @@ from ledger.models import (
 
 from ..fields import (
     HoursField,
-    IdField,
     IdRelatedField,
     NullableHoursField,
     NullableMoneyOutput,
 )
-from .common import TEXT_MAX, RowSerializer
+from .common import TEXT_MAX, ProgramArtistFilterSerializer, RowSerializer
 
 
 class ContributionCreateSerializer(serializers.Serializer):
@@ -49,6 +48,8 @@ class ContributionCreateSerializer(serializers.Serializer):
 class ContributionSerializer(RowSerializer):
     hours = NullableHoursField(allow_null=True, read_only=True)
     value = NullableMoneyOutput(minor="value_minor")
+    # Each resource declares its own wire fields in its contract's order (docs/API.md):
+    # declarations alike in shape only.
     currency = serializers.CharField(source="program.currency", read_only=True)
 
     class Meta:
@@ -83,8 +84,6 @@ class AcceptSerializer(serializers.Serializer):
     )
 
 
-class ContributionFilterSerializer(serializers.Serializer):
-    program = IdField(required=False)
-    artist = IdField(required=False)
+class ContributionFilterSerializer(ProgramArtistFilterSerializer):
     status = serializers.ChoiceField(choices=ContributionStatus.choices, required=False)
     kind = serializers.ChoiceField(choices=ContributionKind.choices, required=False)

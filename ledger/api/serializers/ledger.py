@@ -56,11 +56,6 @@ class BalanceSerializer(RowSerializer):
         return rows
 
 
-class BalanceFilterSerializer(serializers.Serializer):
-    artist = IdField(required=False)
-    program = IdField(required=False)
-
-
 class StatementQuerySerializer(serializers.Serializer):
     program = IdField()
     artist = IdField(required=False)
@@ -151,11 +146,6 @@ class EntrySerializer(RowSerializer):
                 {"account": code, "amount_minor": amount, "currency": currency}
             )
         return rows
-
-
-class EntryQuerySerializer(serializers.Serializer):
-    program = IdField(required=False)
-    artist = IdField(required=False)
 
 
 class VerifyQuerySerializer(serializers.Serializer):

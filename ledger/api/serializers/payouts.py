@@ -10,13 +10,12 @@ from ledger.models import (
 )
 
 from ..fields import (
-    IdField,
     IdRelatedField,
     MoneyInput,
     MoneyOutput,
     parse_money,
 )
-from .common import TEXT_MAX, RowSerializer
+from .common import TEXT_MAX, ProgramArtistFilterSerializer, RowSerializer
 
 
 class PayoutCreateSerializer(serializers.Serializer):
@@ -39,6 +38,8 @@ class PayoutCreateSerializer(serializers.Serializer):
 
 class PayoutSerializer(RowSerializer):
     amount = MoneyOutput(minor="amount_minor")
+    # Each resource declares its own wire fields in its contract's order (docs/API.md):
+    # declarations alike in shape only.
     currency = serializers.CharField(source="program.currency", read_only=True)
 
     class Meta:
@@ -63,7 +64,5 @@ class PayoutSerializer(RowSerializer):
         read_only_fields = fields
 
 
-class PayoutFilterSerializer(serializers.Serializer):
-    artist = IdField(required=False)
-    program = IdField(required=False)
+class PayoutFilterSerializer(ProgramArtistFilterSerializer):
     kind = serializers.ChoiceField(choices=PayoutKind.choices, required=False)

@@ -61,6 +61,8 @@ class BountiesSerializer(serializers.Serializer):
 class RateCardSerializer(serializers.ModelSerializer):
     hourly_rate = MoneyOutput(minor="hourly_rate_minor")
     bug_bounties = BountiesSerializer(source="*", read_only=True)
+    # Each resource declares its own wire fields in its contract's order (docs/API.md):
+    # declarations alike in shape only.
     currency = serializers.CharField(source="program.currency", read_only=True)
 
     class Meta:

@@ -16,7 +16,7 @@ from ..auth import issue_token
 from ..idempotency import idempotent
 from ..permissions import is_admin
 from ..throttling import TokenCreationThrottle
-from .common import require_admin
+from .common import request_body, require_admin
 
 
 class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
@@ -61,9 +61,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
         summary="Create an API token from a username and password",
     )
     def create(self, request):
-        form = s.TokenCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = request_body(request, s.TokenCreateSerializer)
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None:
             raise exceptions.AuthenticationFailed("Bad username or password.")
@@ -115,7 +113,6 @@ class ArtistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @idempotent
     def create(self, request):
         require_admin(request)  # a collection-level action: 403 for artists
-        data = s.ArtistCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = services.create_artist(actor=request.user, **data.validated_data)
+        fields = request_body(request, s.ArtistCreateSerializer)
+        user = services.create_artist(actor=request.user, **fields)
         return Response(s.ArtistSerializer(user).data, status=status.HTTP_201_CREATED)

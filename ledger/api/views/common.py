@@ -3,6 +3,8 @@
 from rest_framework import exceptions
 from rest_framework.renderers import BaseRenderer
 
+from ledger.models import Program
+
 from ..permissions import is_admin
 
 
@@ -11,6 +13,22 @@ def query_params(request, serializer_class) -> dict:
     serializer = serializer_class(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def request_body(request, serializer_class, context=None) -> dict:
+    """Validate the request body with a serializer (400 naming the field)."""
+    serializer = serializer_class(data=request.data, context=context or {})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def admin_program(program_id) -> Program:
+    """The program an admin-only view names (404 if there is none). No visibility scope:
+    the view's permission classes already require an admin, who sees every program."""
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        raise exceptions.NotFound("No such program.")
+    return program
 
 
 def require_admin(request) -> None:

@@ -12,7 +12,7 @@ from ledger.params import parse_id
 
 from .. import serializers as s
 from ..idempotency import idempotent
-from .common import query_params, require_admin
+from .common import query_params, request_body, require_admin
 
 
 class ContributionViewSet(
@@ -38,9 +38,8 @@ class ContributionViewSet(
     )
     @idempotent
     def create(self, request):
-        data = s.ContributionCreateSerializer(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        contribution = services.submit_contribution(actor=request.user, **data.validated_data)
+        fields = request_body(request, s.ContributionCreateSerializer, {"request": request})
+        contribution = services.submit_contribution(actor=request.user, **fields)
         return self._render(contribution.pk, status.HTTP_201_CREATED)
 
     def _render(self, pk, code=status.HTTP_200_OK):
@@ -53,43 +52,29 @@ class ContributionViewSet(
             raise exceptions.NotFound()
         return Response(s.ContributionSerializer(rows[0]).data, status=code)
 
-    def _review_target(self, request):
-        contribution = self.get_object()  # 404 before 403
+    def _review(self, request, serializer_class, decide):
+        """A reviewer's decision: 404 before 403, then the body checked by `serializer_class`
+        and passed to the service `decide` by name; answers the contribution as a row."""
+        contribution = self.get_object()
         require_admin(request)
-        return contribution
+        fields = request_body(request, serializer_class)
+        contribution = decide(contribution=contribution, actor=request.user, **fields)
+        return self._render(contribution.pk)
 
     @extend_schema(request=s.AcceptSerializer, responses=s.ContributionSerializer)
     @idempotent
     def accept(self, request, pk=None):
-        contribution = self._review_target(request)
-        data = s.AcceptSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        contribution = services.accept_contribution(
-            contribution=contribution, actor=request.user, **data.validated_data
-        )
-        return self._render(contribution.pk)
+        return self._review(request, s.AcceptSerializer, services.accept_contribution)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.ContributionSerializer)
     @idempotent
     def reject(self, request, pk=None):
-        contribution = self._review_target(request)
-        data = s.ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        contribution = services.reject_contribution(
-            contribution=contribution, actor=request.user, reason=data.validated_data["reason"]
-        )
-        return self._render(contribution.pk)
+        return self._review(request, s.ReasonSerializer, services.reject_contribution)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.ContributionSerializer)
     @idempotent
     def reverse(self, request, pk=None):
-        contribution = self._review_target(request)
-        data = s.ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        contribution = services.reverse_contribution(
-            contribution=contribution, actor=request.user, reason=data.validated_data["reason"]
-        )
-        return self._render(contribution.pk)
+        return self._review(request, s.ReasonSerializer, services.reverse_contribution)
 
     @extend_schema(request=None, responses=s.ContributionSerializer)
     @idempotent

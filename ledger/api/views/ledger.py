@@ -1,7 +1,7 @@
 """Balances, statements and the ledger itself: entries and their verification."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -20,23 +20,27 @@ from .. import serializers as s
 from ..idempotency import idempotent
 from ..pagination import EntryCursorPagination
 from ..permissions import IsAdminRole
-from .common import CSVRenderer, PDFRenderer, RowListMixin, query_params
+from .common import (
+    CSVRenderer,
+    PDFRenderer,
+    RowListMixin,
+    admin_program,
+    query_params,
+    request_body,
+)
 
 
+@extend_schema_view(list=extend_schema(parameters=[s.ProgramArtistFilterSerializer]))
 class BalanceViewSet(RowListMixin, viewsets.GenericViewSet):
     """One row per membership, zero rows included."""
 
     serializer_class = s.BalanceSerializer
 
     def get_queryset(self):
-        filters = query_params(self.request, s.BalanceFilterSerializer)
+        filters = query_params(self.request, s.ProgramArtistFilterSerializer)
         return queries.balance_rows(
             self.request.user, artist_id=filters.get("artist"), program_id=filters.get("program")
         )
-
-    @extend_schema(parameters=[s.BalanceFilterSerializer])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
 
 
 class StatementView(GenericAPIView):
@@ -108,6 +112,7 @@ class StatementView(GenericAPIView):
         return Response(s.StatementSerializer(data).data)
 
 
+@extend_schema_view(list=extend_schema(parameters=[s.ProgramArtistFilterSerializer]))
 class EntryViewSet(RowListMixin, viewsets.GenericViewSet):
     """Ledger entries, oldest first. An artist sees the entries touching its own accounts."""
 
@@ -115,14 +120,10 @@ class EntryViewSet(RowListMixin, viewsets.GenericViewSet):
     pagination_class = EntryCursorPagination
 
     def get_queryset(self):
-        filters = query_params(self.request, s.EntryQuerySerializer)
+        filters = query_params(self.request, s.ProgramArtistFilterSerializer)
         return queries.visible_entries(
             self.request.user, program_id=filters.get("program"), artist_id=filters.get("artist")
         )
-
-    @extend_schema(parameters=[s.EntryQuerySerializer])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
 
 
 class VerifyView(GenericAPIView):
@@ -133,10 +134,7 @@ class VerifyView(GenericAPIView):
 
     @extend_schema(parameters=[s.VerifyQuerySerializer], responses=s.VerifySerializer)
     def get(self, request):
-        params = query_params(request, s.VerifyQuerySerializer)
-        program = Program.objects.filter(pk=params["program"]).first()
-        if program is None:
-            raise exceptions.NotFound("No such program.")
+        program = admin_program(query_params(request, s.VerifyQuerySerializer)["program"])
         result = verify_program(program)
         return Response(
             s.VerifySerializer(
@@ -163,11 +161,9 @@ class StatementCheckView(GenericAPIView):
     @extend_schema(request=s.StatementCheckSerializer, responses=s.StatementCheckResultSerializer)
     @idempotent
     def post(self, request):
-        shape = s.StatementCheckSerializer(data=request.data)
-        shape.is_valid(raise_exception=True)
+        shape = request_body(request, s.StatementCheckSerializer)
         visible = Membership.objects.visible_to(request.user).filter(
-            program_id=shape.validated_data["program"],
-            artist_id=shape.validated_data["artist"],
+            program_id=shape["program"], artist_id=shape["artist"]
         )
         if not visible.exists():
             raise exceptions.NotFound("No such statement.")

@@ -1,6 +1,6 @@
 """Payouts: grants and settlements, and their voids."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
@@ -11,9 +11,10 @@ from ledger.models import (
 
 from .. import serializers as s
 from ..idempotency import idempotent
-from .common import RowListMixin, query_params, require_admin
+from .common import RowListMixin, query_params, request_body, require_admin
 
 
+@extend_schema_view(list=extend_schema(parameters=[s.PayoutFilterSerializer]))
 class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
     serializer_class = s.PayoutSerializer
 
@@ -27,17 +28,11 @@ class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
                     queryset = queryset.filter(**{key: filters[name]})
         return queryset
 
-    @extend_schema(parameters=[s.PayoutFilterSerializer])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
-
     @extend_schema(request=s.PayoutCreateSerializer, responses={201: s.PayoutSerializer})
     @idempotent
     def create(self, request):
         require_admin(request)  # a collection-level action: 403 for artists
-        data = s.PayoutCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = request_body(request, s.PayoutCreateSerializer)
         payout = services.record_payout(
             actor=request.user,
             artist=fields["artist"],
@@ -64,9 +59,6 @@ class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
     def void(self, request, pk=None):
         payout = self.get_object()
         require_admin(request)
-        data = s.ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        payout = services.void_payout(
-            payout=payout, actor=request.user, reason=data.validated_data["reason"]
-        )
+        fields = request_body(request, s.ReasonSerializer)
+        payout = services.void_payout(payout=payout, actor=request.user, reason=fields["reason"])
         return self._render(payout)

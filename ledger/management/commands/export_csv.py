@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from ledger.exports.csv import outstanding_csv, payout_batch, payout_batch_csv
-from ledger.models import Program
+from ledger.management.files import program_named, write_text
 
 
 class Command(BaseCommand):
@@ -21,10 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="File to write (default: standard output).")
 
     def handle(self, *args, program, outstanding, paid_on, payout_ids, output=None, **options):
-        try:
-            prog = Program.objects.get(pk=program)
-        except Program.DoesNotExist:
-            raise CommandError(f"No program {program}.") from None
+        prog = program_named(program)
         if outstanding:
             lines = outstanding_csv(prog)
         else:
@@ -35,9 +32,4 @@ class Command(BaseCommand):
                 except ValueError:
                     raise CommandError("--payout-ids takes numbers separated by commas.") from None
             lines = payout_batch_csv(payout_batch(prog, paid_on=paid_on, payout_ids=ids))
-        if output:
-            with open(output, "w", encoding="utf-8", newline="") as out:
-                out.writelines(lines)
-        else:
-            for line in lines:
-                self.stdout.write(line, ending="")
+        write_text(self, lines, output, newline="")  # CSV: the rows carry their own \r\n

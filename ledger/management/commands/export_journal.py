@@ -1,9 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from ledger.exports.journal import FORMATS, stream_journal
-from ledger.models import Program
+from ledger.management.files import program_named, write_text
 
 
+# Alike export_csv's head in shape only: each command declares its own help and arguments,
+# which is what `manage.py help` shows; the shared steps live in ledger.management.files.
 class Command(BaseCommand):
     help = (
         "Write a program's journal for hledger or beancount (every entry, account declarations "
@@ -16,14 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="File to write (default: standard output).")
 
     def handle(self, *args, program, fmt, output=None, **options):
-        try:
-            prog = Program.objects.get(pk=program)
-        except Program.DoesNotExist:
-            raise CommandError(f"No program {program}.") from None
+        prog = program_named(program)
+        write_text(self, stream_journal(prog, fmt), output, newline="\n")
         if output:
-            with open(output, "w", encoding="utf-8", newline="\n") as out:
-                out.writelines(stream_journal(prog, fmt))
             self.stderr.write(f"Wrote {fmt} journal of program {prog.pk} to {output}")
-        else:
-            for chunk in stream_journal(prog, fmt):
-                self.stdout.write(chunk, ending="")

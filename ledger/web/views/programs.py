@@ -60,44 +60,45 @@ def program_detail(request, pk):
     return render(request, "web/program_detail.html", _program_context(request, program))
 
 
-@admin_required
-@require_POST
-def rate_card_new(request, pk):
+def _post_program_form(request, pk, form_class, form_key, act):
+    """A form posted from a program's page. `act(program, cleaned_data)` runs the service and
+    returns the message to show; a domain error goes on the form, and the page is shown again
+    with the form (as `form_key` of `_program_context`) and its errors."""
     program = get_object_or_404(Program, pk=pk)
-    form = forms.RateCardForm(request.POST, program=program)
+    form = form_class(request.POST, program=program)
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            services.add_rate_card(
-                actor=request.user,
-                program=program,
-                effective_from=data["effective_from"],
-                hourly_rate_minor=data["hourly_rate_minor"],
-                bounties={s: data[f"bounty_{s}_minor"] for s in Severity.values},
-            )
+            done = act(program, form.cleaned_data)
         except DomainError as error:
             forms.apply_domain_error(form, error)
         else:
-            messages.success(request, f"Published a rate card from {data['effective_from']}.")
+            messages.success(request, done)
             return redirect("program_detail", pk=program.pk)
-    context = _program_context(request, program, card_form=form)
+    context = _program_context(request, program, **{form_key: form})
     return render(request, "web/program_detail.html", context)
+
+
+@admin_required
+@require_POST
+def rate_card_new(request, pk):
+    def publish(program, data):
+        services.add_rate_card(
+            actor=request.user,
+            program=program,
+            effective_from=data["effective_from"],
+            hourly_rate_minor=data["hourly_rate_minor"],
+            bounties={s: data[f"bounty_{s}_minor"] for s in Severity.values},
+        )
+        return f"Published a rate card from {data['effective_from']}."
+
+    return _post_program_form(request, pk, forms.RateCardForm, "card_form", publish)
 
 
 @admin_required
 @require_POST
 def member_new(request, pk):
-    program = get_object_or_404(Program, pk=pk)
-    form = forms.EnrollForm(request.POST, program=program)
-    if form.is_valid():
-        try:
-            services.enroll_artist(
-                actor=request.user, program=program, artist=form.cleaned_data["artist"]
-            )
-        except DomainError as error:
-            forms.apply_domain_error(form, error)
-        else:
-            messages.success(request, f"Enrolled {form.cleaned_data['artist']}.")
-            return redirect("program_detail", pk=program.pk)
-    context = _program_context(request, program, enroll_form=form)
-    return render(request, "web/program_detail.html", context)
+    def enroll(program, data):
+        services.enroll_artist(actor=request.user, program=program, artist=data["artist"])
+        return f"Enrolled {data['artist']}."
+
+    return _post_program_form(request, pk, forms.EnrollForm, "enroll_form", enroll)

@@ -71,22 +71,21 @@ def statement(request, program_id):
 @never_cache
 @login_required
 def statement_csv_view(request, program_id):
-    statement = _statement_for(request, program_id)[3]
-    if statement is None:  # no artist chosen or a bad period: the page says which
-        return _back_to_statement(request, program_id)
-    return downloads.statement_csv_download(statement)
+    return _statement_file(request, program_id, downloads.statement_csv_download)
 
 
 @never_cache
 @login_required
 def statement_pdf_view(request, program_id):
     """The statement as PDF, from the same template as the page (ledger.exports.pdf)."""
+    return _statement_file(request, program_id, downloads.statement_pdf_download)
+
+
+def _statement_file(request, program_id, download):
+    """The statement as `download(statement)` makes it a file; without a statement (no
+    artist chosen or a bad period) back to the page, which says which."""
     statement = _statement_for(request, program_id)[3]
-    if statement is None:  # no artist chosen or a bad period: the page says which
-        return _back_to_statement(request, program_id)
-    return downloads.statement_pdf_download(statement)
-
-
-def _back_to_statement(request, program_id):
-    query = request.GET.urlencode()
-    return redirect(reverse("statement", args=[program_id]) + (f"?{query}" if query else ""))
+    if statement is None:
+        query = request.GET.urlencode()
+        return redirect(reverse("statement", args=[program_id]) + (f"?{query}" if query else ""))
+    return download(statement)
