@@ -1,5 +1,6 @@
 """Money and hours as JSON strings: parsed with an explicit pattern, never through a float."""
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -8,9 +9,12 @@ from ledger.errors import ValidationFailed
 from ledger.params import MAX_ID, parse_id
 from ledger.services.common import require_not_too_early
 
+# The patterns below are the parsers' rules (ledger.money) written for clients; the parsers
+# stay the authority. What no pattern can say: how many decimals the program's currency has
+# (0 to 4) and the ceiling of 10^15 minor units; the descriptions say it instead.
 _MONEY_OUT = {
     "type": "string",
-    "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+    "pattern": r"^-?[0-9]+(\.[0-9]{1,4})?$",
     "example": "325.00",
     "description": "Money: a decimal string with exactly the currency's minor digits.",
 }
@@ -19,17 +23,52 @@ _MONEY_IN = {
     "pattern": r"^[0-9]{1,20}(\.[0-9]{1,4})?$",
     "maxLength": 25,
     "example": "325.00",
-    "description": "Money: a decimal string with at most the currency's minor digits.",
+    "description": (
+        "Money: a decimal string, no sign or exponent, with at most the currency's minor "
+        "digits (0 to 4: 2 for USD, 0 for JPY), at most 10^15 minor units."
+    ),
 }
+# The same, more than zero: a non-zero digit in the whole part, or in the (at most 4) decimals.
+_MONEY_IN_POSITIVE = {
+    **_MONEY_IN,
+    "pattern": (
+        r"^(?:[0-9]{0,19}[1-9][0-9]{0,19}(?:\.[0-9]{1,4})?"
+        r"|[0-9]{1,20}\.(?:[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"
+    ),
+    "description": "Money, more than zero: " + _MONEY_IN["description"][len("Money: ") :],
+}
+# More than 0, at most 24, at most 2 decimals (`money.parse_hours`); leading zeros allowed as
+# the parser allows them (at most 20 digits before the point).
 _HOURS = {
     "type": "string",
-    "pattern": r"^[0-9]{1,2}(\.[0-9]{1,2})?$",
+    "pattern": (
+        r"^(?:0{0,19}[1-9](?:\.[0-9]{1,2})?"
+        r"|0{0,18}(?:1[0-9]|2[0-3])(?:\.[0-9]{1,2})?"
+        r"|0{0,18}24(?:\.00?)?"
+        r"|0{1,20}\.(?:0[1-9]|[1-9][0-9]?))$"
+    ),
+    "maxLength": 23,
     "example": "2.50",
     "description": "Hours: more than 0, at most 24, at most 2 decimals.",
 }
+# Text that shows something: at least one character that is neither whitespace nor one of the
+# common invisible ones (controls, zero-width and bidi marks, Hangul fillers, braille blank).
+# The services refuse every invisible Unicode character (`services.common.is_blank`); a
+# pattern can list only these without Unicode property classes, which not every client has.
+VISIBLE_PATTERN = (
+    r"[^\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202f"
+    r"\u2060-\u206f\ufeff\u115f\u1160\u3164\uffa0\u2800]"
+)
 
 
-@extend_schema_field(_MONEY_IN)
+@extend_schema_field(
+    {"type": "string", "pattern": VISIBLE_PATTERN, "description": "Must show something."}
+)
+class VisibleTextField(serializers.CharField):
+    """Required text that must show something (blank or invisible-only text is refused by
+    the services, `require_text`); the schema says so with a pattern."""
+
+
 class MoneyInput(serializers.Field):
     """A money string. With a `currency` in the serializer context it is parsed here to minor
     units; otherwise its shape is checked and `validate` parses it once the currency is known."""
@@ -54,6 +93,15 @@ class MoneyInput(serializers.Field):
 
     def to_representation(self, value):
         return value
+
+
+class MoneyInputSchema(OpenApiSerializerFieldExtension):
+    """A MoneyInput's schema: a pattern refusing zero unless the field allows zero."""
+
+    target_class = MoneyInput
+
+    def map_serializer_field(self, auto_schema, direction):
+        return dict(_MONEY_IN if self.target.allow_zero else _MONEY_IN_POSITIVE)
 
 
 def parse_money(value: str, currency: str, *, allow_zero: bool = False) -> int:

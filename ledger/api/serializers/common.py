@@ -10,6 +10,7 @@ from ledger.money import format_hours, format_minor
 from ..fields import (
     HoursField,
     MoneyOutput,
+    VisibleTextField,
 )
 
 TEXT_MAX = 10_000
@@ -103,8 +104,26 @@ def _row_renderer(fields):
     return helpers["render"]
 
 
+class QuerySerializer(serializers.Serializer):
+    """Query parameters: each declared one given at most once and never empty. DRF's form
+    handling would skip an empty optional value (`?status=`) and take the last of repeated
+    ones; a client sending either meant something the server would silently not do."""
+
+    def to_internal_value(self, data):
+        errors = {}
+        for name in self.fields:
+            values = data.getlist(name) if hasattr(data, "getlist") else []
+            if len(values) > 1:
+                errors[name] = ["Give this parameter once."]
+            elif values == [""]:
+                errors[name] = ["May not be empty; leave the parameter out instead."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=TEXT_MAX)
+    reason = VisibleTextField(max_length=TEXT_MAX)
 
 
 class EmptySerializer(serializers.Serializer):

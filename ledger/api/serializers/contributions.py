@@ -17,14 +17,15 @@ from ..fields import (
     IdRelatedField,
     NullableHoursField,
     NullableMoneyOutput,
+    VisibleTextField,
 )
-from .common import TEXT_MAX, RowSerializer
+from .common import TEXT_MAX, QuerySerializer, RowSerializer
 
 
 class ContributionCreateSerializer(serializers.Serializer):
     program = IdRelatedField(queryset=Program.objects.all())
     kind = serializers.ChoiceField(choices=ContributionKind.choices)
-    title = serializers.CharField(max_length=200)
+    title = VisibleTextField(max_length=200)
     description = serializers.CharField(
         max_length=TEXT_MAX, required=False, allow_blank=True, default=""
     )
@@ -83,7 +84,7 @@ class AcceptSerializer(serializers.Serializer):
     )
 
 
-class ContributionFilterSerializer(serializers.Serializer):
+class ContributionFilterSerializer(QuerySerializer):
     program = IdField(required=False)
     artist = IdField(required=False)
     status = serializers.ChoiceField(choices=ContributionStatus.choices, required=False)

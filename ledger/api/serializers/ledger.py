@@ -15,7 +15,7 @@ from ..fields import (
     LedgerDateField,
     MoneyOutput,
 )
-from .common import RowSerializer
+from .common import QuerySerializer, RowSerializer
 
 
 class BalanceSerializer(RowSerializer):
@@ -56,14 +56,22 @@ class BalanceSerializer(RowSerializer):
         return rows
 
 
-class BalanceFilterSerializer(serializers.Serializer):
+class BalanceFilterSerializer(QuerySerializer):
     artist = IdField(required=False)
     program = IdField(required=False)
 
 
-class StatementQuerySerializer(serializers.Serializer):
+class StatementQuerySerializer(QuerySerializer):
     program = IdField()
-    artist = IdField(required=False)
+    # Required for an admin, optional for an artist: a schema cannot make a parameter
+    # required per role, so its description says it (the view enforces it).
+    artist = IdField(
+        required=False,
+        help_text=(
+            "The artist. An admin must give it (else 400 naming `artist`); an artist may leave "
+            "it out (its own statement) — another artist's id is a 404."
+        ),
+    )
     # `from` is a Python keyword: declared below under its wire name.
     to = LedgerDateField(required=False)
     format = serializers.ChoiceField(choices=["json", "csv", "pdf"], required=False)
@@ -153,12 +161,12 @@ class EntrySerializer(RowSerializer):
         return rows
 
 
-class EntryQuerySerializer(serializers.Serializer):
+class EntryQuerySerializer(QuerySerializer):
     program = IdField(required=False)
     artist = IdField(required=False)
 
 
-class VerifyQuerySerializer(serializers.Serializer):
+class VerifyQuerySerializer(QuerySerializer):
     program = IdField()
 
 

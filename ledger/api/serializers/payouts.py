@@ -16,7 +16,7 @@ from ..fields import (
     MoneyOutput,
     parse_money,
 )
-from .common import TEXT_MAX, RowSerializer
+from .common import TEXT_MAX, QuerySerializer, RowSerializer
 
 
 class PayoutCreateSerializer(serializers.Serializer):
@@ -63,7 +63,7 @@ class PayoutSerializer(RowSerializer):
         read_only_fields = fields
 
 
-class PayoutFilterSerializer(serializers.Serializer):
+class PayoutFilterSerializer(QuerySerializer):
     artist = IdField(required=False)
     program = IdField(required=False)
     kind = serializers.ChoiceField(choices=PayoutKind.choices, required=False)

@@ -16,6 +16,7 @@ from ..fields import (
     MoneyOutput,
     NullableMoneyOutput,
     TotalHoursField,
+    VisibleTextField,
 )
 from .common import TEXT_MAX
 
@@ -28,7 +29,7 @@ class ProgramSerializer(serializers.ModelSerializer):
 
 
 class ProgramCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = VisibleTextField(max_length=200)
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, help_text="ISO 4217 code.")
     description = serializers.CharField(
         max_length=TEXT_MAX, required=False, allow_blank=True, default=""
