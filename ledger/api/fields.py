@@ -1,5 +1,9 @@
 """Money and hours as JSON strings: parsed with an explicit pattern, never through a float."""
 
+from django.contrib.auth.password_validation import (
+    MinimumLengthValidator,
+    get_default_password_validators,
+)
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -95,6 +99,56 @@ class MoneyInput(serializers.Field):
         return value
 
 
+class PasswordField(serializers.Field):
+    """A new password: a string of at most 4096 characters, judged by the validators of
+    AUTH_PASSWORD_VALIDATORS in the serializer's `validate` (with the user's other fields).
+    Not a CharField: drf-spectacular would state CharField's non-blank minLength 1 over the
+    validators' own minimum, which the schema states instead."""
+
+    MAX_LENGTH = 4096
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("write_only", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Not a valid string.", code="invalid")
+        if len(data) > self.MAX_LENGTH:
+            raise serializers.ValidationError(
+                f"Ensure this field has no more than {self.MAX_LENGTH} characters.",
+                code="max_length",
+            )
+        if "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.", code="null")
+        return data  # as typed: no trimming of a password
+
+    def to_representation(self, value):
+        return ""  # write-only; never rendered
+
+
+class PasswordFieldSchema(OpenApiSerializerFieldExtension):
+    """minLength from the configured MinimumLengthValidator, so the schema follows settings."""
+
+    target_class = PasswordField
+
+    def map_serializer_field(self, auto_schema, direction):
+        lengths = [
+            validator.min_length
+            for validator in get_default_password_validators()
+            if isinstance(validator, MinimumLengthValidator)
+        ]
+        return {
+            "type": "string",
+            "writeOnly": True,
+            "minLength": max(lengths, default=1),
+            "maxLength": PasswordField.MAX_LENGTH,
+            "pattern": r"^[^\u0000]*$",
+            "description": "Also refused: a common password, all digits, or one like the "
+            "username or email.",
+        }
+
+
 class MoneyInputSchema(OpenApiSerializerFieldExtension):
     """A MoneyInput's schema: a pattern refusing zero unless the field allows zero."""
 
@@ -102,6 +156,15 @@ class MoneyInputSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         return dict(_MONEY_IN if self.target.allow_zero else _MONEY_IN_POSITIVE)
+
+
+class IdRelatedFieldSchema(OpenApiSerializerFieldExtension):
+    """An id naming an object: `parse_id`'s range (drf-spectacular says only "integer")."""
+
+    target_class = "ledger.api.fields.IdRelatedField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def parse_money(value: str, currency: str, *, allow_zero: bool = False) -> int:

@@ -37,10 +37,10 @@ def page_size_of(request, name: str, default: int) -> int:
     raw = single_value(request, name)
     if raw is None:
         return default
-    size = _positive_int(raw)
-    if size is None:
+    digits = raw.lstrip("0")  # ASCII digits only: not int(), which takes " 7" and "١٢"
+    if not (raw.isascii() and raw.isdigit() and digits):
         raise ValidationError({name: ["A whole number from 1 (larger than 100 counts as 100)."]})
-    return min(size, MAX_PAGE_SIZE)
+    return MAX_PAGE_SIZE if len(digits) > 3 else min(int(digits), MAX_PAGE_SIZE)
 
 
 class PagePagination(BasePagination):
@@ -131,7 +131,7 @@ PAGE_SIZE_PARAMETER = {
         f"Rows per page: default 50; larger than {MAX_PAGE_SIZE} counts as {MAX_PAGE_SIZE}. "
         "Anything but a positive integer (given once) is a 400 naming `page_size`."
     ),
-    "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    "schema": {"type": "integer", "minimum": 1},
 }
 
 

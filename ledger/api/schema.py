@@ -1,6 +1,9 @@
 """OpenAPI post-processing: each operation's problem+json error responses (those it can
 actually answer with), who may call it, and the Idempotency-Key header of authenticated POSTs."""
 
+from ledger.params import MAX_ID
+from ledger.services.common import earliest_date
+
 PROBLEM = {
     "type": "object",
     "description": "An error (RFC 9457 problem details).",
@@ -228,14 +231,62 @@ IDEMPOTENCY_KEY = {
 }
 
 
+NO_NUL = r"^[^\u0000]*$"  # DRF's CharField refuses a NUL character anywhere
+
+
+def year_at_least(year: int) -> str:
+    """A pattern for an ISO date string whose 4-digit year is at least `year`."""
+    digits = f"{year:04d}"
+    options = [digits]
+    for place, digit in enumerate(digits):
+        if digit != "9":
+            rest = 3 - place
+            tail = f"[0-9]{{{rest}}}" if rest else ""
+            options.append(f"{digits[:place]}[{int(digit) + 1}-9]{tail}")
+    return f"^(?:{'|'.join(options)})-"
+
+
+def date_floor_pattern() -> str:
+    """The ledger's earliest date as a pattern on date strings: exact when the floor is a
+    1 January (the default), else the floor's year (the server still refuses the rest)."""
+    return year_at_least(earliest_date().year)
+
+
+def tighten_request_strings(schema: dict, floor: str) -> None:
+    """What DRF and the services refuse in every request string, said in the schema: a NUL
+    character in text; a date before the ledger's floor."""
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and "enum" not in schema:
+        if schema.get("format") == "date":
+            schema.setdefault("pattern", floor)
+        elif "format" not in schema and "pattern" not in schema:
+            schema["pattern"] = NO_NUL
+    for value in schema.get("properties", {}).values():
+        tighten_request_strings(value, floor)
+    for key in ("items", "additionalProperties"):
+        tighten_request_strings(schema.get(key), floor)
+
+
 def add_problem_responses(result, generator, request, public):
-    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM
+    floor = date_floor_pattern()
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, component in schemas.items():
+        if name.endswith("Request"):  # COMPONENT_SPLIT_REQUEST: the shapes clients send
+            tighten_request_strings(component, floor)
+    schemas["Problem"] = PROBLEM
     ref = {"$ref": "#/components/schemas/Problem"}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             key = f"{method.upper()} {path.removeprefix('/api/v1')}"
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["schema"].get("type") == "integer":
+                    # an id: what `ledger.params.parse_id` accepts
+                    parameter["schema"].update(minimum=1, maximum=MAX_ID)
+                if parameter["in"] == "query":
+                    tighten_request_strings(parameter["schema"], floor)
             who, extra = OPERATIONS[key]  # every operation says who may call it
             authenticated = any(requirement for requirement in operation.get("security", []))
             lines = [operation.get("description", "").strip(), f"**Who may call it:** {who}"]

@@ -7,6 +7,8 @@ from rest_framework.validators import UniqueValidator
 
 from accounts.models import ApiToken, Role, User
 
+from ..fields import PasswordField
+
 
 class TokenCreateSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
@@ -59,7 +61,7 @@ class ArtistCreateSerializer(serializers.Serializer):
     )
     email = serializers.EmailField(max_length=254)
     display_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+    password = PasswordField()
 
     def validate(self, attrs):
         candidate = User(
