@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
-from ledger import money
+from ledger import money, services
 from ledger.api import schema as hooks
+from ledger.api.auth import issue_token
 from ledger.services.common import is_blank
 from tests.api.conftest import fields_of, problem
 from tests.conftest import log_bug
@@ -255,3 +256,42 @@ def test_good_list_parameters_still_work(admin_api, artist, program):
 def test_today_is_after_the_floor():
     # The floor pattern would refuse every date if the setting moved past today.
     assert re.search(hooks.date_floor_pattern(), dt.date.today().isoformat())
+
+
+# --- methods: what schemathesis's coverage phase checks (unsupported_method, Allow) ---------
+
+
+@pytest.mark.django_db
+def test_allow_headers_name_exactly_the_schema_operations(schema, admin, admin_api, program):
+    ids = {
+        "{program_id}": program.pk,
+        "{card_id}": program.rate_cards.get().pk,
+        "{id}": None,  # per resource below
+    }
+    objects = {
+        "/api/v1/contributions/": log_bug(program, program.memberships.first().artist).pk,
+        "/api/v1/payouts/": services.record_payout(
+            actor=admin, artist=program.memberships.first().artist, program=program,
+            amount_minor=100, kind="grant",
+        ).pk,
+        "/api/v1/programs/": program.pk,
+        "/api/v1/artists/": program.memberships.first().artist.pk,
+        "/api/v1/auth/tokens/": issue_token(user=admin)[0].pk,
+    }  # fmt: skip
+    wrong = []
+    for template, operations in schema["paths"].items():
+        url = template
+        for name, value in ids.items():
+            if name == "{id}" and name in url:
+                value = next(v for prefix, v in objects.items() if url.startswith(prefix))
+            url = url.replace(name, str(value))
+        declared = {method.upper() for method in operations}
+        expected = declared | {"OPTIONS"} | ({"HEAD"} if "GET" in declared else set())
+        allow = admin_api.options(url)["Allow"]
+        if set(allow.split(", ")) != expected:
+            wrong.append(f"{template}: Allow {allow}, schema {sorted(declared)}")
+        for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - declared:
+            response = admin_api.generic(method, url)
+            if response.status_code != 405 or set(response["Allow"].split(", ")) != expected:
+                wrong.append(f"{method} {template}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)
