@@ -59,9 +59,10 @@ _HOURS = {
 # common invisible ones (controls, zero-width and bidi marks, Hangul fillers, braille blank).
 # The services refuse every invisible Unicode character (`services.common.is_blank`); a
 # pattern can list only these without Unicode property classes, which not every client has.
+# No NUL anywhere either: DRF's CharField refuses it.
 VISIBLE_PATTERN = (
-    r"[^\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202f"
-    r"\u2060-\u206f\ufeff\u115f\u1160\u3164\uffa0\u2800]"
+    r"^[^\u0000]*[^\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f"
+    r"\u2028-\u202f\u2060-\u206f\ufeff\u115f\u1160\u3164\uffa0\u2800][^\u0000]*$"
 )
 
 

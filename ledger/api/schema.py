@@ -232,6 +232,12 @@ IDEMPOTENCY_KEY = {
 
 
 NO_NUL = r"^[^\u0000]*$"  # DRF's CharField refuses a NUL character anywhere
+# A non-blank CharField (minLength 1) trims whitespace first: it needs one character that
+# Python's str.strip() keeps. Listed, not `\s`, which differs between regex dialects.
+NOT_BLANK = (
+    r"^[^\u0000]*[^\u0000\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a"
+    r"\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+)
 
 
 def year_at_least(year: int) -> str:
@@ -254,14 +260,16 @@ def date_floor_pattern() -> str:
 
 def tighten_request_strings(schema: dict, floor: str) -> None:
     """What DRF and the services refuse in every request string, said in the schema: a NUL
-    character in text; a date before the ledger's floor."""
+    character in text, whitespace-only text where text is required (write-only passwords are
+    not trimmed); a date before the ledger's floor."""
     if not isinstance(schema, dict):
         return
     if schema.get("type") == "string" and "enum" not in schema:
         if schema.get("format") == "date":
             schema.setdefault("pattern", floor)
         elif "format" not in schema and "pattern" not in schema:
-            schema["pattern"] = NO_NUL
+            trimmed = schema.get("minLength", 0) >= 1 and not schema.get("writeOnly")
+            schema["pattern"] = NOT_BLANK if trimmed else NO_NUL
     for value in schema.get("properties", {}).values():
         tighten_request_strings(value, floor)
     for key in ("items", "additionalProperties"):
