@@ -32,11 +32,14 @@ _MONEY_IN = {
         "digits (0 to 4: 2 for USD, 0 for JPY), at most 10^15 minor units."
     ),
 }
-# The same, more than zero: a non-zero digit in the whole part, or in the (at most 4) decimals.
+# The same, more than zero: a non-zero digit in the whole part (at most 20 digits: one
+# alternative per count of leading zeros, as regex dialects without lookahead need), or in the
+# (at most 4) decimals.
+_NONZERO_WHOLE = "|".join(f"0{{{zeros}}}[1-9][0-9]{{0,{19 - zeros}}}" for zeros in range(20))
 _MONEY_IN_POSITIVE = {
     **_MONEY_IN,
     "pattern": (
-        r"^(?:[0-9]{0,19}[1-9][0-9]{0,19}(?:\.[0-9]{1,4})?"
+        rf"^(?:(?:{_NONZERO_WHOLE})(?:\.[0-9]{{1,4}})?"
         r"|[0-9]{1,20}\.(?:[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"
     ),
     "description": "Money, more than zero: " + _MONEY_IN["description"][len("Money: ") :],
@@ -66,10 +69,31 @@ VISIBLE_PATTERN = (
 )
 
 
+class JSONStringMixin:
+    """A JSON string, as the schema says: DRF's CharField would take 2.5 as "2.5"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextField(JSONStringMixin, serializers.CharField):
+    pass
+
+
+class TextRegexField(JSONStringMixin, serializers.RegexField):
+    pass
+
+
+class TextEmailField(JSONStringMixin, serializers.EmailField):
+    pass
+
+
 @extend_schema_field(
     {"type": "string", "pattern": VISIBLE_PATTERN, "description": "Must show something."}
 )
-class VisibleTextField(serializers.CharField):
+class VisibleTextField(TextField):
     """Required text that must show something (blank or invisible-only text is refused by
     the services, `require_text`); the schema says so with a pattern."""
 
@@ -98,6 +122,16 @@ class MoneyInput(serializers.Field):
 
     def to_representation(self, value):
         return value
+
+
+class JSONBooleanField(serializers.BooleanField):
+    """A JSON `true` or `false`, as the schema says: not DRF's form spellings ("yes", "on",
+    "1", 0.0), which a JSON client sending them did not mean as a boolean."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
 
 
 class PasswordField(serializers.Field):

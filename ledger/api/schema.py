@@ -207,7 +207,7 @@ def _error_codes(method: str, path: str, operation: dict, extra: dict) -> list[s
     codes = {"401", "406", "429", "500", "503", *extra}
     if method == "post" or queried:
         codes.add("400")  # a malformed body or parameter
-    if method != "get":
+    if method != "get" and authenticated:
         codes.add("403")  # a session cookie's write without its CSRF token
     if "{" in path:
         codes.add("404")
@@ -295,7 +295,9 @@ def add_problem_responses(result, generator, request, public):
                     parameter["schema"].update(minimum=1, maximum=MAX_ID)
                 if parameter["in"] == "query":
                     tighten_request_strings(parameter["schema"], floor)
-            who, extra = OPERATIONS[key]  # every operation says who may call it
+            if key not in OPERATIONS:  # every operation says who may call it
+                raise LookupError(f"{key}: say who may call it in ledger.api.schema.OPERATIONS")
+            who, extra = OPERATIONS[key]
             authenticated = any(requirement for requirement in operation.get("security", []))
             lines = [operation.get("description", "").strip(), f"**Who may call it:** {who}"]
             responses = operation.setdefault("responses", {})

@@ -48,8 +48,10 @@ def test_schema_validates_as_openapi_3(schema):
 
 # --- patterns agree with the parsers ---------------------------------------------------------
 
-DECIMALS = st.text(alphabet="0123456789.-+ e", max_size=8) | st.from_regex(
-    r"\A[0-9]{1,3}(\.[0-9]{0,5})?\Z"
+DECIMALS = (
+    st.text(alphabet="0123456789.-+ e", max_size=8)
+    | st.from_regex(r"\A[0-9]{1,3}(\.[0-9]{0,5})?\Z")
+    | st.from_regex(r"\A0{0,22}[0-9]{1,22}(\.[0-9]{0,5})?\Z")  # around the 20-digit limit
 )
 
 
@@ -302,3 +304,20 @@ def test_allow_headers_name_exactly_the_schema_operations(schema, admin, admin_a
 def test_required_text_pattern_is_what_drf_accepts(schema, text):
     pattern = component(schema, "StatementCheckRequest")["properties"]["head_hash"]["pattern"]
     assert bool(re.search(pattern, text)) == (bool(text.strip()) and "\x00" not in text)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": 2.5, "currency": "USD"}, "name"),
+        ({"name": "Beta", "currency": "USD", "description": 7}, "description"),
+        ({"name": "Beta", "currency": "USD", "public": 0}, "public"),
+        ({"name": "Beta", "currency": "USD", "public": "true"}, "public"),
+    ],
+)
+def test_json_types_are_what_the_schema_says(admin_api, body, field):
+    # DRF would take 2.5 as "2.5" and 0 or "true" as booleans: the schema says string and
+    # boolean, so a number or a string there is refused naming the field.
+    body = problem(admin_api.post("/api/v1/programs/", body, format="json"), 400)
+    assert fields_of(body) == {field}

@@ -14,6 +14,7 @@ from ..fields import (
     IdField,
     LedgerDateField,
     MoneyOutput,
+    TextField,
 )
 from .common import QuerySerializer, RowSerializer
 
@@ -175,7 +176,7 @@ class StatementCheckSerializer(serializers.Serializer):
 
     artist = IdField()
     program = IdField()
-    head_hash = serializers.CharField(max_length=64, allow_null=True)
+    head_hash = TextField(max_length=64, allow_null=True)
     lines = serializers.ListField(child=serializers.DictField(), max_length=1_000_000)
 
 
