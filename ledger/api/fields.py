@@ -1,5 +1,10 @@
 """Money and hours as JSON strings: parsed with an explicit pattern, never through a float."""
 
+from django.contrib.auth.password_validation import (
+    MinimumLengthValidator,
+    get_default_password_validators,
+)
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -8,9 +13,12 @@ from ledger.errors import ValidationFailed
 from ledger.params import MAX_ID, parse_id
 from ledger.services.common import require_not_too_early
 
+# The patterns below are the parsers' rules (ledger.money) written for clients; the parsers
+# stay the authority. What no pattern can say: how many decimals the program's currency has
+# (0 to 4) and the ceiling of 10^15 minor units; the descriptions say it instead.
 _MONEY_OUT = {
     "type": "string",
-    "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+    "pattern": r"^-?[0-9]+(\.[0-9]{1,4})?$",
     "example": "325.00",
     "description": "Money: a decimal string with exactly the currency's minor digits.",
 }
@@ -19,17 +27,77 @@ _MONEY_IN = {
     "pattern": r"^[0-9]{1,20}(\.[0-9]{1,4})?$",
     "maxLength": 25,
     "example": "325.00",
-    "description": "Money: a decimal string with at most the currency's minor digits.",
+    "description": (
+        "Money: a decimal string, no sign or exponent, with at most the currency's minor "
+        "digits (0 to 4: 2 for USD, 0 for JPY), at most 10^15 minor units."
+    ),
 }
+# The same, more than zero: a non-zero digit in the whole part (at most 20 digits: one
+# alternative per count of leading zeros, as regex dialects without lookahead need), or in the
+# (at most 4) decimals.
+_NONZERO_WHOLE = "|".join(f"0{{{zeros}}}[1-9][0-9]{{0,{19 - zeros}}}" for zeros in range(20))
+_MONEY_IN_POSITIVE = {
+    **_MONEY_IN,
+    "pattern": (
+        rf"^(?:(?:{_NONZERO_WHOLE})(?:\.[0-9]{{1,4}})?"
+        r"|[0-9]{1,20}\.(?:[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"
+    ),
+    "description": "Money, more than zero: " + _MONEY_IN["description"][len("Money: ") :],
+}
+# More than 0, at most 24, at most 2 decimals (`money.parse_hours`); leading zeros allowed as
+# the parser allows them (at most 20 digits before the point).
 _HOURS = {
     "type": "string",
-    "pattern": r"^[0-9]{1,2}(\.[0-9]{1,2})?$",
+    "pattern": (
+        r"^(?:0{0,19}[1-9](?:\.[0-9]{1,2})?"
+        r"|0{0,18}(?:1[0-9]|2[0-3])(?:\.[0-9]{1,2})?"
+        r"|0{0,18}24(?:\.00?)?"
+        r"|0{1,20}\.(?:0[1-9]|[1-9][0-9]?))$"
+    ),
+    "maxLength": 23,
     "example": "2.50",
     "description": "Hours: more than 0, at most 24, at most 2 decimals.",
 }
+# Text that shows something: at least one character that is neither whitespace nor one of the
+# common invisible ones (controls, zero-width and bidi marks, Hangul fillers, braille blank).
+# The services refuse every invisible Unicode character (`services.common.is_blank`); a
+# pattern can list only these without Unicode property classes, which not every client has.
+# No NUL anywhere either: DRF's CharField refuses it.
+VISIBLE_PATTERN = (
+    r"^[^\u0000]*[^\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f"
+    r"\u2028-\u202f\u2060-\u206f\ufeff\u115f\u1160\u3164\uffa0\u2800][^\u0000]*$"
+)
 
 
-@extend_schema_field(_MONEY_IN)
+class JSONStringMixin:
+    """A JSON string, as the schema says: DRF's CharField would take 2.5 as "2.5"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextField(JSONStringMixin, serializers.CharField):
+    pass
+
+
+class TextRegexField(JSONStringMixin, serializers.RegexField):
+    pass
+
+
+class TextEmailField(JSONStringMixin, serializers.EmailField):
+    pass
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": VISIBLE_PATTERN, "description": "Must show something."}
+)
+class VisibleTextField(TextField):
+    """Required text that must show something (blank or invisible-only text is refused by
+    the services, `require_text`); the schema says so with a pattern."""
+
+
 class MoneyInput(serializers.Field):
     """A money string. With a `currency` in the serializer context it is parsed here to minor
     units; otherwise its shape is checked and `validate` parses it once the currency is known."""
@@ -54,6 +122,84 @@ class MoneyInput(serializers.Field):
 
     def to_representation(self, value):
         return value
+
+
+class JSONBooleanField(serializers.BooleanField):
+    """A JSON `true` or `false`, as the schema says: not DRF's form spellings ("yes", "on",
+    "1", 0.0), which a JSON client sending them did not mean as a boolean."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
+class PasswordField(serializers.Field):
+    """A new password: a string of at most 4096 characters, judged by the validators of
+    AUTH_PASSWORD_VALIDATORS in the serializer's `validate` (with the user's other fields).
+    Not a CharField: drf-spectacular would state CharField's non-blank minLength 1 over the
+    validators' own minimum, which the schema states instead."""
+
+    MAX_LENGTH = 4096
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("write_only", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Not a valid string.", code="invalid")
+        if len(data) > self.MAX_LENGTH:
+            raise serializers.ValidationError(
+                f"Ensure this field has no more than {self.MAX_LENGTH} characters.",
+                code="max_length",
+            )
+        if "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.", code="null")
+        return data  # as typed: no trimming of a password
+
+    def to_representation(self, value):
+        return ""  # write-only; never rendered
+
+
+class PasswordFieldSchema(OpenApiSerializerFieldExtension):
+    """minLength from the configured MinimumLengthValidator, so the schema follows settings."""
+
+    target_class = PasswordField
+
+    def map_serializer_field(self, auto_schema, direction):
+        lengths = [
+            validator.min_length
+            for validator in get_default_password_validators()
+            if isinstance(validator, MinimumLengthValidator)
+        ]
+        return {
+            "type": "string",
+            "writeOnly": True,
+            "minLength": max(lengths, default=1),
+            "maxLength": PasswordField.MAX_LENGTH,
+            "pattern": r"^[^\u0000]*$",
+            "description": "Also refused: a common password, all digits, or one like the "
+            "username or email.",
+        }
+
+
+class MoneyInputSchema(OpenApiSerializerFieldExtension):
+    """A MoneyInput's schema: a pattern refusing zero unless the field allows zero."""
+
+    target_class = MoneyInput
+
+    def map_serializer_field(self, auto_schema, direction):
+        return dict(_MONEY_IN if self.target.allow_zero else _MONEY_IN_POSITIVE)
+
+
+class IdRelatedFieldSchema(OpenApiSerializerFieldExtension):
+    """An id naming an object: `parse_id`'s range (drf-spectacular says only "integer")."""
+
+    target_class = "ledger.api.fields.IdRelatedField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def parse_money(value: str, currency: str, *, allow_zero: bool = False) -> int:

@@ -22,6 +22,27 @@ def _positive_int(text) -> int | None:
     return parse_positive(text)
 
 
+def single_value(request, name: str):
+    """The one value of query parameter `name` (None when absent); a repeat is a 400 naming
+    it, not a silent choice of one of the values."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise ValidationError({name: ["Give this parameter once."]})
+    return values[0] if values else None
+
+
+def page_size_of(request, name: str, default: int) -> int:
+    """`?page_size=`: absent → `default`; a positive integer, clamped to MAX_PAGE_SIZE;
+    anything else (empty, `null`, `abc`, `0`, repeated) is a 400 naming the parameter."""
+    raw = single_value(request, name)
+    if raw is None:
+        return default
+    digits = raw.lstrip("0")  # ASCII digits only: not int(), which takes " 7" and "١٢"
+    if not (raw.isascii() and raw.isdigit() and digits):
+        raise ValidationError({name: ["A whole number from 1 (larger than 100 counts as 100)."]})
+    return MAX_PAGE_SIZE if len(digits) > 3 else min(int(digits), MAX_PAGE_SIZE)
+
+
 class PagePagination(BasePagination):
     """`?page=N` (from 1) and `?page_size=`; a page past the end (other than the first) is a 404,
     as a non-numeric or non-positive page is."""
@@ -32,13 +53,12 @@ class PagePagination(BasePagination):
     max_page_size = MAX_PAGE_SIZE  # larger values are clamped to this
 
     def get_page_size(self, request) -> int:
-        size = _positive_int(request.query_params.get(self.page_size_query_param))
-        return self.page_size if size is None else min(size, self.max_page_size)
+        return page_size_of(request, self.page_size_query_param, self.page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         size = self.get_page_size(request)
-        raw = request.query_params.get(self.page_query_param)
+        raw = single_value(request, self.page_query_param)
         number = 1 if raw in (None, "") else _positive_int(raw)
         if number is None or (number - 1) * size > _MAX_OFFSET:
             raise NotFound("Invalid page.")
@@ -93,17 +113,26 @@ class PagePagination(BasePagination):
                 "name": self.page_query_param,
                 "required": False,
                 "in": "query",
-                "description": "A page number within the paginated result set.",
-                "schema": {"type": "integer"},
+                "description": (
+                    "A page number, from 1. A page past the end (other than the first), or "
+                    "a number that is not a positive integer, is a 404."
+                ),
+                "schema": {"type": "integer", "minimum": 1},
             },
-            {
-                "name": self.page_size_query_param,
-                "required": False,
-                "in": "query",
-                "description": f"Number of results to return per page (at most {MAX_PAGE_SIZE}).",
-                "schema": {"type": "integer"},
-            },
+            PAGE_SIZE_PARAMETER,
         ]
+
+
+PAGE_SIZE_PARAMETER = {
+    "name": "page_size",
+    "required": False,
+    "in": "query",
+    "description": (
+        f"Rows per page: default 50; larger than {MAX_PAGE_SIZE} counts as {MAX_PAGE_SIZE}. "
+        "Anything but a positive integer (given once) is a 400 naming `page_size`."
+    ),
+    "schema": {"type": "integer", "minimum": 1},
+}
 
 
 class EntryCursorPagination(CursorPagination):
@@ -115,13 +144,13 @@ class EntryCursorPagination(CursorPagination):
     ordering = "id"
 
     def get_page_size(self, request) -> int:
-        size = _positive_int(request.query_params.get(self.page_size_query_param))
-        return self.page_size if size is None else min(size, self.max_page_size)
+        return page_size_of(request, self.page_size_query_param, self.page_size)
 
     def decode_cursor(self, request):
         """DRF's decoding, then the position checked as an id: the cursor is client-held
         text, and an unchecked position (`p=abc`) reached `id > 'abc'` in the query. A cursor
         this server did not issue is a 400 naming `cursor` (DRF's default is a 404)."""
+        single_value(request, self.cursor_query_param)
         try:
             cursor = super().decode_cursor(request)
         except NotFound:
@@ -131,6 +160,18 @@ class EntryCursorPagination(CursorPagination):
                 {"cursor": ["Not a cursor this API issued; use the `next` or `previous` link."]}
             )
         return cursor
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where the page starts: copy it from a `next` or `previous` link.",
+                "schema": {"type": "string"},
+            },
+            PAGE_SIZE_PARAMETER,
+        ]
 
 
 def _valid_position(position) -> bool:

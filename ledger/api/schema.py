@@ -1,5 +1,8 @@
-"""OpenAPI post-processing: the problem+json error responses and the Idempotency-Key header,
-documented on every operation (they are produced for every operation, so the schema says so)."""
+"""OpenAPI post-processing: each operation's problem+json error responses (those it can
+actually answer with), who may call it, and the Idempotency-Key header of authenticated POSTs."""
+
+from ledger.params import MAX_ID
+from ledger.services.common import earliest_date
 
 PROBLEM = {
     "type": "object",
@@ -27,13 +30,12 @@ PROBLEM = {
 }
 
 _DESCRIPTIONS = {
-    "400": "Invalid input (`validation_error`); nothing is written.",
+    "400": "Invalid input (`validation_error`), naming the field or parameter; nothing is written.",
     "401": "Not authenticated (`not_authenticated`, `authentication_failed`).",
-    "403": "The caller's role may not do this (`permission_denied`).",
+    "403": "The caller may not do this (`permission_denied`).",
     "404": "No such object, or not visible to the caller (`not_found`).",
-    "405": "Method not allowed (`method_not_allowed`).",
     "406": "Not acceptable (`not_acceptable`).",
-    "409": "Conflict: `invalid_transition`, `insufficient_balance`, `idempotency_in_progress`.",
+    "409": "Conflict.",
     "413": "Body over 1 MiB (`payload_too_large`).",
     "415": "Unsupported media type (`unsupported_media_type`); send application/json.",
     "422": "Idempotency-Key reused with a different request (`idempotency_conflict`).",
@@ -41,13 +43,181 @@ _DESCRIPTIONS = {
     "500": "Server error (`server_error`).",
     "503": "The database is busy (`unavailable`).",
 }
-_COMMON = ("400", "401", "403", "404", "405", "406", "429", "500", "503")
-_WRITES = ("409", "413", "415", "422")
 _HEADERS = {
     "401": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
     "429": {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds to wait."}},
     "503": {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds to wait."}},
 }
+_IN_PROGRESS = "`idempotency_in_progress`: the same Idempotency-Key is still being processed"
+_ADMIN = "An admin."
+_SIGNED_IN = "Any signed-in user."
+_PAGE_PAST_END = "a page past the end"
+
+# Who may call each operation and what it answers beyond the generic errors: the domain's
+# 403, 404 and 409 with their reasons (docs/API.md says the same at length). Keyed by
+# "METHOD path" under /api/v1. A 404 for an id in the path and a 409 for an Idempotency-Key
+# in progress are added to every operation that has one; the rest is listed here.
+OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "POST /auth/tokens/": (
+        "Anyone: authenticates with the username and password in the body (throttled per "
+        "client address; a locked-out or inactive user is refused as a bad password).",
+        {"401": "`authentication_failed`: bad username or password."},
+    ),
+    "GET /auth/tokens/": (_SIGNED_IN + " Its own live tokens.", {"404": _PAGE_PAST_END}),
+    "DELETE /auth/tokens/{id}/": (
+        _SIGNED_IN + " Its own tokens only.",
+        {"404": "not one of the caller's live tokens"},
+    ),
+    "POST /auth/tokens/revoke-all/": (_SIGNED_IN + " Only ever its own tokens.", {}),
+    "GET /me/": (_SIGNED_IN, {}),
+    "GET /artists/": (
+        "An admin sees every artist; an artist, only itself.",
+        {"404": _PAGE_PAST_END},
+    ),
+    "POST /artists/": (
+        _ADMIN,
+        {"403": "an artist", "400": "`username` taken, `password` refused by the validators"},
+    ),
+    "GET /artists/{id}/": ("An admin; an artist, for itself.", {}),
+    "GET /programs/": (
+        "An admin sees every program; an artist, the programs it is a member of.",
+        {"404": _PAGE_PAST_END},
+    ),
+    "POST /programs/": (_ADMIN, {"403": "an artist"}),
+    "GET /programs/{id}/": ("An admin; an artist, for a program it is a member of.", {}),
+    "GET /programs/{program_id}/rate-cards/": (
+        "An admin; an artist, for a program it is a member of.",
+        {"404": "a program the caller cannot see, or " + _PAGE_PAST_END},
+    ),
+    "POST /programs/{program_id}/rate-cards/": (
+        _ADMIN + " Cards are immutable: a later `effective_from` supersedes a card.",
+        {
+            "403": "an artist",
+            "400": "amounts with more decimals than the program's currency has, "
+            "`effective_from` already used by a card of the program or before the ledger's "
+            "earliest date",
+        },
+    ),
+    "GET /programs/{program_id}/rate-cards/{card_id}/": (
+        "An admin; an artist, for a program it is a member of.",
+        {},
+    ),
+    "GET /programs/{program_id}/members/": (
+        "An admin sees every member; an artist, its own membership.",
+        {"404": "a program the caller cannot see, or " + _PAGE_PAST_END},
+    ),
+    "POST /programs/{program_id}/members/": (
+        _ADMIN,
+        {"403": "an artist", "400": "`artist` already a member, or no such active user"},
+    ),
+    "GET /programs/{program_id}/report/": (
+        "Anyone for a public program (figures withheld from non-members while too few artists "
+        "have contributed); its members and admins for any.",
+        {},
+    ),
+    "GET /contributions/": (
+        "An admin sees every contribution; an artist, its own.",
+        {"404": _PAGE_PAST_END},
+    ),
+    "POST /contributions/": (
+        "An artist, for itself, in a program it is a member of; an admin, for a named member "
+        "(`artist` required then).",
+        {
+            "400": "`program` the artist is not a member of, `artist` not a member, "
+            "`occurred_on` in the future or with no rate card in effect, `hours` on a bug "
+            "report or `severity` on feedback",
+        },
+    ),
+    "GET /contributions/{id}/": ("An admin; an artist, for its own.", {}),
+    "POST /contributions/{id}/accept/": (
+        _ADMIN + " Not on its own work.",
+        {
+            "403": "an artist, or an admin reviewing its own work",
+            "409": "`invalid_transition`: not `submitted`",
+        },
+    ),
+    "POST /contributions/{id}/reject/": (
+        _ADMIN + " Not on its own work.",
+        {
+            "403": "an artist, or an admin reviewing its own work",
+            "409": "`invalid_transition`: not `submitted`",
+        },
+    ),
+    "POST /contributions/{id}/reverse/": (
+        _ADMIN + " Not on its own work.",
+        {
+            "403": "an artist, or an admin reviewing its own work",
+            "409": "`invalid_transition`: not `accepted`",
+        },
+    ),
+    "POST /contributions/{id}/withdraw/": (
+        "The artist who logged the work.",
+        {
+            "403": "anyone else who can see it",
+            "409": "`invalid_transition`: not `submitted`",
+        },
+    ),
+    "GET /payouts/": ("An admin sees every payout; an artist, its own.", {"404": _PAGE_PAST_END}),
+    "POST /payouts/": (
+        _ADMIN,
+        {
+            "403": "an artist",
+            "400": "`artist` not a member of `program`, `amount` with more decimals than the "
+            "currency has or over 10^15 minor units, `paid_on` in the future",
+            "409": "`insufficient_balance`: a settlement over the artist's outstanding balance",
+        },
+    ),
+    "GET /payouts/{id}/": ("An admin; an artist, for its own.", {}),
+    "POST /payouts/{id}/void/": (
+        _ADMIN,
+        {"403": "an artist", "409": "`invalid_transition`: already void"},
+    ),
+    "GET /balances/": (
+        "An admin sees every membership's balance; an artist, its own.",
+        {"404": _PAGE_PAST_END},
+    ),
+    "GET /statements/": (
+        "An admin, for any member, and then `artist` is required (400 naming it without); "
+        "an artist, for itself (`artist` may be left out; another artist's id is a 404).",
+        {
+            "400": "`artist` missing for an admin, `to` before `from`",
+            "404": "a program the caller cannot see, or an artist who is not its member",
+        },
+    ),
+    "POST /statements/verify/": (
+        "An admin, for any statement; an artist, for its own.",
+        {"404": "an artist/program pair the caller cannot see"},
+    ),
+    "GET /ledger/entries/": (
+        "An admin sees every entry; an artist, the entries touching its own accounts.",
+        {"400": "a `cursor` this API did not issue"},
+    ),
+    "GET /ledger/verify/": (_ADMIN, {"403": "an artist", "404": "no such program"}),
+    "GET /ledger/export/": (_ADMIN, {"403": "an artist", "404": "no such program"}),
+    "GET /exports/outstanding/": (_ADMIN, {"403": "an artist", "404": "no such program"}),
+    "GET /exports/payout-batch/": (_ADMIN, {"403": "an artist", "404": "no such program"}),
+}
+
+
+def _error_codes(method: str, path: str, operation: dict, extra: dict) -> list[str]:
+    """The generic error statuses this operation can answer with."""
+    parameters = operation.get("parameters", [])
+    queried = any(p["in"] == "query" for p in parameters)
+    authenticated = any(requirement for requirement in operation.get("security", []))
+    codes = {"401", "406", "429", "500", "503", *extra}
+    if method == "post" or queried:
+        codes.add("400")  # a malformed body or parameter
+    if method != "get" and authenticated:
+        codes.add("403")  # a session cookie's write without its CSRF token
+    if "{" in path:
+        codes.add("404")
+    if method == "post":
+        codes |= {"413", "415"}
+        if authenticated:
+            codes |= {"409", "422"}  # Idempotency-Key in progress, reused
+    return sorted(codes)
+
+
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -61,21 +231,94 @@ IDEMPOTENCY_KEY = {
 }
 
 
+NO_NUL = r"^[^\u0000]*$"  # DRF's CharField refuses a NUL character anywhere
+# A non-blank CharField (minLength 1) trims whitespace first: it needs one character that
+# Python's str.strip() keeps. Listed, not `\s`, which differs between regex dialects.
+NOT_BLANK = (
+    r"^[^\u0000]*[^\u0000\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a"
+    r"\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+)
+
+
+def year_at_least(year: int) -> str:
+    """A pattern for an ISO date string whose 4-digit year is at least `year`."""
+    digits = f"{year:04d}"
+    options = [digits]
+    for place, digit in enumerate(digits):
+        if digit != "9":
+            rest = 3 - place
+            tail = f"[0-9]{{{rest}}}" if rest else ""
+            options.append(f"{digits[:place]}[{int(digit) + 1}-9]{tail}")
+    return f"^(?:{'|'.join(options)})-"
+
+
+def date_floor_pattern() -> str:
+    """The ledger's earliest date as a pattern on date strings: exact when the floor is a
+    1 January (the default), else the floor's year (the server still refuses the rest)."""
+    return year_at_least(earliest_date().year)
+
+
+def tighten_request_strings(schema: dict, floor: str) -> None:
+    """What DRF and the services refuse in every request string, said in the schema: a NUL
+    character in text, whitespace-only text where text is required (write-only passwords are
+    not trimmed); a date before the ledger's floor."""
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and "enum" not in schema:
+        if schema.get("format") == "date":
+            schema.setdefault("pattern", floor)
+        elif "format" not in schema and "pattern" not in schema:
+            trimmed = schema.get("minLength", 0) >= 1 and not schema.get("writeOnly")
+            schema["pattern"] = NOT_BLANK if trimmed else NO_NUL
+    for value in schema.get("properties", {}).values():
+        tighten_request_strings(value, floor)
+    for key in ("items", "additionalProperties"):
+        tighten_request_strings(schema.get(key), floor)
+
+
 def add_problem_responses(result, generator, request, public):
-    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM
+    floor = date_floor_pattern()
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, component in schemas.items():
+        if name.endswith("Request"):  # COMPONENT_SPLIT_REQUEST: the shapes clients send
+            tighten_request_strings(component, floor)
+    schemas["Problem"] = PROBLEM
     ref = {"$ref": "#/components/schemas/Problem"}
-    for operations in result.get("paths", {}).values():
+    for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
+            key = f"{method.upper()} {path.removeprefix('/api/v1')}"
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["schema"].get("type") == "integer":
+                    # an id: what `ledger.params.parse_id` accepts
+                    parameter["schema"].update(minimum=1, maximum=MAX_ID)
+                if parameter["in"] == "query":
+                    tighten_request_strings(parameter["schema"], floor)
+            if key not in OPERATIONS:  # every operation says who may call it
+                raise LookupError(f"{key}: say who may call it in ledger.api.schema.OPERATIONS")
+            who, extra = OPERATIONS[key]
+            authenticated = any(requirement for requirement in operation.get("security", []))
+            lines = [operation.get("description", "").strip(), f"**Who may call it:** {who}"]
             responses = operation.setdefault("responses", {})
-            codes = _COMMON + (_WRITES if method != "get" else ())
+            codes = _error_codes(method, path, operation, extra)
+            errors = []
             for code in codes:
-                response = responses.setdefault(code, {"description": _DESCRIPTIONS[code]})
+                reasons = [extra[code]] if code in extra else []
+                if code == "409" and method == "post" and authenticated:
+                    reasons.append(_IN_PROGRESS)
+                description = _DESCRIPTIONS[code]
+                if reasons:
+                    description += " Here: " + "; ".join(reasons) + "."
+                    errors.append(f"{code}: " + "; ".join(reasons))
+                response = responses.setdefault(code, {})
+                response["description"] = description
                 response["content"] = {"application/problem+json": {"schema": ref}}
                 if code in _HEADERS:
                     response["headers"] = _HEADERS[code]
-            authenticated = any(requirement for requirement in operation.get("security", []))
+            if errors:
+                lines.append("**Errors beyond the generic ones:** " + "; ".join(errors) + ".")
+            operation["description"] = "\n\n".join(line for line in lines if line)
             if method == "post" and authenticated:  # keys are scoped to an authenticated caller
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
                 for code, response in responses.items():

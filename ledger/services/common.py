@@ -44,8 +44,7 @@ def is_blank(text: str | None) -> bool:
     """True when `text` shows nothing: empty, whitespace, invisible characters or combining
     marks with no visible character to sit on."""
     return all(
-        unicodedata.category(ch) in _INVISIBLE_CATEGORIES | _MARK_CATEGORIES
-        or ch in _BLANK_LETTERS
+        unicodedata.category(ch) in _INVISIBLE_CATEGORIES | _MARK_CATEGORIES or ch in _BLANK_LETTERS
         for ch in text or ""
     )
 

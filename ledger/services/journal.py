@@ -126,7 +126,7 @@ _ENTRY_COLUMNS = (
 _POSTING_COLUMNS = ("entry_id", "program_id", "account_id", "amount_minor", "currency")
 # The SQL below is assembled from these constants and placeholders only, never from a value.
 _INSERT_ENTRY = (
-    f"INSERT INTO ledger_entry ({', '.join(_ENTRY_COLUMNS)}) "  # noqa: S608
+    f"INSERT INTO ledger_entry ({', '.join(_ENTRY_COLUMNS)}) "  # noqa: S608  # nosec B608
     f"VALUES ({', '.join(['%s'] * len(_ENTRY_COLUMNS))}) RETURNING id"
 )
 
@@ -137,7 +137,7 @@ def _insert_postings(entry_id: str, source: str) -> str:
     in `_POSTING_COLUMNS` order. `{legs}` is filled with placeholders only: an (account,
     amount) row per line; VALUES names its columns column1 and column2 on both databases."""
     return (
-        f"INSERT INTO ledger_posting ({', '.join(_POSTING_COLUMNS)}) "  # noqa: S608
+        f"INSERT INTO ledger_posting ({', '.join(_POSTING_COLUMNS)}) "  # noqa: S608  # nosec B608
         f"SELECT {entry_id}, %s, leg.column1, leg.column2, %s "
         f"FROM {source}(VALUES {{legs}}) AS leg"
     )
@@ -152,7 +152,7 @@ _UPDATE_BALANCES = (
 _UPDATE_HEAD = "UPDATE ledger_ledgerhead SET seq = %s, hash = %s WHERE program_id = %s"
 # PostgreSQL: the same four writes as one statement (the statements above, as CTEs).
 _WRITE_ENTRY_PG = (
-    f"WITH entry AS ({_INSERT_ENTRY}), "  # noqa: S608
+    f"WITH entry AS ({_INSERT_ENTRY}), "  # noqa: S608  # nosec B608
     f"postings AS ({_insert_postings('entry.id', 'entry, ')}), "
     f"balances AS ({_UPDATE_BALANCES}), "
     f"head AS ({_UPDATE_HEAD})"

@@ -7,11 +7,13 @@ from rest_framework.validators import UniqueValidator
 
 from accounts.models import ApiToken, Role, User
 
+from ..fields import PasswordField, TextEmailField, TextField, TextRegexField
+
 
 class TokenCreateSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    username = TextField(max_length=150)
+    password = TextField(max_length=4096, trim_whitespace=False, write_only=True)
+    name = TextField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class TokenSerializer(serializers.ModelSerializer):
@@ -46,7 +48,7 @@ MeSerializer = ArtistSerializer
 
 
 class ArtistCreateSerializer(serializers.Serializer):
-    username = serializers.RegexField(
+    username = TextRegexField(
         r"^[\w.@+-]+\Z",
         max_length=150,
         validators=[
@@ -57,9 +59,9 @@ class ArtistCreateSerializer(serializers.Serializer):
             )
         ],
     )
-    email = serializers.EmailField(max_length=254)
-    display_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+    email = TextEmailField(max_length=254)
+    display_name = TextField(max_length=200, required=False, allow_blank=True)
+    password = PasswordField()
 
     def validate(self, attrs):
         candidate = User(

@@ -11,6 +11,7 @@ from ..fields import (
     HoursField,
     IdField,
     MoneyOutput,
+    VisibleTextField,
 )
 
 TEXT_MAX = 10_000
@@ -104,7 +105,25 @@ def _row_renderer(fields):
     return helpers["render"]
 
 
-class ProgramArtistFilterSerializer(serializers.Serializer):
+class QuerySerializer(serializers.Serializer):
+    """Query parameters: each declared one given at most once and never empty. DRF's form
+    handling would skip an empty optional value (`?status=`) and take the last of repeated
+    ones; a client sending either meant something the server would silently not do."""
+
+    def to_internal_value(self, data):
+        errors = {}
+        for name in self.fields:
+            values = data.getlist(name) if hasattr(data, "getlist") else []
+            if len(values) > 1:
+                errors[name] = ["Give this parameter once."]
+            elif values == [""]:
+                errors[name] = ["May not be empty; leave the parameter out instead."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class ProgramArtistFilterSerializer(QuerySerializer):
     """`?program=` and `?artist=`, each optional: how every list narrows to one program or one
     artist. A list with more filters extends it."""
 
@@ -113,7 +132,7 @@ class ProgramArtistFilterSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=TEXT_MAX)
+    reason = VisibleTextField(max_length=TEXT_MAX)
 
 
 class EmptySerializer(serializers.Serializer):

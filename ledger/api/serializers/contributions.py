@@ -16,6 +16,8 @@ from ..fields import (
     IdRelatedField,
     NullableHoursField,
     NullableMoneyOutput,
+    TextField,
+    VisibleTextField,
 )
 from .common import TEXT_MAX, ProgramArtistFilterSerializer, RowSerializer
 
@@ -23,16 +25,14 @@ from .common import TEXT_MAX, ProgramArtistFilterSerializer, RowSerializer
 class ContributionCreateSerializer(serializers.Serializer):
     program = IdRelatedField(queryset=Program.objects.all())
     kind = serializers.ChoiceField(choices=ContributionKind.choices)
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(
-        max_length=TEXT_MAX, required=False, allow_blank=True, default=""
-    )
+    title = VisibleTextField(max_length=200)
+    description = TextField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
     occurred_on = serializers.DateField()
     hours = HoursField(required=False, allow_null=True, default=None)
     severity = serializers.ChoiceField(
         choices=Severity.choices, required=False, allow_null=True, default=None
     )
-    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reference = TextField(max_length=200, required=False, allow_blank=True, default="")
     artist = IdRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
@@ -77,7 +77,7 @@ class ContributionSerializer(RowSerializer):
 
 
 class AcceptSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+    note = TextField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
     hours = HoursField(required=False, allow_null=True, default=None)
     severity = serializers.ChoiceField(
         choices=Severity.choices, required=False, allow_null=True, default=None

@@ -6,13 +6,14 @@ from ..fields import (
     IdField,
     LedgerDateField,
 )
+from .common import QuerySerializer
 
 
-class JournalExportQuerySerializer(serializers.Serializer):
+class JournalExportQuerySerializer(QuerySerializer):
     program = IdField()
     format = serializers.ChoiceField(choices=["hledger", "beancount"])
 
 
-class PayoutBatchQuerySerializer(serializers.Serializer):
+class PayoutBatchQuerySerializer(QuerySerializer):
     program = IdField()
     paid_on = LedgerDateField()

@@ -14,8 +14,9 @@ from ..fields import (
     IdField,
     LedgerDateField,
     MoneyOutput,
+    TextField,
 )
-from .common import RowSerializer
+from .common import QuerySerializer, RowSerializer
 
 
 class BalanceSerializer(RowSerializer):
@@ -56,9 +57,17 @@ class BalanceSerializer(RowSerializer):
         return rows
 
 
-class StatementQuerySerializer(serializers.Serializer):
+class StatementQuerySerializer(QuerySerializer):
     program = IdField()
-    artist = IdField(required=False)
+    # Required for an admin, optional for an artist: a schema cannot make a parameter
+    # required per role, so its description says it (the view enforces it).
+    artist = IdField(
+        required=False,
+        help_text=(
+            "The artist. An admin must give it (else 400 naming `artist`); an artist may leave "
+            "it out (its own statement) — another artist's id is a 404."
+        ),
+    )
     # `from` is a Python keyword: declared below under its wire name.
     to = LedgerDateField(required=False)
     format = serializers.ChoiceField(choices=["json", "csv", "pdf"], required=False)
@@ -148,7 +157,7 @@ class EntrySerializer(RowSerializer):
         return rows
 
 
-class VerifyQuerySerializer(serializers.Serializer):
+class VerifyQuerySerializer(QuerySerializer):
     program = IdField()
 
 
@@ -157,7 +166,7 @@ class StatementCheckSerializer(serializers.Serializer):
 
     artist = IdField()
     program = IdField()
-    head_hash = serializers.CharField(max_length=64, allow_null=True)
+    head_hash = TextField(max_length=64, allow_null=True)
     lines = serializers.ListField(child=serializers.DictField(), max_length=1_000_000)
 
 

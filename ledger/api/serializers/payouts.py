@@ -13,6 +13,7 @@ from ..fields import (
     IdRelatedField,
     MoneyInput,
     MoneyOutput,
+    TextField,
     parse_money,
 )
 from .common import TEXT_MAX, ProgramArtistFilterSerializer, RowSerializer
@@ -24,9 +25,9 @@ class PayoutCreateSerializer(serializers.Serializer):
     amount = MoneyInput()
     kind = serializers.ChoiceField(choices=PayoutKind.choices)
     paid_on = serializers.DateField(required=False, allow_null=True, default=None)
-    method = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    note = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+    method = TextField(max_length=200, required=False, allow_blank=True, default="")
+    reference = TextField(max_length=200, required=False, allow_blank=True, default="")
+    note = TextField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
         try:

@@ -12,10 +12,13 @@ from ledger.money import CURRENCY_CHOICES
 
 from ..fields import (
     IdRelatedField,
+    JSONBooleanField,
     MoneyInput,
     MoneyOutput,
     NullableMoneyOutput,
+    TextField,
     TotalHoursField,
+    VisibleTextField,
 )
 from .common import TEXT_MAX
 
@@ -28,12 +31,10 @@ class ProgramSerializer(serializers.ModelSerializer):
 
 
 class ProgramCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = VisibleTextField(max_length=200)
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, help_text="ISO 4217 code.")
-    description = serializers.CharField(
-        max_length=TEXT_MAX, required=False, allow_blank=True, default=""
-    )
-    public = serializers.BooleanField(required=False, default=False)
+    description = TextField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
+    public = JSONBooleanField(required=False, default=False)
 
 
 class BountiesInputSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 """Programs, their rate cards and members, and their transparency report."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -92,27 +92,27 @@ class RateCardViewSet(
         )
         return Response(s.RateCardSerializer(card).data, status=status.HTTP_201_CREATED)
 
+    @property
+    def allowed_methods(self):
+        # The `Allow` header names what a card answers; the edit handlers exist only to give
+        # an edit a 404 (invisible card) or a 405 saying why.
+        return [m for m in super().allowed_methods if m not in ("PUT", "PATCH", "DELETE")]
+
     def _immutable(self):
         self.get_object()  # an invisible card is a 404, as always
         raise exceptions.MethodNotAllowed(
             self.request.method, detail="Rate cards are immutable; publish a later card."
         )
 
-    @extend_schema(
-        request=None, responses={405: OpenApiResponse(description="Rate cards are immutable.")}
-    )
+    @extend_schema(exclude=True)  # not an operation: it only ever answers 405
     def update(self, request, *args, **kwargs):
         self._immutable()
 
-    @extend_schema(
-        request=None, responses={405: OpenApiResponse(description="Rate cards are immutable.")}
-    )
+    @extend_schema(exclude=True)  # not an operation: it only ever answers 405
     def partial_update(self, request, *args, **kwargs):
         self._immutable()
 
-    @extend_schema(
-        request=None, responses={405: OpenApiResponse(description="Rate cards are immutable.")}
-    )
+    @extend_schema(exclude=True)  # not an operation: it only ever answers 405
     def destroy(self, request, *args, **kwargs):
         self._immutable()
 
