@@ -8,10 +8,10 @@ from .models import ApiToken, User
 
 @admin.register(User)
 class LedgerUserAdmin(UserAdmin):
-    list_display = ("username", "display_name", "email", "role", "is_active")
-    list_filter = ("role", "is_active", "is_superuser")
-    fieldsets = (*UserAdmin.fieldsets, ("Ledger", {"fields": ("display_name", "role")}))
-    add_fieldsets = (*UserAdmin.add_fieldsets, ("Ledger", {"fields": ("display_name", "role")}))
+    list_display = ("username", "display_name", "email", "is_superuser", "is_active")
+    list_filter = ("is_active", "is_superuser")
+    fieldsets = (*UserAdmin.fieldsets, ("Ledger", {"fields": ("display_name",)}))
+    add_fieldsets = (*UserAdmin.add_fieldsets, ("Ledger", {"fields": ("display_name",)}))
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -22,11 +22,11 @@ class LedgerUserAdmin(UserAdmin):
         created = services.create_user(
             actor=request.user,
             username=obj.username,
-            role=obj.role,
             email=obj.email,
             display_name=obj.display_name,
             password_hash=obj.password,
             is_staff=obj.is_staff,
+            is_superuser=obj.is_superuser,
         )
         obj.pk, obj.display_name = created.pk, created.display_name
         obj._state.adding, obj._state.db = False, created._state.db

@@ -1,54 +1,54 @@
-"""Users: artists who log work and admins who review and pay it."""
+"""Users: people who log work, and the staff who review and pay it.
+
+What a user may do is not stored here: roles are held per program (`ledger.models.StaffRole`)
+and read through `ledger.access`; a superuser is an operator with every role.
+"""
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 
 
-class Role(models.TextChoices):
-    ARTIST = "artist", "Artist"
-    ADMIN = "admin", "Admin"
-
-
 class UserQuerySet(models.QuerySet):
-    def artists(self):
-        return self.filter(role=Role.ARTIST, is_active=True)
+    def visible_to(self, user):
+        """The people `user` sees (`ledger.access.scope_of`): an operator every one, staff
+        the members of their programs, everyone itself."""
+        from ledger import access  # access reads roles through the ledger's models
+        from ledger.models import Membership
 
-    def admins(self):
-        return self.filter(role=Role.ADMIN)
+        scope = access.scope_of(user)
+        if scope.everything:
+            return self
+        condition = models.Q(pk=scope.artist_id) if scope.artist_id else models.Q(pk__in=[])
+        if scope.programs:
+            members = Membership.objects.filter(program_id__in=sorted(scope.programs))
+            condition |= models.Q(pk__in=members.values("artist_id"))
+        return self.filter(condition)
+
+    def with_staff_flag(self):
+        """Each user with `holds_staff_role`: whether it holds a role in any program."""
+        from ledger.models import StaffRole
+
+        return self.annotate(
+            holds_staff_role=models.Exists(StaffRole.objects.filter(user_id=models.OuterRef("pk")))
+        )
 
 
 class LedgerUserManager(UserManager.from_queryset(UserQuerySet)):
-    def create_superuser(self, username, email=None, password=None, **extra_fields):
-        extra_fields.setdefault("role", Role.ADMIN)
-        return super().create_superuser(username, email, password, **extra_fields)
+    pass
 
 
 class User(AbstractUser):
-    """A person with a role. A superuser is always an admin (`save` keeps that true)."""
+    """A person: an artist in the programs it belongs to, staff in those it holds roles in."""
 
     display_name = models.CharField(max_length=200, blank=True)
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ARTIST)
 
     objects = LedgerUserManager()
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(role__in=["artist", "admin"]), name="user_role_valid"
-            ),
-            models.CheckConstraint(
-                condition=~models.Q(is_superuser=True) | models.Q(role="admin"),
-                name="superuser_is_admin",
-            ),
-        ]
 
     def __str__(self):
         return self.display_name or self.username
 
     def save(self, *args, **kwargs):
-        if self.is_superuser:
-            self.role = Role.ADMIN
         if not self.display_name:
             self.display_name = self.get_full_name() or self.username
         # set_password() leaves the new raw password in _password until the save; every way a
@@ -63,11 +63,10 @@ class User(AbstractUser):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN or self.is_superuser
+        """Staff of at least one program, or an operator (`ledger.access.is_staff`)."""
+        from ledger import access  # access reads roles through the ledger's models
 
-    @property
-    def is_artist(self) -> bool:
-        return not self.is_admin
+        return access.is_staff(self)
 
 
 class ApiTokenQuerySet(models.QuerySet):

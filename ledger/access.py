@@ -1,72 +1,243 @@
-"""Who sees what: the one home of visibility and of the report's withholding.
+"""Who sees what and who may do what: the one home of visibility, roles and withholding.
 
-Every read that scopes rows to a reader goes through `scope_of(user)`: the models' named
-`visible_to` QuerySet methods render it as a `Q`, the plain-SQL lists in `queries` render the
-same scope as a SQL condition, so a new role changes this module and nothing else. Both
-renderings live here, side by side, because the hottest API lists are plain SQL (compiling the
-ORM query cost more than the database's answer, docs/PERFORMANCE.md); tests compare them.
+Roles are held per program (`StaffRole`): a `manager`, `reviewer`, `treasurer` or `auditor`
+of a program reads every row of that program and writes only what its role allows; an artist
+reads the rows about itself; a Django superuser is an operator, holding every role in every
+program. Every read that scopes rows goes through `scope_of(user)` and every action through
+`can`/`require`, so a new role or action changes this module and nothing else.
+
+Scopes render as a `Q` (the models' named `visible_to` methods) and as a SQL condition (the
+plain-SQL lists in `queries`, which are plain SQL because compiling the ORM query cost more
+than the database's answer, docs/PERFORMANCE.md); tests compare the two renderings.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 from django.conf import settings
 from django.db.models import Q
 
+from ledger.errors import NotAllowed, SeparationOfDuties
+
+
+class Role(StrEnum):
+    MANAGER = "manager"  # program settings, rate cards, members, invitations, staff
+    REVIEWER = "reviewer"  # accept, reject, reverse; decide disputes about contributions
+    TREASURER = "treasurer"  # propose, approve, decline and void payouts
+    AUDITOR = "auditor"  # reads everything in the program, writes nothing
+
+
+ROLES = tuple(Role)
+
+
+class Action(StrEnum):
+    """What an actor does in a program; `NEEDS` says which roles may."""
+
+    READ = "read"  # every row of the program: contributions, payouts, ledger, audit trail
+    REVIEW = "review"
+    PAY = "pay"
+    MANAGE = "manage"
+    LOG_FOR_OTHERS = "log_for_others"  # log work on an artist's behalf
+
+
+NEEDS: dict[Action, frozenset[Role]] = {
+    Action.READ: frozenset(ROLES),
+    Action.REVIEW: frozenset({Role.REVIEWER}),
+    Action.PAY: frozenset({Role.TREASURER}),
+    Action.MANAGE: frozenset({Role.MANAGER}),
+    Action.LOG_FOR_OTHERS: frozenset({Role.REVIEWER, Role.MANAGER}),
+}
+
+REFUSAL = {
+    Action.READ: "Only the program's staff may read this.",
+    Action.REVIEW: "Only a reviewer of this program may review its work.",
+    Action.PAY: "Only a treasurer of this program may record, approve or void its payouts.",
+    Action.MANAGE: "Only a manager of this program may change it.",
+    Action.LOG_FOR_OTHERS: "Only a reviewer or manager of this program may log work for others.",
+}
+
+
+def _authenticated(user) -> bool:
+    return user is not None and user.is_authenticated
+
+
+def is_operator(user) -> bool:
+    """A Django superuser: every role in every program (v1's `admin`)."""
+    return _authenticated(user) and user.is_superuser
+
+
+def roles_of(user) -> dict[int, frozenset[Role]]:
+    """`{program_id: roles}` the user holds, read once per user object (one query per
+    request); `forget(user)` after changing its roles within the same request."""
+    if not _authenticated(user) or user.is_superuser:
+        return {}
+    cached = getattr(user, "_ledger_roles", None)
+    if cached is None:
+        from ledger.models import StaffRole  # models import this module
+
+        held: dict[int, set[Role]] = {}
+        for program_id, role in StaffRole.objects.filter(user_id=user.pk).values_list(
+            "program_id", "role"
+        ):
+            held.setdefault(program_id, set()).add(Role(role))
+        cached = {program_id: frozenset(roles) for program_id, roles in held.items()}
+        user._ledger_roles = cached
+    return cached
+
+
+def forget(user) -> None:
+    """Drop the roles read for `user`, so the next check reads them again."""
+    if user is not None and hasattr(user, "_ledger_roles"):
+        del user._ledger_roles
+
+
+def roles_in(user, program_id) -> frozenset[Role]:
+    """The roles `user` holds in the program (all of them for an operator)."""
+    if is_operator(user):
+        return frozenset(ROLES)
+    return roles_of(user).get(program_id, frozenset())
+
+
+def can(user, action: Action, program_id) -> bool:
+    """Whether `user`'s roles in the program allow `action` there."""
+    return bool(roles_in(user, program_id) & NEEDS[action])
+
+
+# Separation of duties: nobody takes both sides of a decision about their own work or pay.
+OWN_SUBJECT = {
+    Action.REVIEW: "You cannot review your own work.",
+    Action.PAY: "Nobody records, proposes or approves a payout to themselves.",
+}
+OWN_PROPOSAL = "A payout is approved by a treasurer other than the one who proposed it."
+
+
+def refusal(user, action: Action, program_id, *, artist_id=None, proposer_id=None):
+    """Why `user` may not take `action` in the program, as the error a service raises, or
+    None when it may. `artist_id`: the artist whose work or pay the action decides;
+    `proposer_id`: who proposed the payout being decided. Services raise it; pages show its
+    message instead of offering a button that would be refused."""
+    if not can(user, action, program_id):
+        return NotAllowed(REFUSAL[action])
+    if artist_id is not None and artist_id == user.pk:
+        return SeparationOfDuties(OWN_SUBJECT.get(action, "Not on your own work or pay."))
+    if proposer_id is not None and proposer_id == user.pk:
+        return SeparationOfDuties(OWN_PROPOSAL)
+    return None
+
+
+def require(user, action: Action, program_id, *, artist_id=None, proposer_id=None) -> None:
+    """Raise the refusal (`NotAllowed`, or `SeparationOfDuties`) unless `user` may take
+    `action` in the program on this subject."""
+    error = refusal(user, action, program_id, artist_id=artist_id, proposer_id=proposer_id)
+    if error is not None:
+        raise error
+
+
+def programs_where(user, action: Action) -> frozenset[int] | None:
+    """The ids of the programs where `user` may take `action`; None means every program."""
+    if is_operator(user):
+        return None
+    return frozenset(pid for pid, roles in roles_of(user).items() if roles & NEEDS[action])
+
+
+def has_permission(user, permission: str) -> bool:
+    """A Django permission outside any program (`ledger.add_program`, `accounts.add_user`),
+    granted by an operator; an operator has them all."""
+    return _authenticated(user) and user.is_active and user.has_perm(permission)
+
+
+def require_permission(user, permission: str, message: str) -> None:
+    if not has_permission(user, permission):
+        raise NotAllowed(message)
+
+
+def is_staff(user) -> bool:
+    """Staff of at least one program (or an operator): v1's `admin` role."""
+    return is_operator(user) or bool(roles_of(user))
+
+
+def v1_role(user) -> str:
+    """The v1 `role` of a user: `admin` for staff of any program or an operator. A list of
+    users reads `holds_staff_role` from its query (`UserQuerySet.with_staff_flag`) instead
+    of one query per user."""
+    held = getattr(user, "holds_staff_role", None)
+    if held is not None:
+        return "admin" if held or is_operator(user) else "artist"
+    return "admin" if is_staff(user) else "artist"
+
 
 @dataclass(frozen=True)
 class Scope:
-    """The rows a reader may see: all of them, or only those about one artist, or none."""
+    """The rows a reader may see: all of them, or those of the programs it is staff of plus
+    those about itself as an artist, or none."""
 
     everything: bool = False
-    artist_id: int | None = None  # set for an artist: only rows about this artist
+    artist_id: int | None = None  # the reader as an artist: rows about it
+    programs: frozenset[int] = field(default_factory=frozenset)  # every row of these programs
 
-    def q(self, artist: str = "artist") -> Q:
-        """A filter for a queryset whose rows name their artist through the lookup `artist`."""
+    def q(self, artist: str = "artist", program: str = "program") -> Q:
+        """A filter for a queryset whose rows name their artist and program through the
+        lookups `artist` and `program`."""
         if self.everything:
             return Q()
-        if self.artist_id is None:
-            return Q(pk__in=[])
-        return Q(**{f"{artist}_id": self.artist_id})
+        condition = Q(pk__in=[])
+        if self.programs:
+            condition |= Q(**{f"{program}_id__in": sorted(self.programs)})
+        if self.artist_id is not None:
+            condition |= Q(**{f"{artist}_id": self.artist_id})
+        return condition
 
-    def sql(self, artist_column: str) -> list[tuple[str, object]]:
-        """The same filter as `(SQL, parameter)` conditions for `queries.SqlRows`.
+    def sql(self, artist_column: str, program_column: str) -> list[tuple[str, list]]:
+        """The same filter as `(SQL, parameters)` conditions for `queries.SqlRows`.
 
-        `artist_column` is constant SQL written by the caller, never user input.
+        The columns are constant SQL written by the caller, never user input.
         """
         if self.everything:
             return []
-        if self.artist_id is None:
-            return [("1 = %s", 0)]
-        return [(f"{artist_column} = %s", self.artist_id)]
+        parts, params = [], []
+        if self.programs:
+            ids = sorted(self.programs)
+            parts.append(f"{program_column} IN ({', '.join(['%s'] * len(ids))})")
+            params.extend(ids)
+        if self.artist_id is not None:
+            parts.append(f"{artist_column} = %s")
+            params.append(self.artist_id)
+        if not parts:
+            return [("1 = %s", [0])]
+        return [("(" + " OR ".join(parts) + ")", params)]
 
-    def sees_artist(self, artist_id) -> bool:
-        """Whether rows about `artist_id` are in the scope."""
-        return self.everything or (self.artist_id is not None and self.artist_id == artist_id)
+    def sees(self, program_id, artist_id) -> bool:
+        """Whether rows about `artist_id` in `program_id` are in the scope."""
+        return (
+            self.everything
+            or program_id in self.programs
+            or (self.artist_id is not None and self.artist_id == artist_id)
+        )
+
+    def staff_of(self, program_id) -> bool:
+        """Whether the reader sees every row of the program (its staff, or an operator)."""
+        return self.everything or program_id in self.programs
 
 
 NOTHING = Scope()
 
 
-def is_staff(user) -> bool:
-    """Staff review and pay in every program (a Django superuser always is staff)."""
-    return bool(user is not None and user.is_authenticated and user.is_admin)
-
-
 def scope_of(user) -> Scope:
-    """Staff see every row; an artist the rows about itself; an anonymous reader none."""
-    if is_staff(user):
+    """An operator sees every row; anyone else the rows of the programs it is staff of and
+    the rows about itself; an anonymous reader none."""
+    if is_operator(user):
         return Scope(everything=True)
-    if user is None or not user.is_authenticated:
+    if not _authenticated(user):
         return NOTHING
-    return Scope(artist_id=user.pk)
+    return Scope(artist_id=user.pk, programs=frozenset(roles_of(user)))
 
 
 def is_insider(user, program) -> bool:
     """A member or staff of `program`: a reader who always sees its report's figures."""
-    if is_staff(user):
-        return True
-    if user is None or not user.is_authenticated:
+    if not _authenticated(user):
         return False
+    if scope_of(user).staff_of(program.pk):
+        return True
     return program.memberships.filter(artist=user).exists()
 
 

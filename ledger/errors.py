@@ -40,8 +40,11 @@ class NotAllowed(DomainError):
     status = 403
 
 
-class SelfReview(NotAllowed):
-    """Nobody reviews their own work."""
+class SeparationOfDuties(NotAllowed):
+    """One person may not take both sides of a decision: review their own work, pay
+    themselves, approve their own proposal. The API names it in `errors[0].code`."""
+
+    detail_code = "separation_of_duties"
 
 
 class InvalidTransition(DomainError):

@@ -288,7 +288,8 @@ SPECTACULAR_SETTINGS = {
         "PayoutStatusEnum": "ledger.models.PayoutStatus",
         "EntryKindEnum": "ledger.models.EntryKind",
         "ProgramStatusEnum": "ledger.models.programs.ProgramStatus",
-        "RoleEnum": "accounts.models.Role",
+        "RoleEnum": ["artist", "admin"],
+        "StaffRoleEnum": ["manager", "reviewer", "treasurer", "auditor"],
         "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [

@@ -87,12 +87,12 @@ CARD_FROM = TODAY - dt.timedelta(days=365)
 
 @pytest.fixture
 def admin(db):
-    return UserFactory(username="admin1", role="admin")
+    return UserFactory(username="admin1", is_superuser=True)
 
 
 @pytest.fixture
 def admin2(db):
-    return UserFactory(username="admin2", role="admin")
+    return UserFactory(username="admin2", is_superuser=True)
 
 
 @pytest.fixture

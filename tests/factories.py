@@ -18,5 +18,4 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     display_name = factory.LazyAttribute(lambda u: u.username.title())
-    role = "artist"
     password = factory.LazyFunction(password_hash)

@@ -35,11 +35,10 @@ USER_COLUMNS = [
     "is_staff",
     "is_active",
     "display_name",
-    "role",
 ]
 _AUTH_SQL = (
     "SELECT u.id, u.is_superuser, u.username, u.first_name, u.last_name, u.email, u.is_staff, "
-    "u.is_active, u.display_name, u.role, t.id, "
+    "u.is_active, u.display_name, t.id, "
     "(t.last_used_at IS NULL OR t.last_used_at < %s) "
     "FROM accounts_apitoken t JOIN accounts_user u ON u.id = t.user_id "
     "WHERE t.key_hash = %s AND NOT t.revoked "

@@ -135,6 +135,9 @@ def _domain_problem(exc: DomainError) -> HttpResponse:
             {"field": field, "code": exc.code, "message": message}
             for field, message in exc.errors.items()
         ]
+    elif getattr(exc, "detail_code", None):
+        # A refusal with a reason of its own (separation of duties): named in errors[0].code.
+        errors = [{"field": None, "code": exc.detail_code, "message": exc.message}]
     return problem_response(exc.status, code=exc.code, detail=exc.message, errors=errors)
 
 

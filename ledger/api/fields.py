@@ -190,7 +190,10 @@ class MoneyInputSchema(OpenApiSerializerFieldExtension):
     target_class = MoneyInput
 
     def map_serializer_field(self, auto_schema, direction):
-        return dict(_MONEY_IN if self.target.allow_zero else _MONEY_IN_POSITIVE)
+        schema = dict(_MONEY_IN if self.target.allow_zero else _MONEY_IN_POSITIVE)
+        if self.target.allow_null:
+            schema["nullable"] = True
+        return schema
 
 
 class IdRelatedFieldSchema(OpenApiSerializerFieldExtension):

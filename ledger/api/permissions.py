@@ -11,9 +11,10 @@ def is_admin(user) -> bool:
 
 
 class IsAdminRole(permissions.BasePermission):
-    """Only admins, for the whole view."""
+    """Only staff of some program (v1's admins), for the whole view; the view then checks
+    the role in the program it names."""
 
-    message = "Only an admin may do this."
+    message = "Only a program's staff may do this."
 
     def has_permission(self, request, view):
         return is_admin(request.user)

@@ -49,14 +49,17 @@ _HEADERS = {
     "503": {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds to wait."}},
 }
 _IN_PROGRESS = "`idempotency_in_progress`: the same Idempotency-Key is still being processed"
-_ADMIN = "An admin."
 _SIGNED_IN = "Any signed-in user."
 _PAGE_PAST_END = "a page past the end"
+_STAFF = "Staff of the program (any role) read it all"
+_NOT_SEEN = "a program the caller cannot see, or " + _PAGE_PAST_END
+_SOD = "`separation_of_duties` in `errors[0].code`"
 
 # Who may call each operation and what it answers beyond the generic errors: the domain's
 # 403, 404 and 409 with their reasons (docs/API.md says the same at length). Keyed by
 # "METHOD path" under /api/v1. A 404 for an id in the path and a 409 for an Idempotency-Key
-# in progress are added to every operation that has one; the rest is listed here.
+# in progress are added to every operation that has one; the rest is listed here. Roles are
+# per program (manager, reviewer, treasurer, auditor); an operator (superuser) holds them all.
 OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "POST /auth/tokens/": (
         "Anyone: authenticates with the username and password in the body (throttled per "
@@ -69,84 +72,114 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
         {"404": "not one of the caller's live tokens"},
     ),
     "POST /auth/tokens/revoke-all/": (_SIGNED_IN + " Only ever its own tokens.", {}),
-    "GET /me/": (_SIGNED_IN, {}),
+    "GET /me/": (_SIGNED_IN + " With its roles per program.", {}),
     "GET /artists/": (
-        "An admin sees every artist; an artist, only itself.",
+        "An operator sees everyone but operators; staff, the members of their programs; "
+        "anyone, itself.",
         {"404": _PAGE_PAST_END},
     ),
     "POST /artists/": (
-        _ADMIN,
-        {"403": "an artist", "400": "`username` taken, `password` refused by the validators"},
+        "Holders of the Django permission `accounts.add_user` (operators).",
+        {
+            "403": "anyone without the permission",
+            "400": "`username` taken, `password` refused by the validators",
+        },
     ),
-    "GET /artists/{id}/": ("An admin; an artist, for itself.", {}),
+    "GET /artists/{id}/": ("As the list: someone the caller sees.", {}),
     "GET /programs/": (
-        "An admin sees every program; an artist, the programs it is a member of.",
+        "The programs the caller is staff or a member of (an operator: every one).",
         {"404": _PAGE_PAST_END},
     ),
-    "POST /programs/": (_ADMIN, {"403": "an artist"}),
-    "GET /programs/{id}/": ("An admin; an artist, for a program it is a member of.", {}),
+    "POST /programs/": (
+        "Holders of the Django permission `ledger.add_program`; the creator becomes its manager.",
+        {"403": "anyone without the permission"},
+    ),
+    "GET /programs/{id}/": ("Its staff and members.", {}),
+    "PATCH /programs/{id}/": (
+        "A manager of the program: `name`, `description`, `public`, `status`, "
+        "`approval_threshold`.",
+        {"403": "anyone else who sees it", "400": "`currency` changed, a bad value"},
+    ),
     "GET /programs/{program_id}/rate-cards/": (
-        "An admin; an artist, for a program it is a member of.",
-        {"404": "a program the caller cannot see, or " + _PAGE_PAST_END},
+        "Its staff and members.",
+        {"404": _NOT_SEEN},
     ),
     "POST /programs/{program_id}/rate-cards/": (
-        _ADMIN + " Cards are immutable: a later `effective_from` supersedes a card.",
+        "A manager of the program. Cards are immutable: a later `effective_from` supersedes.",
         {
-            "403": "an artist",
+            "403": "anyone else who sees the program",
             "400": "amounts with more decimals than the program's currency has, "
             "`effective_from` already used by a card of the program or before the ledger's "
             "earliest date",
         },
     ),
-    "GET /programs/{program_id}/rate-cards/{card_id}/": (
-        "An admin; an artist, for a program it is a member of.",
-        {},
-    ),
+    "GET /programs/{program_id}/rate-cards/{card_id}/": ("Its staff and members.", {}),
     "GET /programs/{program_id}/members/": (
-        "An admin sees every member; an artist, its own membership.",
-        {"404": "a program the caller cannot see, or " + _PAGE_PAST_END},
+        _STAFF + "; an artist, its own membership.",
+        {"404": _NOT_SEEN},
     ),
     "POST /programs/{program_id}/members/": (
-        _ADMIN,
-        {"403": "an artist", "400": "`artist` already a member, or no such active user"},
+        "A manager, enrolling someone it already sees (an operator: anyone).",
+        {
+            "403": "anyone else who sees the program",
+            "400": "`artist` already a member, or no such active user the caller sees",
+        },
+    ),
+    "GET /programs/{program_id}/staff/": (
+        "Staff of the program (any role).",
+        {"403": "a member who is not staff", "404": "a program the caller cannot see"},
+    ),
+    "POST /programs/{program_id}/staff/": (
+        "A manager of the program grants `role` to `user`.",
+        {
+            "403": "anyone else who sees the program",
+            "400": "`role` unknown or already held, `user` no such active user",
+        },
+    ),
+    "DELETE /programs/{program_id}/staff/{staff_id}/": (
+        "A manager of the program.",
+        {
+            "403": "anyone else who sees the program",
+            "409": "`invalid_transition`: the program's last manager",
+        },
     ),
     "GET /programs/{program_id}/report/": (
-        "Anyone for a public program (figures withheld from non-members while too few artists "
-        "have contributed); its members and admins for any.",
+        "Anyone for a public program (figures withheld from readers who are neither members "
+        "nor staff while too few artists have contributed); its members and staff for any.",
         {},
     ),
     "GET /contributions/": (
-        "An admin sees every contribution; an artist, its own.",
+        _STAFF + " of their programs; an artist sees its own.",
         {"404": _PAGE_PAST_END},
     ),
     "POST /contributions/": (
-        "An artist, for itself, in a program it is a member of; an admin, for a named member "
-        "(`artist` required then).",
+        "A member, for itself; a reviewer or manager of the program, for a named member "
+        "(`artist` required when the caller is not a member).",
         {
-            "400": "`program` the artist is not a member of, `artist` not a member, "
-            "`occurred_on` in the future or with no rate card in effect, `hours` on a bug "
-            "report or `severity` on feedback",
+            "400": "`program` the caller is not a member of, `artist` not a member or not the "
+            "caller's to name, `occurred_on` in the future or with no rate card in effect, "
+            "`hours` on a bug report or `severity` on feedback",
         },
     ),
-    "GET /contributions/{id}/": ("An admin; an artist, for its own.", {}),
+    "GET /contributions/{id}/": (_STAFF + "; an artist, its own.", {}),
     "POST /contributions/{id}/accept/": (
-        _ADMIN + " Not on its own work.",
+        "A reviewer of the program. Not on its own work.",
         {
-            "403": "an artist, or an admin reviewing its own work",
+            "403": "anyone else who sees it; the reviewer's own work (" + _SOD + ")",
             "409": "`invalid_transition`: not `submitted`",
         },
     ),
     "POST /contributions/{id}/reject/": (
-        _ADMIN + " Not on its own work.",
+        "A reviewer of the program. Not on its own work.",
         {
-            "403": "an artist, or an admin reviewing its own work",
+            "403": "anyone else who sees it; the reviewer's own work (" + _SOD + ")",
             "409": "`invalid_transition`: not `submitted`",
         },
     ),
     "POST /contributions/{id}/reverse/": (
-        _ADMIN + " Not on its own work.",
+        "A reviewer of the program. Not on its own work.",
         {
-            "403": "an artist, or an admin reviewing its own work",
+            "403": "anyone else who sees it; the reviewer's own work (" + _SOD + ")",
             "409": "`invalid_transition`: not `accepted`",
         },
     ),
@@ -157,46 +190,77 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
             "409": "`invalid_transition`: not `submitted`",
         },
     ),
-    "GET /payouts/": ("An admin sees every payout; an artist, its own.", {"404": _PAGE_PAST_END}),
+    "GET /payouts/": (
+        _STAFF + " of their programs; an artist sees its own.",
+        {"404": _PAGE_PAST_END},
+    ),
     "POST /payouts/": (
-        _ADMIN,
+        "A treasurer of the program, never to itself. At or above the program's "
+        "`approval_threshold` the payout is `proposed` (nothing posted).",
         {
-            "403": "an artist",
-            "400": "`artist` not a member of `program`, `amount` with more decimals than the "
-            "currency has or over 10^15 minor units, `paid_on` in the future",
+            "403": "staff of no program; in the program, anyone but a treasurer; a payout to "
+            "oneself (" + _SOD + ")",
+            "400": "`program` the caller cannot see, `artist` not a member of `program`, "
+            "`amount` with more decimals than the currency has or over 10^15 minor units, "
+            "`paid_on` in the future",
             "409": "`insufficient_balance`: a settlement over the artist's outstanding balance",
         },
     ),
-    "GET /payouts/{id}/": ("An admin; an artist, for its own.", {}),
+    "GET /payouts/{id}/": (_STAFF + "; an artist, its own.", {}),
     "POST /payouts/{id}/void/": (
-        _ADMIN,
-        {"403": "an artist", "409": "`invalid_transition`: already void"},
+        "A treasurer of the program.",
+        {"403": "anyone else who sees it", "409": "`invalid_transition`: not `paid`"},
+    ),
+    "POST /payouts/{id}/approve/": (
+        "A treasurer of the program other than the proposer and the artist paid: the payout is "
+        "posted now, the settlement check made under the lock.",
+        {
+            "403": "anyone else who sees it; the proposer or the payee (" + _SOD + ")",
+            "409": "`invalid_transition`: not `proposed`; `insufficient_balance`: a settlement "
+            "over what is outstanding now (it stays proposed)",
+        },
+    ),
+    "POST /payouts/{id}/decline/": (
+        "A treasurer of the program other than the proposer and the artist paid; `reason` "
+        "required.",
+        {
+            "403": "anyone else who sees it; the proposer or the payee (" + _SOD + ")",
+            "409": "`invalid_transition`: not `proposed`",
+        },
     ),
     "GET /balances/": (
-        "An admin sees every membership's balance; an artist, its own.",
+        _STAFF + " of their programs; an artist sees its own.",
         {"404": _PAGE_PAST_END},
     ),
     "GET /statements/": (
-        "An admin, for any member, and then `artist` is required (400 naming it without); "
-        "an artist, for itself (`artist` may be left out; another artist's id is a 404).",
+        "Staff of the program, for any member (`artist` required unless the caller is a "
+        "member too); an artist, for itself (`artist` may be left out; another artist's id "
+        "is a 404).",
         {
-            "400": "`artist` missing for an admin, `to` before `from`",
+            "400": "`artist` missing for staff, `to` before `from`",
             "404": "a program the caller cannot see, or an artist who is not its member",
         },
     ),
     "POST /statements/verify/": (
-        "An admin, for any statement; an artist, for its own.",
+        "Staff of the program, for any statement; an artist, for its own.",
         {"404": "an artist/program pair the caller cannot see"},
     ),
     "GET /ledger/entries/": (
-        "An admin sees every entry; an artist, the entries touching its own accounts.",
+        _STAFF + " of their programs; an artist sees the entries touching its own accounts.",
         {"400": "a `cursor` this API did not issue"},
     ),
-    "GET /ledger/verify/": (_ADMIN, {"403": "an artist", "404": "no such program"}),
-    "GET /ledger/export/": (_ADMIN, {"403": "an artist", "404": "no such program"}),
-    "GET /exports/outstanding/": (_ADMIN, {"403": "an artist", "404": "no such program"}),
-    "GET /exports/payout-batch/": (_ADMIN, {"403": "an artist", "404": "no such program"}),
 }
+_BOOKS = (
+    "Staff of the program (any role).",
+    {"403": "staff of no program; a member of it who is not staff", "404": "no such program"},
+)
+for _operation in (
+    "GET /ledger/verify/",
+    "GET /ledger/export/",
+    "GET /exports/outstanding/",
+    "GET /exports/payout-batch/",
+):
+    OPERATIONS[_operation] = _BOOKS
 
 
 def _error_codes(method: str, path: str, operation: dict, extra: dict) -> list[str]:

@@ -44,6 +44,16 @@ urlpatterns = [
         views.MemberViewSet.as_view({"get": "list", "post": "create"}),
         name="member-list",
     ),
+    path(
+        "programs/<int:program_id>/staff/",
+        views.StaffViewSet.as_view({"get": "list", "post": "create"}),
+        name="staff-list",
+    ),
+    path(
+        "programs/<int:program_id>/staff/<int:staff_id>/",
+        views.StaffViewSet.as_view({"delete": "destroy"}),
+        name="staff-detail",
+    ),
     path("programs/<int:program_id>/report/", views.ReportView.as_view(), name="program-report"),
     *[
         path(
@@ -53,11 +63,14 @@ urlpatterns = [
         )
         for name, view in contribution_action.items()
     ],
-    path(
-        "payouts/<int:pk>/void/",
-        views.PayoutViewSet.as_view({"post": "void"}),
-        name="payout-void",
-    ),
+    *[
+        path(
+            f"payouts/<int:pk>/{name}/",
+            views.PayoutViewSet.as_view({"post": name}),
+            name=f"payout-{name}",
+        )
+        for name in ("void", "approve", "decline")
+    ],
     path("statements/", views.StatementView.as_view(), name="statement"),
     path("statements/verify/", views.StatementCheckView.as_view(), name="statement-verify"),
     path("ledger/verify/", views.VerifyView.as_view(), name="ledger-verify"),

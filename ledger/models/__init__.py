@@ -4,7 +4,7 @@ from .audit import AuditEvent
 from .contributions import Contribution, ContributionKind, ContributionStatus, Severity
 from .journal import Account, AccountBalance, AccountKind, Entry, EntryKind, LedgerHead, Posting
 from .payouts import Payout, PayoutKind, PayoutStatus
-from .programs import Membership, Program, RateCard, Totals
+from .programs import Membership, Program, RateCard, StaffRole, Totals
 
 __all__ = [
     "Account",
@@ -25,5 +25,6 @@ __all__ = [
     "Program",
     "RateCard",
     "Severity",
+    "StaffRole",
     "Totals",
 ]

@@ -14,7 +14,9 @@ class PayoutKind(models.TextChoices):
 
 
 class PayoutStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"  # awaiting a second treasurer; nothing posted
     PAID = "paid", "Paid"
+    DECLINED = "declined", "Declined"  # a proposal refused; nothing was ever posted
     VOID = "void", "Void"
 
 
@@ -22,9 +24,15 @@ class PayoutQuerySet(VisibleQuerySet):
     def paid(self):
         return self.filter(status=PayoutStatus.PAID)
 
+    def proposed(self):
+        return self.filter(status=PayoutStatus.PROPOSED)
+
 
 class Payout(models.Model):
-    """A grant (may exceed what is owed) or a settlement (may not). paid → void."""
+    """A grant (may exceed what is owed) or a settlement (may not).
+
+    paid → void; at or above the program's approval threshold: proposed → paid | declined.
+    """
 
     # Declared here as Contribution declares its own: each key names its own reverse accessor
     # (program.payouts, artist.payouts), and an abstract base would hide the columns.
@@ -38,7 +46,7 @@ class Payout(models.Model):
     method = models.CharField(max_length=200, blank=True)
     reference = models.CharField(max_length=200, blank=True)
     note = models.TextField(max_length=10_000, blank=True)
-    status = models.CharField(max_length=4, choices=PayoutStatus.choices, default=PayoutStatus.PAID)
+    status = models.CharField(max_length=8, choices=PayoutStatus.choices, default=PayoutStatus.PAID)
     created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -48,6 +56,20 @@ class Payout(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     void_reason = models.TextField(max_length=10_000, blank=True)
+    # Set when the payout needed a second treasurer: who proposed it, who approved or
+    # declined it, when and why.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(max_length=10_000, blank=True)
 
     objects = PayoutQuerySet.as_manager()
 
@@ -73,7 +95,7 @@ class Payout(models.Model):
                 condition=models.Q(kind__in=["grant", "settlement"]), name="payout_kind_valid"
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=["paid", "void"]), name="payout_status_valid"
+                condition=models.Q(status__in=PayoutStatus.values), name="payout_status_valid"
             ),
         ]
 

@@ -16,18 +16,28 @@ class ProgramStatus(models.TextChoices):
 
 
 class VisibleQuerySet(models.QuerySet):
-    """Rows about an artist, each reader seeing those of its scope (`access.scope_of`): staff
-    every row, an artist the rows that name it through `artist_lookup`, anyone else none."""
-
-    artist_lookup = "artist"
+    """Rows about an artist in a program, each reader seeing those of its scope
+    (`access.scope_of`): staff every row of their programs, an artist the rows that name it,
+    anyone else none."""
 
     def visible_to(self, user):
         """The rows `user` sees."""
-        return self.filter(access.scope_of(user).q(artist=self.artist_lookup))
+        return self.filter(access.scope_of(user).q())
 
 
-class ProgramQuerySet(VisibleQuerySet):
-    artist_lookup = "memberships__artist"  # an artist sees the programs it belongs to
+class ProgramQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The programs `user` is staff of or belongs to (every one for an operator)."""
+        scope = access.scope_of(user)
+        if scope.everything:
+            return self
+        condition = models.Q(pk__in=sorted(scope.programs))
+        if scope.artist_id is not None:
+            # A subquery, not a join: a join on memberships would repeat a program per member.
+            condition |= models.Q(
+                pk__in=Membership.objects.filter(artist_id=scope.artist_id).values("program_id")
+            )
+        return self.filter(condition)
 
     def public(self):
         return self.filter(public=True)
@@ -47,6 +57,9 @@ class Program(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
+    # Payouts of this many minor units or more are proposed and need a second treasurer's
+    # approval before they are posted; null: no payout needs one.
+    approval_threshold_minor = models.BigIntegerField(null=True, blank=True)
 
     objects = ProgramQuerySet.as_manager()
 
@@ -56,10 +69,20 @@ class Program(models.Model):
             models.CheckConstraint(
                 condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="program_currency_iso"
             ),
+            models.CheckConstraint(
+                condition=models.Q(approval_threshold_minor__isnull=True)
+                | models.Q(approval_threshold_minor__gt=0),
+                name="program_threshold_positive",
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    def needs_approval(self, amount_minor: int) -> bool:
+        """Whether a payout of `amount_minor` needs a second treasurer's approval."""
+        threshold = self.approval_threshold_minor
+        return threshold is not None and amount_minor >= threshold
 
 
 class RateCardQuerySet(models.QuerySet):
@@ -213,3 +236,45 @@ class Membership(models.Model):
     @property
     def outstanding_minor(self) -> int:
         return self.totals.outstanding
+
+
+class StaffRoleQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The staff rows of the programs `user` is staff of (`access.scope_of`)."""
+        scope = access.scope_of(user)
+        if scope.everything:
+            return self
+        return self.filter(program_id__in=sorted(scope.programs))
+
+
+class StaffRole(models.Model):
+    """One role (`access.Role`) a user holds in one program; revoking deletes the row, and
+    both are in the audit trail."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="staff_roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_roles"
+    )
+    role = models.CharField(
+        max_length=10, choices=[(r.value, r.value.title()) for r in access.ROLES]
+    )
+    granted_at = models.DateTimeField(default=clock.now, editable=False)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = StaffRoleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "user", "role"], name="staffrole_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in access.ROLES]),
+                name="staffrole_role_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "program"], name="staffrole_user")]
+
+    def __str__(self):
+        return f"{self.user} {self.role} of {self.program}"

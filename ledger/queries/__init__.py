@@ -11,7 +11,13 @@ from .entries import monthly_series, visible_entries
 from .report import Report, median_days_to_payment, program_report, readable_report
 from .report_cache import WorkCounts, keep_report_figures, median_of_histogram
 from .rows import SqlRows
-from .statements import Statement, StatementLine, statement, statement_membership
+from .statements import (
+    Statement,
+    StatementLine,
+    must_name_artist,
+    statement,
+    statement_membership,
+)
 
 __all__ = [
     "Report",
@@ -26,6 +32,7 @@ __all__ = [
     "median_days_to_payment",
     "median_of_histogram",
     "monthly_series",
+    "must_name_artist",
     "payable_balance_minor",
     "program_report",
     "readable_report",

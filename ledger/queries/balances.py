@@ -49,11 +49,11 @@ _BALANCE_ROWS_SELECT = (
 def balance_rows(user, *, artist_id: int | None = None, program_id: int | None = None):
     """The API's /balances/ rows (what `balances()` gives the pages, as dicts), membership
     order: minor units valued, grants, settlements and pending, per membership `user` sees."""
-    conditions = access.scope_of(user).sql("m.artist_id")
+    conditions = access.scope_of(user).sql("m.artist_id", "m.program_id")
     if artist_id is not None:
-        conditions.append(("m.artist_id = %s", artist_id))
+        conditions.append(("m.artist_id = %s", [artist_id]))
     if program_id is not None:
-        conditions.append(("m.program_id = %s", program_id))
+        conditions.append(("m.program_id = %s", [program_id]))
     return SqlRows(_BALANCE_ROWS_SELECT, conditions, "m.id", Membership)
 
 

@@ -26,7 +26,7 @@ def contribution_rows(
 ) -> SqlRows:
     """The API's contribution rows (its list, its detail and what the review actions answer),
     newest submission first, of the work `user` sees (`access.scope_of`)."""
-    conditions = access.scope_of(user).sql("c.artist_id")
+    conditions = access.scope_of(user).sql("c.artist_id", "c.program_id")
     for column, value in (
         ("c.id", id),
         ("c.program_id", program),
@@ -35,7 +35,7 @@ def contribution_rows(
         ("c.kind", kind),
     ):
         if value is not None:
-            conditions.append((f"{column} = %s", value))
+            conditions.append((f"{column} = %s", [value]))
     return SqlRows(
         _CONTRIBUTION_ROWS_SELECT, conditions, "c.submitted_at DESC, c.id DESC", Contribution
     )

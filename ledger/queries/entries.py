@@ -1,6 +1,6 @@
 """Ledger entries a reader sees, and the monthly series the charts draw from them."""
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from ledger import access
 from ledger.models import (
@@ -35,17 +35,20 @@ def monthly_series(program: Program, artist=None) -> list[tuple[str, int, int]]:
 
 def visible_entries(user, *, program_id: int | None = None, artist_id: int | None = None):
     """Ledger entries `user` sees (`access.scope_of`), in chain order: optionally one
-    program's, or only those touching one artist's accounts. An artist sees the entries
-    touching its own accounts; naming another artist gives nothing."""
+    program's, or only those touching one artist's accounts. Staff see every entry of their
+    programs; an artist the entries touching its own accounts, so naming another artist in a
+    program it is not staff of gives nothing."""
     scope = access.scope_of(user)
     entries = Entry.objects.order_by("program_id", "seq")
-    if not scope.everything:
-        if scope.artist_id is None or artist_id not in (None, scope.artist_id):
-            return entries.none()
-        artist_id = scope.artist_id
     if program_id is not None:
         entries = entries.filter(program_id=program_id)
     if artist_id is not None:
         touches = Posting.objects.filter(entry_id=OuterRef("pk"), account__artist_id=artist_id)
         entries = entries.filter(Exists(touches))
-    return entries
+    if scope.everything:
+        return entries
+    own = Posting.objects.filter(entry_id=OuterRef("pk"), account__artist_id=scope.artist_id)
+    condition = Q(program_id__in=sorted(scope.programs))
+    if scope.artist_id is not None:
+        condition |= Exists(own)
+    return entries.filter(condition)

@@ -11,16 +11,16 @@ class SqlRows:
 
     For the hottest API lists: building and compiling the equivalent annotated ORM query
     took more time than the rest of the request (docs/PERFORMANCE.md). `conditions` are
-    (SQL with %s placeholders, parameter) pairs joined by AND; only constant SQL is formatted
+    (SQL with %s placeholders, its parameters) pairs joined by AND; only constant SQL is formatted
     into the statement, never a value. Each column named like a field of `model` gets the
     database's value converted as the ORM would (SQLite keeps timestamps naive and decimals
     as floats; PostgreSQL needs nothing), so a new column needs no other edit.
     """
 
-    def __init__(self, select: str, conditions: list[tuple[str, object]], order_by: str, model):
+    def __init__(self, select: str, conditions: list[tuple[str, list]], order_by: str, model):
         self.select, self.order_by, self.model = select, order_by, model
         self.where = " AND ".join(sql for sql, _ in conditions) or "1 = 1"
-        self.params = [param for _, param in conditions]
+        self.params = [param for _, params in conditions for param in params]
 
     def __getitem__(self, window: slice) -> list[dict]:
         offset = window.start or 0

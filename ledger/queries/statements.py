@@ -15,13 +15,21 @@ from ledger.models import (
 )
 
 
+def must_name_artist(user, program: Program) -> bool:
+    """Whether `user` must say whose statement it wants in `program`: its staff read every
+    member's, and have none of their own unless they are members too."""
+    return access.scope_of(user).staff_of(program.pk) and not (
+        user.is_authenticated and program.memberships.filter(artist=user).exists()
+    )
+
+
 def statement_membership(user, program: Program, artist_id: int | None):
     """The membership whose statement `user` asks for in `program` (an artist may leave
     `artist_id` out: its own), or None when there is none the reader may see (a 404)."""
     scope = access.scope_of(user)
     if artist_id is None:
         artist_id = scope.artist_id
-    if artist_id is None or not scope.sees_artist(artist_id):
+    if artist_id is None or not scope.sees(program.pk, artist_id):
         return None
     return (
         Membership.objects.filter(program=program, artist_id=artist_id)

@@ -12,25 +12,37 @@ from .contributions import (
     submit_contribution,
     withdraw_contribution,
 )
-from .payouts import preview_payout, record_payout, void_payout
-from .programs import add_rate_card, create_program, enroll_artist
+from .payouts import approve_payout, decline_payout, preview_payout, record_payout, void_payout
+from .programs import (
+    add_rate_card,
+    create_program,
+    enroll_artist,
+    grant_role,
+    revoke_role,
+    update_program,
+)
 from .users import create_artist, create_user, revoke_all_tokens, revoke_token
 
 __all__ = [
     "accept_contribution",
     "accept_contributions",
     "add_rate_card",
+    "approve_payout",
     "create_artist",
     "create_program",
     "create_user",
+    "decline_payout",
     "enroll_artist",
+    "grant_role",
     "preview_payout",
     "record_payout",
     "reject_contribution",
     "reverse_contribution",
     "revoke_all_tokens",
+    "revoke_role",
     "revoke_token",
     "submit_contribution",
+    "update_program",
     "void_payout",
     "withdraw_contribution",
 ]

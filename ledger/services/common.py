@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from ledger import access, clock
-from ledger.errors import NotAllowed, ValidationFailed
+from ledger import clock
+from ledger.errors import ValidationFailed
 
 # The furthest-ahead time zone is UTC+14: a date up to "today" there is nobody's future.
 _LATEST_OFFSET = dt.timedelta(hours=14)
@@ -23,11 +23,6 @@ def latest_today() -> dt.date:
 
 def today() -> dt.date:
     return clock.today()
-
-
-def require_admin(actor) -> None:
-    if not access.is_staff(actor):
-        raise NotAllowed("Only an admin may do this.")
 
 
 # Characters that show nothing: controls (Cc), format characters such as the zero-width

@@ -11,7 +11,6 @@ from ledger.errors import (
     InvalidTransition,
     NotAllowed,
     NotAMember,
-    SelfReview,
     ValidationFailed,
 )
 from ledger.models import (
@@ -28,7 +27,6 @@ from ledger.models import (
 from . import audit
 from .common import (
     check_reference,
-    require_admin,
     require_plausible_date,
     require_reason,
     require_text,
@@ -120,11 +118,12 @@ def _transition(contribution: Contribution, status: str) -> None:
 
 def _lock_for_decision(contribution: Contribution, actor, status: str) -> Contribution:
     """Lock the work for a reviewer's decision (accept, reject, reverse) and check it may be
-    taken: never on one's own work, and only along the state machine's moves. Call inside
-    the decision's transaction."""
+    taken: by a reviewer of its program, never on one's own work, and only along the state
+    machine's moves. Call inside the decision's transaction."""
     contribution = lock_for_review(contribution)
-    if contribution.artist_id == actor.pk:
-        raise SelfReview("You cannot review your own work.")
+    access.require(
+        actor, access.Action.REVIEW, contribution.program_id, artist_id=contribution.artist_id
+    )
     _transition(contribution, status)
     return contribution
 
@@ -151,18 +150,19 @@ def submit_contribution(
     reference: str = "",
     artist=None,
 ) -> Contribution:
-    """Log work for review. An artist logs for itself; an admin logs for a named member."""
-    if access.is_staff(actor):
-        if artist is None:
-            raise ValidationFailed("Name the artist this work is for.", field="artist")
-        if not Membership.objects.filter(program=program, artist=artist).exists():
-            raise NotAMember("This artist is not a member of the program.", field="artist")
-    else:
-        if artist is not None and artist.pk != actor.pk:
-            raise ValidationFailed("You can only log your own work.", field="artist")
-        artist = actor
-        if not Membership.objects.filter(program=program, artist=artist).exists():
+    """Log work for review. A member logs for itself; a reviewer or manager of the program
+    may log for a named member (an operator, not a member, must name one)."""
+    for_others = access.can(actor, access.Action.LOG_FOR_OTHERS, program.pk)
+    if artist is None or artist.pk == actor.pk:
+        if not Membership.objects.filter(program=program, artist=actor).exists():
+            if for_others:
+                raise ValidationFailed("Name the artist this work is for.", field="artist")
             raise NotAMember("You are not a member of this program.", field="program")
+        artist = actor
+    elif not for_others:
+        raise ValidationFailed("You can only log your own work.", field="artist")
+    elif not Membership.objects.filter(program=program, artist=artist).exists():
+        raise NotAMember("This artist is not a member of the program.", field="artist")
     title = require_text(title, "title", "A title is required.")
     _check_kind_fields(kind, hours, severity)
     require_plausible_date(occurred_on, "occurred_on")
@@ -203,7 +203,6 @@ def accept_contributions(*, ids, actor) -> list[Contribution]:
     acceptance refused, raises the domain error (naming the work) and nothing is accepted.
     """
     ids = set(ids)
-    require_admin(actor)
     with transaction.atomic():
         chosen = list(Contribution.objects.pending().filter(pk__in=ids).order_by("id"))
         if len(chosen) != len(ids):
@@ -231,7 +230,6 @@ def accept_contribution(
     Dr program labor, Cr the artist's payable, dated the day of acceptance. The reviewer may
     correct the hours (feedback) or severity (bug report) first.
     """
-    require_admin(actor)
     with transaction.atomic():
         contribution = _lock_for_decision(contribution, actor, ContributionStatus.ACCEPTED)
         new_hours = contribution.hours if hours is None else hours
@@ -291,7 +289,6 @@ def accept_contribution(
 
 
 def reject_contribution(*, contribution: Contribution, actor, reason: str) -> Contribution:
-    require_admin(actor)
     reason = require_reason(reason)
     with transaction.atomic():
         contribution = _lock_for_decision(contribution, actor, ContributionStatus.REJECTED)
@@ -331,7 +328,6 @@ def withdraw_contribution(*, contribution: Contribution, actor) -> Contribution:
 
 def reverse_contribution(*, contribution: Contribution, actor, reason: str) -> Contribution:
     """Undo accepted work with the exact mirror of its acceptance entry (the original stays)."""
-    require_admin(actor)
     reason = require_reason(reason)
     with transaction.atomic():
         # Reject's steps, by design: the shared ones have one home each (_lock_for_decision,

@@ -5,8 +5,13 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from ledger import clock, money, queries
-from ledger.errors import InsufficientBalance, InvalidTransition, NotAMember, ValidationFailed
+from ledger import access, clock, money, queries
+from ledger.errors import (
+    InsufficientBalance,
+    InvalidTransition,
+    NotAMember,
+    ValidationFailed,
+)
 from ledger.models import (
     Account,
     AccountKind,
@@ -18,20 +23,24 @@ from ledger.models import (
 )
 
 from . import audit
-from .common import require_admin, require_not_future, require_plausible_date, require_reason, today
+from .common import require_not_future, require_plausible_date, require_reason, today
 from .journal import Line, Total, entry_accounts, post_entry, post_mirror
 
 _TOTAL_FIELD = {PayoutKind.GRANT: "grants_minor", PayoutKind.SETTLEMENT: "settlements_minor"}
 
 
-def check_payout(*, actor, kind: str, amount_minor, paid_on, member: bool) -> None:
-    """Raise the domain error of the first rule a new payout breaks; write and read nothing.
+def check_payout(
+    *, actor, program: Program, artist, kind: str, amount_minor, paid_on, member: bool
+) -> None:
+    """Raise the domain error of the first rule a new payout breaks; write nothing.
 
     The one home of these rules: `record_payout` runs them before it writes, and
     `preview_payout` runs them (with `check_within_owed`) so a page can validate a
     payout without writing. `member` says whether the artist is enrolled in `program`.
     """
-    require_admin(actor)
+    access.require(
+        actor, access.Action.PAY, program.pk, artist_id=None if artist is None else artist.pk
+    )
     if kind not in _TOTAL_FIELD:
         raise ValidationFailed("Kind must be grant or settlement.", field="kind")
     if not isinstance(amount_minor, int) or not 0 < amount_minor <= money.MAX_MINOR:
@@ -81,6 +90,8 @@ def preview_payout(
     # The rules of record_payout, by the same call: only how membership is found differs.
     check_payout(
         actor=actor,
+        program=program,
+        artist=artist,
         kind=kind,
         amount_minor=amount_minor,
         paid_on=paid_on,
@@ -105,7 +116,10 @@ def record_payout(
     """Record money paid to an artist: Dr the artist's payable, Cr program cash.
 
     A settlement may not exceed what is outstanding; that is checked after the payable's
-    balance row is locked, so any number of concurrent settlements cannot overdraw it.
+    balance row is locked, so any number of concurrent settlements cannot overdraw it. A
+    payout at or above the program's approval threshold is only proposed: nothing is posted
+    until a second treasurer approves it (`approve_payout`); a proposed settlement is checked
+    against what is owed now (unlocked) and again, under the lock, at approval.
     """
     paid_on = paid_on or today()
     try:
@@ -115,19 +129,17 @@ def record_payout(
         accounts = None
     check_payout(
         actor=actor,
+        program=program,
+        artist=artist,
         kind=kind,
         amount_minor=amount_minor,
         paid_on=paid_on,
         member=accounts is not None,
     )
-    payable = accounts[AccountKind.PAYABLE]
-
-    def not_overdrawn(balances):
-        # The payable is a liability: its credit balance (negated, debit-positive) is what is owed.
-        check_within_owed(
-            program=program, kind=kind, amount_minor=amount_minor, owed_minor=-balances[payable.pk]
-        )
-
+    proposed = program.needs_approval(amount_minor)
+    if proposed:
+        owed = queries.payable_balance_minor(program, artist)
+        check_within_owed(program=program, kind=kind, amount_minor=amount_minor, owed_minor=owed)
     with transaction.atomic():
         payout = _insert_payout(
             Payout(
@@ -140,31 +152,105 @@ def record_payout(
                 reference=reference or "",
                 note=note or "",
                 created_by=actor,
+                status=PayoutStatus.PROPOSED if proposed else PayoutStatus.PAID,
+                proposed_by=actor if proposed else None,
             )
         )
-        post_entry(
-            program=program,
-            kind=EntryKind.PAYOUT,
-            lines=[
-                Line(payable, amount_minor),
-                Line(accounts[AccountKind.CASH], -amount_minor),
-            ],
-            memo=f"{payout.get_kind_display()} paid" + (f" ({reference})" if reference else ""),
-            effective_date=paid_on,
-            actor=actor,
-            payout=payout,
-            check=not_overdrawn if kind == PayoutKind.SETTLEMENT else None,
-            total=Total(artist.pk, _TOTAL_FIELD[kind], amount_minor),
-        )
+        if not proposed:
+            _post_payout(payout, accounts, actor)
         # This event's own details; how an audit row is written has one home (audit.record).
         audit.record(
             actor=actor,
-            action="payout.create",
+            action="payout.propose" if proposed else "payout.create",
             obj=payout,
             program=program,
             kind=kind,
             amount_minor=amount_minor,
             artist=artist.pk,
+        )
+    return payout
+
+
+def _post_payout(payout: Payout, accounts, actor) -> None:
+    """Post a paid payout's entry: Dr the artist's payable, Cr program cash. A settlement is
+    checked against what is owed after the payable's balance row is locked."""
+    payable = accounts[AccountKind.PAYABLE]
+    amount_minor, program = payout.amount_minor, payout.program
+
+    def not_overdrawn(balances):
+        # The payable is a liability: its credit balance (negated, debit-positive) is what is owed.
+        check_within_owed(
+            program=program,
+            kind=payout.kind,
+            amount_minor=amount_minor,
+            owed_minor=-balances[payable.pk],
+        )
+
+    reference = payout.reference
+    post_entry(
+        program=program,
+        kind=EntryKind.PAYOUT,
+        lines=[
+            Line(payable, amount_minor),
+            Line(accounts[AccountKind.CASH], -amount_minor),
+        ],
+        memo=f"{payout.get_kind_display()} paid" + (f" ({reference})" if reference else ""),
+        effective_date=payout.paid_on,
+        actor=actor,
+        payout=payout,
+        check=not_overdrawn if payout.kind == PayoutKind.SETTLEMENT else None,
+        total=Total(payout.artist_id, _TOTAL_FIELD[payout.kind], amount_minor),
+    )
+
+
+def _lock_proposal(payout: Payout, actor) -> Payout:
+    """Re-read a proposed payout under a row lock for a treasurer's decision, so two
+    treasurers approving at once cannot both post it; the decider is neither its proposer
+    nor the artist paid."""
+    payout = (
+        Payout.objects.select_for_update(of=("self",))  # not the joined program row
+        .select_related("program")
+        .get(pk=payout.pk)
+    )
+    access.require(
+        actor,
+        access.Action.PAY,
+        payout.program_id,
+        artist_id=payout.artist_id,
+        proposer_id=payout.proposed_by_id,
+    )
+    if payout.status != PayoutStatus.PROPOSED:
+        raise InvalidTransition(f"This payout is {payout.status}; only a proposal is decided.")
+    return payout
+
+
+def approve_payout(*, payout: Payout, actor) -> Payout:
+    """A second treasurer approves a proposal: it is paid, dated and posted now, with the
+    settlement check made under the payable's lock (refused: it stays proposed)."""
+    with transaction.atomic():
+        payout = _lock_proposal(payout, actor)
+        now = clock.now()
+        payout.status = PayoutStatus.PAID
+        payout.approved_by, payout.approved_at = actor, now
+        # The money moves when the proposal is approved, so that is the day it was paid.
+        payout.paid_on = max(payout.paid_on, now.astimezone(dt.UTC).date())
+        payout.save(update_fields=["status", "approved_by", "approved_at", "paid_on"])
+        _post_payout(payout, entry_accounts(payout.program, payout.artist_id), actor)
+        audit.record(actor=actor, action="payout.approve", obj=payout, program=payout.program)
+    return payout
+
+
+def decline_payout(*, payout: Payout, actor, reason: str) -> Payout:
+    """A second treasurer declines a proposal: nothing was posted and nothing is."""
+    reason = require_reason(reason)
+    with transaction.atomic():
+        payout = _lock_proposal(payout, actor)
+        payout.status = PayoutStatus.DECLINED
+        payout.declined_by, payout.declined_at = actor, clock.now()
+        payout.decline_reason = reason
+        payout.save(update_fields=["status", "declined_by", "declined_at", "decline_reason"])
+        audit.record(
+            actor=actor, action="payout.decline", obj=payout, program=payout.program, reason=reason
         )
     return payout
 
@@ -191,6 +277,8 @@ def _insert_payout(payout: Payout) -> Payout:
                 ops.adapt_datetimefield_value(payout.created_at),
                 payout.created_by_id,
                 payout.void_reason,
+                payout.proposed_by_id,
+                payout.decline_reason,
             ],
         )
         (payout.pk,) = cursor.fetchone()
@@ -200,14 +288,14 @@ def _insert_payout(payout: Payout) -> Payout:
 
 _INSERT_PAYOUT = (
     "INSERT INTO ledger_payout (program_id, artist_id, kind, amount_minor, paid_on, method, "
-    "reference, note, status, created_at, created_by_id, void_reason) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    "reference, note, status, created_at, created_by_id, void_reason, proposed_by_id, "
+    "decline_reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
 )
 
 
 def void_payout(*, payout: Payout, actor, reason: str) -> Payout:
     """Void a payout that was recorded in error, with the mirror of its entry."""
-    require_admin(actor)
+    access.require(actor, access.Action.PAY, payout.program_id)
     reason = require_reason(reason)
     with transaction.atomic():
         payout = (

@@ -2,20 +2,32 @@
 
 from django.db import IntegrityError, transaction
 
-from ledger import money
-from ledger.errors import ValidationFailed
-from ledger.models import AccountKind, LedgerHead, Membership, Program, RateCard, Severity
+from ledger import access, money
+from ledger.errors import InvalidTransition, ValidationFailed
+from ledger.models import (
+    AccountKind,
+    LedgerHead,
+    Membership,
+    Program,
+    RateCard,
+    Severity,
+    StaffRole,
+)
 from ledger.models.contributions import ContributionStatus
+from ledger.models.programs import ProgramStatus
 
 from . import audit
-from .common import require_admin, require_not_too_early, require_text
+from .common import require_not_too_early, require_text
 from .journal import open_account
 from .valuation import estimate
 
 
 def create_program(*, actor, name: str, currency: str, description: str = "", public=False):
-    """Create a program with its labor and cash accounts and an empty hash chain."""
-    require_admin(actor)
+    """Create a program with its labor and cash accounts and an empty hash chain; its
+    creator (holding the Django permission `ledger.add_program`) becomes its manager."""
+    access.require_permission(
+        actor, "ledger.add_program", "Creating a program needs the permission to add programs."
+    )
     if not money.is_currency(currency):
         raise ValidationFailed("Not an ISO 4217 currency code.", field="currency")
     name = require_text(name, "name", "A name is required.")
@@ -26,6 +38,10 @@ def create_program(*, actor, name: str, currency: str, description: str = "", pu
         LedgerHead.objects.create(program=program)
         open_account(program=program, kind=AccountKind.LABOR)
         open_account(program=program, kind=AccountKind.CASH)
+        StaffRole.objects.create(
+            program=program, user=actor, role=access.Role.MANAGER, granted_by=actor
+        )
+        access.forget(actor)
         # This event's own details; how an audit row is written has one home (audit.record).
         audit.record(
             actor=actor,
@@ -47,7 +63,7 @@ def add_rate_card(
     Submitted (unreviewed) work the new card now covers gets its estimate recomputed in the
     same transaction, so pending value always reflects the card that will apply.
     """
-    require_admin(actor)
+    access.require(actor, access.Action.MANAGE, program.pk)
     require_not_too_early(effective_from, "effective_from")
     amounts = {"hourly_rate": hourly_rate_minor} | {
         f"bug_bounties.{k}": v for k, v in bounties.items()
@@ -100,9 +116,17 @@ def add_rate_card(
 
 
 def enroll_artist(*, actor, program: Program, artist) -> Membership:
-    """Make `artist` a member of `program` and open its payable account."""
-    require_admin(actor)
+    """Make `artist` a member of `program` and open its payable account. A manager enrols
+    someone it can already see (a member or invitee of one of its programs); an operator
+    anyone. `actor` None: the system, for an accepted invitation."""
+    if actor is not None:
+        access.require(actor, access.Action.MANAGE, program.pk)
     if artist is None or not artist.is_active:
+        raise ValidationFailed("No such active user.", field="artist")
+    if (
+        actor is not None
+        and not type(artist).objects.visible_to(actor).filter(pk=artist.pk).exists()
+    ):
         raise ValidationFailed("No such active user.", field="artist")
     try:
         with transaction.atomic():
@@ -120,3 +144,100 @@ def enroll_artist(*, actor, program: Program, artist) -> Membership:
             raise ValidationFailed("Already a member of this program.", field="artist") from None
         raise
     return membership
+
+
+# What a manager may change on a program: name, description, public, status and the approval
+# threshold (minor units or None). `currency` never changes: every amount is in it.
+SETTINGS = ("name", "description", "public", "status", "approval_threshold_minor")
+
+
+def update_program(*, actor, program: Program, **changes) -> Program:
+    """Change a program's settings (a manager's); the audit row holds old and new values."""
+    access.require(actor, access.Action.MANAGE, program.pk)
+    unknown = set(changes) - set(SETTINGS)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationFailed("This setting cannot be changed.", field=field)
+    if "name" in changes:
+        changes["name"] = require_text(changes["name"], "name", "A name is required.")
+    if "status" in changes and changes["status"] not in ProgramStatus.values:
+        raise ValidationFailed("Status must be active or closed.", field="status")
+    threshold = changes.get("approval_threshold_minor")
+    if threshold is not None and (
+        not isinstance(threshold, int) or not 0 < threshold <= money.MAX_MINOR
+    ):
+        raise ValidationFailed(
+            "The threshold must be greater than zero.", field="approval_threshold"
+        )
+    with transaction.atomic():
+        program = Program.objects.select_for_update().get(pk=program.pk)
+        diff = {}
+        for name, value in changes.items():
+            old = getattr(program, name)
+            if old != value:
+                diff[name] = [old, value]
+                setattr(program, name, value)
+        if diff:
+            program.save(update_fields=list(diff))
+            audit.record(
+                actor=actor, action="program.update", obj=program, program=program, changes=diff
+            )
+    return program
+
+
+def grant_role(*, actor, program: Program, user, role: str) -> StaffRole:
+    """Give `user` a role in `program` (a manager's act; `actor` None: the system, for an
+    accepted invitation). Granting a role already held is refused, naming `role`."""
+    if actor is not None:
+        access.require(actor, access.Action.MANAGE, program.pk)
+    if role not in access.ROLES:
+        raise ValidationFailed(
+            "Role must be manager, reviewer, treasurer or auditor.", field="role"
+        )
+    if user is None or not user.is_active:
+        raise ValidationFailed("No such active user.", field="user")
+    try:
+        with transaction.atomic():
+            staff = StaffRole.objects.create(
+                program=program, user=user, role=role, granted_by=actor
+            )
+            audit.record(
+                actor=actor,
+                action="staff.grant",
+                obj=staff,
+                program=program,
+                user=user.pk,
+                role=role,
+            )
+    except IntegrityError:
+        if StaffRole.objects.filter(program=program, user=user, role=role).exists():
+            raise ValidationFailed("This person already holds this role.", field="role") from None
+        raise
+    access.forget(user)
+    return staff
+
+
+def revoke_role(*, actor, staff: StaffRole) -> None:
+    """Take a role back. A program always keeps a manager: removing its last one is refused."""
+    access.require(actor, access.Action.MANAGE, staff.program_id)
+    with transaction.atomic():
+        # Lock the program's manager rows so two managers cannot remove each other at once.
+        managers = list(
+            StaffRole.objects.select_for_update()
+            .filter(program_id=staff.program_id, role=access.Role.MANAGER)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        staff = StaffRole.objects.select_related("program").get(pk=staff.pk)
+        if staff.role == access.Role.MANAGER and managers == [staff.pk]:
+            raise InvalidTransition("A program keeps at least one manager; appoint another first.")
+        audit.record(
+            actor=actor,
+            action="staff.revoke",
+            obj=staff,
+            program=staff.program,
+            user=staff.user_id,
+            role=staff.role,
+        )
+        staff.delete()
+    access.forget(staff.user)

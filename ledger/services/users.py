@@ -8,42 +8,45 @@ audit row per use would grow the append-only trail with every API request.
 from django.db import IntegrityError, transaction
 
 from accounts import tokens
-from accounts.models import ApiToken, Role, User
-from ledger.errors import ValidationFailed
+from accounts.models import ApiToken, User
+from ledger import access
+from ledger.errors import NotAllowed, ValidationFailed
 
 from . import audit
-from .common import require_admin
 
 
 def create_user(
     *,
     actor,
     username: str,
-    role: str,
     email: str = "",
     display_name: str = "",
     password: str | None = None,
     password_hash: str | None = None,
     is_staff: bool = False,
+    is_superuser: bool = False,
 ) -> User:
-    """Create a login with `role`.
+    """Create a login; `is_superuser` makes it an operator (every role in every program).
 
-    `actor` is the admin who creates it, or None for a management command run by an operator
-    (the first admin of a fresh install has no one before it). The password comes raw
-    (`password`, hashed here; None leaves the login unusable until one is set) or already
-    hashed with `make_password` (`password_hash`), for a loader that hashes one demo password
-    once for many logins: the hash is slow on purpose.
+    `actor` holds the Django permission `accounts.add_user` (an operator grants it), or is
+    None for a management command run by an operator (the first operator of a fresh install
+    has no one before it). Roles in programs are granted afterwards, per program. The
+    password comes raw (`password`, hashed here; None leaves the login unusable until one
+    is set) or already hashed with `make_password` (`password_hash`), for a loader that
+    hashes one demo password once for many logins: the hash is slow on purpose.
     """
     if actor is not None:
-        require_admin(actor)
+        access.require_permission(actor, "accounts.add_user", "Only an operator may create logins.")
+        if is_superuser and not access.is_operator(actor):
+            raise NotAllowed("Only an operator may create another operator.")
     if password is not None and password_hash is not None:
         raise ValueError("Pass a password or its hash, not both.")
     user = User(
         username=User.normalize_username(username),
         email=User.objects.normalize_email(email),
-        role=role,
         display_name=display_name,
         is_staff=is_staff,
+        is_superuser=is_superuser,
     )
     if password_hash is not None:
         user.password = password_hash
@@ -58,8 +61,8 @@ def create_user(
                 action="user.create",
                 obj=user,
                 username=user.username,
-                role=role,
                 is_staff=is_staff,
+                is_superuser=is_superuser,
             )
     except IntegrityError:
         if User.objects.filter(username=user.username).exists():
@@ -71,12 +74,11 @@ def create_user(
 def create_artist(
     *, actor, username: str, email: str, password: str, display_name: str = ""
 ) -> User:
-    """An admin creates an artist's login (the password already passed the validators)."""
-    require_admin(actor)
+    """An operator creates an artist's login (the password already passed the validators);
+    managers add people by invitation instead."""
     return create_user(
         actor=actor,
         username=username,
-        role=Role.ARTIST,
         email=email,
         display_name=display_name,
         password=password,
@@ -85,11 +87,13 @@ def create_artist(
 
 def revoke_token(*, actor, token_id, owner=None) -> bool:
     """Revoke a live API token of `owner` (by default the actor's own); false when `owner` has
-    no such live token. Revoking someone else's token takes an admin (the Django admin's
-    action); it stops working at the next request."""
+    no such live token. Revoking someone else's token takes an operator's permission (the
+    Django admin's action); it stops working at the next request."""
     owner = actor if owner is None else owner
     if owner.pk != actor.pk:
-        require_admin(actor)
+        access.require_permission(
+            actor, "accounts.change_apitoken", "Only an operator may revoke another's token."
+        )
     with transaction.atomic():
         revoked = ApiToken.objects.live().filter(user=owner, pk=token_id).update(revoked=True)
         if revoked:

@@ -127,7 +127,8 @@ class ContributionForm(Form):
         self.user = user
         self.fields["program"].queryset = Program.objects.visible_to(user).order_by("name")
         if access.is_staff(user):
-            self.fields["artist"].queryset = User.objects.artists().order_by("username")
+            # Staff may log for the members they see (the service checks the role there).
+            self.fields["artist"].queryset = User.objects.visible_to(user).order_by("username")
             self.fields["artist"].required = True
         else:
             del self.fields["artist"]
@@ -272,7 +273,7 @@ class PayoutBatchForm(Form):
 
 class PayoutForm(Form):
     program = IdChoiceField(queryset=Program.objects.order_by("name"))
-    artist = IdChoiceField(queryset=User.objects.artists().order_by("username"))
+    artist = IdChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
     kind = forms.ChoiceField(
         choices=PayoutKind.choices,
         widget=forms.RadioSelect,
@@ -365,7 +366,9 @@ class EnrollForm(Form):
     def __init__(self, *args, program, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["artist"].queryset = (
-            User.objects.artists().exclude(memberships__program=program).order_by("username")
+            User.objects.filter(is_active=True, is_superuser=False)
+            .exclude(memberships__program=program)
+            .order_by("username")
         )
 
 

@@ -26,6 +26,10 @@ EXPECTED = {
     ("program-list", "GET"): (401, None, None),
     ("program-list", "POST"): (401, None, 403),
     ("program-detail", "GET"): (401, 404, None),
+    ("program-detail", "PATCH"): (401, 404, 403),
+    ("staff-list", "GET"): (401, 404, 403),
+    ("staff-list", "POST"): (401, 404, 403),
+    ("staff-detail", "DELETE"): (401, 404, 403),
     ("ratecard-list", "GET"): (401, 404, None),
     ("ratecard-list", "POST"): (401, 404, 403),
     ("ratecard-detail", "GET"): (401, 404, None),
@@ -46,6 +50,8 @@ EXPECTED = {
     ("payout-list", "POST"): (401, None, 403),
     ("payout-detail", "GET"): (401, 404, None),
     ("payout-void", "POST"): (401, 404, 403),
+    ("payout-approve", "POST"): (401, 404, 403),
+    ("payout-decline", "POST"): (401, 404, 403),
     ("balance-list", "GET"): (401, None, None),
     ("entry-list", "GET"): (401, None, None),
     ("statement", "GET"): (401, 404, None),
@@ -121,6 +127,10 @@ def world(admin, artist, artist2, program):
         "contribution-detail": {"pk": theirs.pk},
         "payout-detail": {"pk": grant_theirs.pk},
         "payout-void": {"pk": grant_theirs.pk},
+        "payout-approve": {"pk": grant_theirs.pk},
+        "payout-decline": {"pk": grant_theirs.pk},
+        "staff-list": {"program_id": private.pk},
+        "staff-detail": {"program_id": private.pk, "staff_id": private.staff_roles.get().pk},
     }
     for action in ("accept", "reject", "reverse", "withdraw"):
         other[f"contribution-{action}"] = {"pk": theirs.pk}
@@ -129,6 +139,11 @@ def world(admin, artist, artist2, program):
         "ratecard-detail": {"program_id": program.pk, "card_id": program.rate_cards.get().pk},
         "member-list": {"program_id": program.pk},
         "payout-void": {"pk": grant_mine.pk},
+        "payout-approve": {"pk": grant_mine.pk},
+        "payout-decline": {"pk": grant_mine.pk},
+        "program-detail": {"pk": program.pk},
+        "staff-list": {"program_id": program.pk},
+        "staff-detail": {"program_id": program.pk, "staff_id": program.staff_roles.get().pk},
     }
     for action in ("accept", "reject", "reverse"):
         own[f"contribution-{action}"] = {"pk": mine.pk}

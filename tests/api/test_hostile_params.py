@@ -205,7 +205,11 @@ PK_OF = {
          "api:contribution-withdraw"],
         "contribution",
     ),
-    **dict.fromkeys(["payout_void", "api:payout-detail", "api:payout-void"], "payout"),
+    **dict.fromkeys(
+        ["payout_void", "api:payout-detail", "api:payout-void", "api:payout-approve",
+         "api:payout-decline"],
+        "payout",
+    ),
     **dict.fromkeys(
         ["program_detail", "rate_card_new", "member_new", "transparency", "outstanding_csv",
          "journal_export", "api:program-detail"],
@@ -214,7 +218,13 @@ PK_OF = {
     **dict.fromkeys(["api_token_revoke", "api:token-detail"], "token"),
     "api:artist-detail": "artist",
 }  # fmt: skip
-BY_PARAM = {"program_id": "program", "card_id": "card", "fmt": "fmt", "index": "index"}
+BY_PARAM = {
+    "program_id": "program",
+    "card_id": "card",
+    "staff_id": "staff",
+    "fmt": "fmt",
+    "index": "index",
+}
 
 
 def path_params(template) -> list[str]:
@@ -254,6 +264,7 @@ def world(admin, artist, program):
         "token": token.pk,
         "artist": artist.pk,
         "card": program.rate_cards.get().pk,
+        "staff": program.staff_roles.get().pk,
         "fmt": "hledger",
         "index": 0,
     }

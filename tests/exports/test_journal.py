@@ -251,7 +251,7 @@ def _apply(program, admin, artists, steps):
 )
 def test_random_ledgers_export_and_balance_in_both_tools(db, currency, steps):
     n = next(_names)
-    admin = UserFactory(username=f"hyp-admin-{n}", role="admin")
+    admin = UserFactory(username=f"hyp-admin-{n}", is_superuser=True)
     artists = [UserFactory(username=f"hyp-artist-{n}-{k}") for k in range(3)]
     program = make_program(admin, currency=currency, hourly="4567")
     for artist in artists:

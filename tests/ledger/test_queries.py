@@ -13,7 +13,6 @@ from accounts.models import User
 from ledger import clock, queries, services
 from ledger.models import LedgerHead, Program
 from tests.conftest import TODAY, accepted_work, log_feedback
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -196,13 +195,7 @@ def test_createsuperuser_noinput_is_admin(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "root@example.org")
     call_command("createsuperuser", interactive=False, stdout=io.StringIO())
     root = User.objects.get(username="root")
-    assert root.is_superuser and root.role == "admin" and root.is_admin
-
-
-def test_superuser_is_always_admin():
-    user = UserFactory(username="su", role="artist", is_superuser=True)
-    user.refresh_from_db()
-    assert user.role == "admin"
+    assert root.is_superuser and root.is_admin
 
 
 def test_database_is_configured_for_concurrency():

@@ -306,7 +306,7 @@ def test_kept_report_equals_a_fresh_one_after_every_service_call(django_assert_n
     bug reports at nonzero bounties (posted: the kept part). After each call the report
     must equal one computed from scratch, and asking again is a hit.
     """
-    admin = UserFactory(username="cache-admin", role="admin")
+    admin = UserFactory(username="cache-admin", is_superuser=True)
     artists = [UserFactory(username=f"cache{i}") for i in range(3)]
     program = make_program(admin, hourly="0")
     for artist in artists:
@@ -346,7 +346,7 @@ def test_incremental_figures_equal_a_computation_from_scratch(seed, recomputed):
     (payables the kept figures have never seen). Each report must equal one computed from
     scratch and its median the Python FIFO's.
     """
-    admin = UserFactory(username=f"walk-admin{seed}", role="admin")
+    admin = UserFactory(username=f"walk-admin{seed}", is_superuser=True)
     artists = [UserFactory(username=f"walk{seed}-{i}") for i in range(6)]
     program = make_program(admin)
     for artist in artists[:4]:
@@ -385,7 +385,7 @@ def test_incremental_figures_equal_a_computation_from_scratch(seed, recomputed):
 @pytest.fixture
 def busy_program(db):
     """Five artists, each with valued work paid by a grant, committed (transactional tests)."""
-    admin = UserFactory(username="busy-admin", role="admin")
+    admin = UserFactory(username="busy-admin", is_superuser=True)
     artists = [UserFactory(username=f"busy{i}") for i in range(5)]
     program = make_program(admin)
     for i, artist in enumerate(artists):

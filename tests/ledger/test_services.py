@@ -11,7 +11,7 @@ from ledger.errors import (
     InvalidTransition,
     NotAllowed,
     NotAMember,
-    SelfReview,
+    SeparationOfDuties,
     ValidationFailed,
 )
 from ledger.models import (
@@ -236,9 +236,9 @@ def test_nobody_reviews_their_own_work(admin, program):
         occurred_on=TODAY, severity="low", artist=admin,
     )  # fmt: skip
     for action in (services.accept_contribution,):
-        with pytest.raises(SelfReview):
+        with pytest.raises(SeparationOfDuties):
             action(contribution=own, actor=admin)
-    with pytest.raises(SelfReview):
+    with pytest.raises(SeparationOfDuties):
         services.reject_contribution(contribution=own, actor=admin, reason="no")
     own.refresh_from_db()
     assert own.status == "submitted"

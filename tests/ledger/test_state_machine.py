@@ -27,7 +27,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @initialize()
     def setup(self):
         n = next(_ids)
-        self.admin = UserFactory(username=f"sm-admin-{n}", role="admin")
+        self.admin = UserFactory(username=f"sm-admin-{n}", is_superuser=True)
         self.artists = [UserFactory(username=f"sm-artist-{n}-{i}") for i in range(2)]
         self.programs = []
         for currency in RATE:

@@ -23,19 +23,19 @@ def events(action):
 
 def test_create_user_writes_the_login_and_its_audit_row_together(admin):
     user = services.create_user(
-        actor=admin, username="ada", role="artist", email="Ada@EXAMPLE.org", password=PASSWORD
+        actor=admin, username="ada", email="Ada@EXAMPLE.org", password=PASSWORD
     )
     assert user.check_password(PASSWORD) and user.email == "Ada@example.org"
     (event,) = events("user.create")
     assert (event.actor_id, event.object_type, event.object_id) == (admin.pk, "user", str(user.pk))
-    assert event.data == {"username": "ada", "role": "artist", "is_staff": False}
+    assert event.data == {"username": "ada", "is_staff": False, "is_superuser": False}
 
 
 def test_create_user_refuses_an_artist_and_a_taken_name_writing_nothing(admin, artist):
     with pytest.raises(NotAllowed):
-        services.create_user(actor=artist, username="x", role="admin", password=PASSWORD)
+        services.create_user(actor=artist, username="x", password=PASSWORD)
     with pytest.raises(ValidationFailed) as taken:
-        services.create_user(actor=admin, username=artist.username, role="artist")
+        services.create_user(actor=admin, username=artist.username)
     assert taken.value.field == "username"
     assert not User.objects.filter(username="x").exists()
     assert events("user.create") == []
@@ -87,7 +87,7 @@ def test_page_token_revocation_is_audited_and_others_tokens_are_not_revocable(cl
 
 
 def test_django_admin_creates_users_and_revokes_tokens_through_the_services(client):
-    operator = UserFactory(username="op", role="admin", is_staff=True, is_superuser=True)
+    operator = UserFactory(username="op", is_staff=True, is_superuser=True)
     client.force_login(operator)
     response = client.post(
         "/admin/accounts/user/add/",
@@ -120,7 +120,7 @@ def test_django_admin_creates_users_and_revokes_tokens_through_the_services(clie
 def test_seed_demo_audits_every_login_it_creates():
     call_command("seed_demo", stdout=None)
     created = events("user.create")
-    assert len(created) == User.objects.count() == 22
+    assert len(created) == User.objects.count() == 24
     assert created[0].actor_id is None  # the first admin: created by the command itself
     demo_admin = int(created[0].object_id)
     assert {e.actor_id for e in created[1:]} == {demo_admin}

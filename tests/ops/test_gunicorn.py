@@ -57,7 +57,7 @@ def test_gunicorn_serves_in_production_mode(tmp_path):
     )
     migrated = manage("migrate", "--noinput", env=env)  # the start command's first step
     assert migrated.returncode == 0, migrated.stderr
-    admin = UserFactory(role="admin")
+    admin = UserFactory(is_superuser=True)
     make_program(admin)  # the master reads its report figures before forking the workers
     # Only this project's own files are collected here: compressing the admin's, DRF's and the
     # API docs' bundles (brotli at full strength) takes a minute, a deploy-time cost. The

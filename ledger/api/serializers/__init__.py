@@ -48,9 +48,12 @@ from .programs import (
     MemberSerializer,
     ProgramCreateSerializer,
     ProgramSerializer,
+    ProgramUpdateSerializer,
     RateCardCreateSerializer,
     RateCardSerializer,
     ReportSerializer,
+    StaffCreateSerializer,
+    StaffSerializer,
 )
 
 __all__ = [
@@ -78,11 +81,14 @@ __all__ = [
     "ProgramArtistFilterSerializer",
     "ProgramCreateSerializer",
     "ProgramSerializer",
+    "ProgramUpdateSerializer",
     "RateCardCreateSerializer",
     "RateCardSerializer",
     "ReasonSerializer",
     "ReportSerializer",
     "RowSerializer",
+    "StaffCreateSerializer",
+    "StaffSerializer",
     "StatementCheckResultSerializer",
     "StatementCheckSerializer",
     "StatementLineSerializer",

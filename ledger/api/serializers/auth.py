@@ -2,10 +2,12 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from accounts.models import ApiToken, Role, User
+from accounts.models import ApiToken, User
+from ledger import access
 
 from ..fields import PasswordField, TextEmailField, TextField, TextRegexField
 
@@ -36,15 +38,55 @@ class TokenCreatedSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class V1RoleField(serializers.ChoiceField):
+    """v1's `role` of a user: `admin` for an operator or staff of any program, else
+    `artist` (`access.v1_role`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=[("artist", "artist"), ("admin", "admin")], read_only=True, source="*", **kwargs
+        )
+
+    def to_representation(self, value):
+        return access.v1_role(value)
+
+
 class ArtistSerializer(serializers.ModelSerializer):
+    role = V1RoleField()
+
     class Meta:
         model = User
         fields = ["id", "username", "email", "display_name", "role"]
         read_only_fields = fields
 
 
-# GET /me/ shows the caller with the same fields an artist is shown with.
-MeSerializer = ArtistSerializer
+class StaffRoleHeldSerializer(serializers.Serializer):
+    program = serializers.IntegerField()
+    role = serializers.ChoiceField(choices=[(r.value, r.value) for r in access.ROLES])
+
+
+class MeSerializer(ArtistSerializer):
+    """The caller: an artist's fields, and what it may do beyond its own work."""
+
+    staff_roles = serializers.SerializerMethodField()
+    can_create_programs = serializers.SerializerMethodField()
+
+    class Meta(ArtistSerializer.Meta):
+        fields = [*ArtistSerializer.Meta.fields, "staff_roles", "can_create_programs"]
+        read_only_fields = fields
+
+    @extend_schema_field(StaffRoleHeldSerializer(many=True))
+    def get_staff_roles(self, user) -> list:
+        held = access.roles_of(user)
+        return [
+            {"program": program_id, "role": role}
+            for program_id in sorted(held)
+            for role in access.ROLES
+            if role in held[program_id]
+        ]
+
+    def get_can_create_programs(self, user) -> bool:
+        return access.has_permission(user, "ledger.add_program")
 
 
 class ArtistCreateSerializer(serializers.Serializer):
@@ -68,7 +110,6 @@ class ArtistCreateSerializer(serializers.Serializer):
             username=attrs["username"],
             email=attrs["email"],
             display_name=attrs.get("display_name", ""),
-            role=Role.ARTIST,
         )
         try:
             validate_password(attrs["password"], user=candidate)

@@ -61,6 +61,12 @@ class PayoutSerializer(RowSerializer):
             "created_by",
             "voided_at",
             "void_reason",
+            "proposed_by",
+            "approved_by",
+            "approved_at",
+            "declined_by",
+            "declined_at",
+            "decline_reason",
         ]
         read_only_fields = fields
 

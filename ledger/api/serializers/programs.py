@@ -3,11 +3,14 @@
 from rest_framework import serializers
 
 from accounts.models import User
+from ledger import access
 from ledger.models import (
     Membership,
     Program,
     RateCard,
+    StaffRole,
 )
+from ledger.models.programs import ProgramStatus
 from ledger.money import CURRENCY_CHOICES
 
 from ..fields import (
@@ -24,10 +27,50 @@ from .common import TEXT_MAX
 
 
 class ProgramSerializer(serializers.ModelSerializer):
+    approval_threshold = NullableMoneyOutput(
+        minor="approval_threshold_minor",
+        currency="currency",
+        help_text="Payouts of this amount or more need a second treasurer; null: none do.",
+    )
+
     class Meta:
         model = Program
-        fields = ["id", "name", "currency", "description", "public", "status", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "currency",
+            "description",
+            "public",
+            "status",
+            "created_at",
+            "approval_threshold",
+        ]
         read_only_fields = fields
+
+
+class ProgramUpdateSerializer(serializers.Serializer):
+    """A manager's changes to a program's settings (PATCH: every field optional).
+    `approval_threshold` is parsed in the program's currency (context `currency`)."""
+
+    name = VisibleTextField(max_length=200, required=False)
+    description = TextField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    public = JSONBooleanField(required=False)
+    status = serializers.ChoiceField(choices=ProgramStatus.choices, required=False)
+    approval_threshold = MoneyInput(required=False, allow_null=True)
+    currency = serializers.CharField(
+        required=False, help_text="Never changes: every amount of the program is in it."
+    )
+
+    def validate_currency(self, value):
+        if value != self.context["currency"]:
+            raise serializers.ValidationError("A program's currency never changes.")
+        return value
+
+    def validate(self, attrs):
+        attrs.pop("currency", None)
+        if "approval_threshold" in attrs:
+            attrs["approval_threshold_minor"] = attrs.pop("approval_threshold")
+        return attrs
 
 
 class ProgramCreateSerializer(serializers.Serializer):
@@ -81,9 +124,24 @@ class RateCardSerializer(serializers.ModelSerializer):
 
 
 class MemberCreateSerializer(serializers.Serializer):
-    # Any active user may be enrolled, admins too (an admin's own work is then reviewable by
-    # other admins only: self-review is refused by the service).
+    # Any active user the caller sees may be enrolled, staff too (their own work is then
+    # reviewable by other reviewers only: self-review is refused by the service).
     artist = IdRelatedField(queryset=User.objects.filter(is_active=True))
+
+
+class StaffSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(source="user.display_name", read_only=True)
+    role = serializers.ChoiceField(choices=[(r.value, r.value) for r in access.ROLES])
+
+    class Meta:
+        model = StaffRole
+        fields = ["id", "user", "display_name", "role", "granted_at", "granted_by"]
+        read_only_fields = fields
+
+
+class StaffCreateSerializer(serializers.Serializer):
+    user = IdRelatedField(queryset=User.objects.filter(is_active=True))
+    role = serializers.ChoiceField(choices=[(r.value, r.value) for r in access.ROLES])
 
 
 class MemberSerializer(serializers.ModelSerializer):

@@ -14,13 +14,19 @@ from .common import (
     PlainTextRenderer,
     RowListMixin,
     query_params,
-    require_admin,
 )
 from .contributions import ContributionViewSet
 from .exports import JournalExportView, OutstandingExportView, PayoutBatchExportView
 from .ledger import BalanceViewSet, EntryViewSet, StatementCheckView, StatementView, VerifyView
 from .payouts import PayoutViewSet
-from .programs import MemberViewSet, ProgramChildMixin, ProgramViewSet, RateCardViewSet, ReportView
+from .programs import (
+    MemberViewSet,
+    ProgramChildMixin,
+    ProgramViewSet,
+    RateCardViewSet,
+    ReportView,
+    StaffViewSet,
+)
 from .schema import DocsView, NotFoundView, SchemaView
 
 __all__ = [
@@ -45,10 +51,10 @@ __all__ = [
     "ReportView",
     "RowListMixin",
     "SchemaView",
+    "StaffViewSet",
     "StatementCheckView",
     "StatementView",
     "TokenViewSet",
     "VerifyView",
     "query_params",
-    "require_admin",
 ]

@@ -8,15 +8,14 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.models import ApiToken, Role, User
+from accounts.models import ApiToken, User
 from ledger import services
 
 from .. import serializers as s
 from ..auth import issue_token
 from ..idempotency import idempotent
-from ..permissions import is_admin
 from ..throttling import TokenCreationThrottle
-from .common import request_body, require_admin
+from .common import request_body, require_permission
 
 
 class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
@@ -104,15 +103,13 @@ class ArtistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = s.ArtistSerializer
 
     def get_queryset(self):
-        artists = User.objects.filter(role=Role.ARTIST).order_by("id")
-        if is_admin(self.request.user):
-            return artists
-        return artists.filter(pk=self.request.user.pk)
+        return User.objects.visible_to(self.request.user).with_staff_flag().order_by("id")
 
     @extend_schema(request=s.ArtistCreateSerializer, responses={201: s.ArtistSerializer})
     @idempotent
     def create(self, request):
-        require_admin(request)  # a collection-level action: 403 for artists
+        # A collection-level action: 403 without the operator's permission to add logins.
+        require_permission(request, "accounts.add_user", "Only an operator may create logins.")
         fields = request_body(request, s.ArtistCreateSerializer)
         user = services.create_artist(actor=request.user, **fields)
         return Response(s.ArtistSerializer(user).data, status=status.HTTP_201_CREATED)

@@ -3,6 +3,7 @@
 from rest_framework import exceptions
 from rest_framework.renderers import BaseRenderer
 
+from ledger import access
 from ledger.models import Program
 
 from ..permissions import is_admin
@@ -17,23 +18,40 @@ def query_params(request, serializer_class) -> dict:
 
 def request_body(request, serializer_class, context=None) -> dict:
     """Validate the request body with a serializer (400 naming the field)."""
-    serializer = serializer_class(data=request.data, context=context or {})
+    serializer = serializer_class(
+        data=request.data, context={"request": request, **(context or {})}
+    )
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 
-def admin_program(program_id) -> Program:
-    """The program an admin-only view names (404 if there is none). No visibility scope:
-    the view's permission classes already require an admin, who sees every program."""
-    program = Program.objects.filter(pk=program_id).first()
+def staff_program(request, program_id, action=access.Action.READ) -> Program:
+    """The program a staff view names: 404 unless the caller sees it, then 403 unless its
+    roles there allow `action` (an artist member sees the program but not its books)."""
+    program = Program.objects.visible_to(request.user).filter(pk=program_id).first()
     if program is None:
         raise exceptions.NotFound("No such program.")
+    require_role(request, action, program.pk)
     return program
 
 
-def require_admin(request) -> None:
+def require_staff(request) -> None:
+    """A collection-level staff action (creating a payout or program, reading the books):
+    403 for a caller who is staff of no program. The program's own role is checked next."""
     if not is_admin(request.user):
-        raise exceptions.PermissionDenied("Only an admin may do this.")
+        raise exceptions.PermissionDenied("Only a program's staff may do this.")
+
+
+def require_role(request, action, program_id) -> None:
+    """403 unless the caller's roles in the program allow `action` (`ledger.access`)."""
+    if not access.can(request.user, action, program_id):
+        raise exceptions.PermissionDenied(access.REFUSAL[action])
+
+
+def require_permission(request, permission: str, message: str) -> None:
+    """403 unless the caller holds a Django permission outside any program."""
+    if not access.has_permission(request.user, permission):
+        raise exceptions.PermissionDenied(message)
 
 
 class RowListMixin:

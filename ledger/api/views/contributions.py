@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 
-from ledger import queries, services
+from ledger import access, queries, services
 from ledger.models import (
     Contribution,
 )
@@ -12,7 +12,7 @@ from ledger.params import parse_id
 
 from .. import serializers as s
 from ..idempotency import idempotent
-from .common import query_params, request_body, require_admin
+from .common import query_params, request_body, require_role
 
 
 class ContributionViewSet(
@@ -56,7 +56,7 @@ class ContributionViewSet(
         """A reviewer's decision: 404 before 403, then the body checked by `serializer_class`
         and passed to the service `decide` by name; answers the contribution as a row."""
         contribution = self.get_object()
-        require_admin(request)
+        require_role(request, access.Action.REVIEW, contribution.program_id)
         fields = request_body(request, serializer_class)
         contribution = decide(contribution=contribution, actor=request.user, **fields)
         return self._render(contribution.pk)

@@ -9,7 +9,7 @@ from ledger.exports import downloads
 
 from .. import serializers as s
 from ..permissions import IsAdminRole
-from .common import CSVRenderer, PlainTextRenderer, admin_program, query_params
+from .common import CSVRenderer, PlainTextRenderer, query_params, staff_program
 
 
 class AdminFileView(GenericAPIView):
@@ -34,7 +34,9 @@ class JournalExportView(AdminFileView):
     )
     def get(self, request):
         params = query_params(request, s.JournalExportQuerySerializer)
-        return downloads.journal_download(admin_program(params["program"]), params["format"])
+        return downloads.journal_download(
+            staff_program(request, params["program"]), params["format"]
+        )
 
 
 class OutstandingExportView(AdminFileView):
@@ -47,7 +49,7 @@ class OutstandingExportView(AdminFileView):
     )
     def get(self, request):
         params = query_params(request, s.VerifyQuerySerializer)
-        return downloads.outstanding_download(admin_program(params["program"]))
+        return downloads.outstanding_download(staff_program(request, params["program"]))
 
 
 class PayoutBatchExportView(AdminFileView):
@@ -63,4 +65,6 @@ class PayoutBatchExportView(AdminFileView):
     )
     def get(self, request):
         params = query_params(request, s.PayoutBatchQuerySerializer)
-        return downloads.payout_batch_download(admin_program(params["program"]), params["paid_on"])
+        return downloads.payout_batch_download(
+            staff_program(request, params["program"]), params["paid_on"]
+        )

@@ -7,7 +7,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ledger import access, queries
+from ledger import queries
 from ledger.exports import downloads
 from ledger.exports.checkpoint import verify_statement
 from ledger.models import (
@@ -24,9 +24,9 @@ from .common import (
     CSVRenderer,
     PDFRenderer,
     RowListMixin,
-    admin_program,
     query_params,
     request_body,
+    staff_program,
 )
 
 
@@ -70,7 +70,7 @@ class StatementView(GenericAPIView):
         program = Program.objects.visible_to(request.user).filter(pk=params["program"]).first()
         if program is None:
             raise exceptions.NotFound("No such program.")
-        if access.scope_of(request.user).artist_id is None and "artist" not in params:
+        if "artist" not in params and queries.must_name_artist(request.user, program):
             raise exceptions.ValidationError({"artist": ["Name the artist."]})
         membership = queries.statement_membership(request.user, program, params.get("artist"))
         if membership is None:
@@ -134,7 +134,7 @@ class VerifyView(GenericAPIView):
 
     @extend_schema(parameters=[s.VerifyQuerySerializer], responses=s.VerifySerializer)
     def get(self, request):
-        program = admin_program(query_params(request, s.VerifyQuerySerializer)["program"])
+        program = staff_program(request, query_params(request, s.VerifyQuerySerializer)["program"])
         result = verify_program(program)
         return Response(
             s.VerifySerializer(

@@ -4,14 +4,14 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
-from ledger import services
+from ledger import access, services
 from ledger.models import (
     Payout,
 )
 
 from .. import serializers as s
 from ..idempotency import idempotent
-from .common import RowListMixin, query_params, request_body, require_admin
+from .common import RowListMixin, query_params, request_body, require_role, require_staff
 
 
 @extend_schema_view(list=extend_schema(parameters=[s.PayoutFilterSerializer]))
@@ -31,7 +31,7 @@ class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
     @extend_schema(request=s.PayoutCreateSerializer, responses={201: s.PayoutSerializer})
     @idempotent
     def create(self, request):
-        require_admin(request)  # a collection-level action: 403 for artists
+        require_staff(request)  # a collection-level action: 403 for artists
         fields = request_body(request, s.PayoutCreateSerializer)
         payout = services.record_payout(
             actor=request.user,
@@ -54,11 +54,25 @@ class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
         row = s.PayoutSerializer.rows(Payout.objects.filter(pk=payout.pk)).get()
         return Response(s.PayoutSerializer(row).data, status=code)
 
+    def _decide(self, request, serializer_class, decide):
+        """A treasurer's decision on a payout: 404 before 403, then the body checked by
+        `serializer_class` (None: no body) and passed to the service `decide` by name."""
+        payout = self.get_object()
+        require_role(request, access.Action.PAY, payout.program_id)
+        fields = request_body(request, serializer_class) if serializer_class else {}
+        return self._render(decide(payout=payout, actor=request.user, **fields))
+
     @extend_schema(request=s.ReasonSerializer, responses=s.PayoutSerializer)
     @idempotent
     def void(self, request, pk=None):
-        payout = self.get_object()
-        require_admin(request)
-        fields = request_body(request, s.ReasonSerializer)
-        payout = services.void_payout(payout=payout, actor=request.user, reason=fields["reason"])
-        return self._render(payout)
+        return self._decide(request, s.ReasonSerializer, services.void_payout)
+
+    @extend_schema(request=None, responses=s.PayoutSerializer)
+    @idempotent
+    def approve(self, request, pk=None):
+        return self._decide(request, None, services.approve_payout)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.PayoutSerializer)
+    @idempotent
+    def decline(self, request, pk=None):
+        return self._decide(request, s.ReasonSerializer, services.decline_payout)

@@ -6,16 +6,17 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from ledger import queries, services
+from ledger import access, queries, services
 from ledger.models import (
     Membership,
     Program,
     RateCard,
+    StaffRole,
 )
 
 from .. import serializers as s
 from ..idempotency import idempotent
-from .common import request_body, require_admin
+from .common import request_body, require_permission, require_role
 
 
 class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -29,10 +30,23 @@ class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=s.ProgramCreateSerializer, responses={201: s.ProgramSerializer})
     @idempotent
     def create(self, request):
-        require_admin(request)  # a collection-level action: 403 for artists
+        # A collection-level action: 403 without the operator-granted permission.
+        require_permission(
+            request,
+            "ledger.add_program",
+            "Creating a program needs the permission to add programs.",
+        )
         fields = request_body(request, s.ProgramCreateSerializer)
         program = services.create_program(actor=request.user, **fields)
         return Response(s.ProgramSerializer(program).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ProgramUpdateSerializer, responses=s.ProgramSerializer)
+    def partial_update(self, request, pk=None):
+        program = self.get_object()
+        require_role(request, access.Action.MANAGE, program.pk)
+        fields = request_body(request, s.ProgramUpdateSerializer, {"currency": program.currency})
+        program = services.update_program(actor=request.user, program=program, **fields)
+        return Response(s.ProgramSerializer(program).data)
 
 
 class ProgramChildMixin:
@@ -81,7 +95,7 @@ class RateCardViewSet(
     @idempotent
     def create(self, request, program_id):
         program = self.get_program()
-        require_admin(request)
+        require_role(request, access.Action.MANAGE, program.pk)
         fields = request_body(request, s.RateCardCreateSerializer, {"currency": program.currency})
         card = services.add_rate_card(
             actor=request.user,
@@ -131,12 +145,40 @@ class MemberViewSet(ProgramChildMixin, mixins.ListModelMixin, viewsets.GenericVi
     @idempotent
     def create(self, request, program_id):
         program = self.get_program()
-        require_admin(request)
+        require_role(request, access.Action.MANAGE, program.pk)
         fields = request_body(request, s.MemberCreateSerializer)
         membership = services.enroll_artist(
             actor=request.user, program=program, artist=fields["artist"]
         )
         return Response(s.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class StaffViewSet(ProgramChildMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A program's staff: every staff role reads the list; a manager grants and revokes."""
+
+    serializer_class = s.StaffSerializer
+    lookup_url_kwarg = "staff_id"
+    pagination_class = None  # a short list, answered whole
+
+    def program_rows(self, program):
+        require_role(self.request, access.Action.READ, program.pk)
+        return StaffRole.objects.filter(program=program).select_related("user").order_by("id")
+
+    @extend_schema(request=s.StaffCreateSerializer, responses={201: s.StaffSerializer})
+    @idempotent
+    def create(self, request, program_id):
+        program = self.get_program()
+        require_role(request, access.Action.MANAGE, program.pk)
+        fields = request_body(request, s.StaffCreateSerializer)
+        staff = services.grant_role(actor=request.user, program=program, **fields)
+        return Response(s.StaffSerializer(staff).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, program_id, staff_id):
+        staff = self.get_object()
+        require_role(request, access.Action.MANAGE, staff.program_id)
+        services.revoke_role(actor=request.user, staff=staff)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ReportView(GenericAPIView):

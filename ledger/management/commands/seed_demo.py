@@ -13,9 +13,9 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import Role, User
+from accounts.models import User
 from ledger import clock, services
-from ledger.models import Contribution, ContributionKind, Severity
+from ledger.models import Contribution, ContributionKind, PayoutKind, Severity
 
 DEMO_PASSWORD = "ledger-demo-2026"  # noqa: S105 - a published demo login, not a secret
 ADMIN_USERNAME = "admin"
@@ -48,7 +48,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(
             f"Demo logins (password for all: {DEMO_PASSWORD}):\n"
-            f"  admin:  {ADMIN_USERNAME}\n"
+            f"  operator (every role): {ADMIN_USERNAME}\n"
+            "  reviewer: reviewer · treasurer: tessa · auditor (Aurora): audrey\n"
             "  artist: ada (also bruno, chen, … one per artist)"
         )
 
@@ -59,11 +60,19 @@ class Command(BaseCommand):
         password = make_password(DEMO_PASSWORD)  # hashed once: PBKDF2 is slow on purpose
         admin = services.create_user(
             actor=None, username=ADMIN_USERNAME, email="admin@example.org", password_hash=password,
-            role=Role.ADMIN, display_name="Program Admin", is_staff=True,
+            display_name="Program Admin", is_staff=True, is_superuser=True,
         )  # fmt: skip
         reviewer = services.create_user(
             actor=admin, username="reviewer", email="reviewer@example.org", password_hash=password,
-            role=Role.ADMIN, display_name="Second Reviewer",
+            display_name="Second Reviewer",
+        )  # fmt: skip
+        treasurer = services.create_user(
+            actor=admin, username="tessa", email="tessa@example.org", password_hash=password,
+            display_name="Tessa Treasurer",
+        )  # fmt: skip
+        auditor = services.create_user(
+            actor=admin, username="audrey", email="audrey@example.org", password_hash=password,
+            display_name="Audrey Auditor",
         )  # fmt: skip
         artists = [
             services.create_user(
@@ -71,7 +80,6 @@ class Command(BaseCommand):
                 username=name.split()[0].lower(),
                 email=f"{name.split()[0].lower()}@example.org",
                 password_hash=password,
-                role=Role.ARTIST,
                 display_name=name,
             )
             for name in ARTISTS
@@ -93,6 +101,10 @@ class Command(BaseCommand):
                 actor=admin, program=kumo, effective_from=start, hourly_rate_minor=6000,
                 bounties={"low": 3000, "medium": 10000, "high": 30000, "critical": 80000},
             )  # fmt: skip
+            for program in (aurora, kumo):
+                services.grant_role(actor=admin, program=program, user=reviewer, role="reviewer")
+                services.grant_role(actor=admin, program=program, user=treasurer, role="treasurer")
+            services.grant_role(actor=admin, program=aurora, user=auditor, role="auditor")
             for artist in artists[:14]:
                 services.enroll_artist(actor=admin, program=aurora, artist=artist)
             for artist in artists[8:]:
@@ -118,6 +130,12 @@ class Command(BaseCommand):
             if day_offset % 30 == 28:
                 with clock.frozen(moment + dt.timedelta(hours=7)):
                     self._pay_some(rng, admin, members, day)
+        # From today, Aurora's payouts of $1,000 or more need a second treasurer: one waits.
+        services.update_program(actor=admin, program=aurora, approval_threshold_minor=100_000)
+        services.record_payout(
+            actor=admin, artist=artists[0], program=aurora, amount_minor=120_000,
+            kind=PayoutKind.GRANT, method="bank transfer", note="Quarterly grant.",
+        )  # fmt: skip
 
     def _one_contribution(self, rng, program, artist, day):
         if rng.random() < 0.5:

@@ -23,11 +23,11 @@ def _statement_for(request, program_id):
     user = request.user
     program = get_object_or_404(Program.objects.visible_to(user), pk=program_id)
     members = None
-    if access.scope_of(user).artist_id is None:  # staff: pick the artist
+    if access.scope_of(user).staff_of(program.pk):  # staff: pick the artist
         members = Membership.objects.filter(program=program).select_related("artist")
     artist_id = request.GET.get("artist")
     artist = None
-    if artist_id or members is None:
+    if artist_id or not queries.must_name_artist(user, program):
         membership = None
         if artist_id is None or parse_id(artist_id) is not None:
             artist_id = None if artist_id is None else parse_id(artist_id)
