@@ -264,11 +264,21 @@ class StatementFilterForm(forms.Form):
 # --- Payouts ------------------------------------------------------------------------------
 
 
+def readable_programs(user):
+    """The programs whose books `user` reads as staff (`access.programs_where`)."""
+    ids = access.programs_where(user, access.Action.READ)
+    return Program.objects.all() if ids is None else Program.objects.filter(pk__in=sorted(ids))
+
+
 class PayoutBatchForm(Form):
     """Which batch to download: a program's payouts on one day."""
 
-    program = IdChoiceField(queryset=Program.objects.order_by("name"))
+    program = IdChoiceField(queryset=Program.objects.none())
     paid_on = LedgerDateField(label="Paid on", widget=DateInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = readable_programs(user).order_by("name")
 
 
 class PayoutForm(Form):

@@ -30,6 +30,20 @@ def admin_required(view):
     return wrapped
 
 
+def staff_program(request, pk, action=access.Action.READ):
+    """The program a staff page names: 404 unless the user sees it, 403 unless its roles
+    there allow `action` (`ledger.access`)."""
+    from django.shortcuts import get_object_or_404
+
+    from ledger.models import Program
+
+    program = get_object_or_404(Program.objects.visible_to(request.user), pk=pk)
+    error = access.refusal(request.user, action, program.pk)
+    if error is not None:
+        raise PermissionDenied(error.message)
+    return program
+
+
 def next_url(request, default: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next")
     # A path on this site only: `redirect()` would read anything else without a slash as a

@@ -153,7 +153,9 @@ def payout_new(request):
 
 @admin_required
 def payout_void(request, pk):
-    payout = get_object_or_404(Payout.objects.select_related("program", "artist"), pk=pk)
+    payout = get_object_or_404(
+        Payout.objects.visible_to(request.user).select_related("program", "artist"), pk=pk
+    )
     form = forms.ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

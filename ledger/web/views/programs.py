@@ -64,7 +64,7 @@ def _post_program_form(request, pk, form_class, form_key, act):
     """A form posted from a program's page. `act(program, cleaned_data)` runs the service and
     returns the message to show; a domain error goes on the form, and the page is shown again
     with the form (as `form_key` of `_program_context`) and its errors."""
-    program = get_object_or_404(Program, pk=pk)
+    program = get_object_or_404(Program.objects.visible_to(request.user), pk=pk)
     form = form_class(request.POST, program=program)
     if form.is_valid():
         try:
