@@ -167,9 +167,6 @@ def submit_contribution(
         raise ValidationFailed("You can only log your own work.", field="artist")
     elif not Membership.objects.filter(program=program, artist=artist).exists():
         raise NotAMember("This artist is not a member of the program.", field="artist")
-    if program.status == ProgramStatus.CLOSED:
-        # Closed to new work only: what was submitted before is still reviewed and paid.
-        raise ValidationFailed("This program is closed: it takes no new work.", field="program")
     title = require_text(title, "title", "A title is required.")
     _check_kind_fields(kind, hours, severity)
     require_plausible_date(occurred_on, "occurred_on")
