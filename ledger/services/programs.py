@@ -225,6 +225,7 @@ def revoke_role(*, actor, staff: StaffRole) -> None:
     to revoke: the interfaces answer as for any role they cannot find).
     """
     access.require(actor, access.Action.MANAGE, staff.program_id)
+    given = staff
     with transaction.atomic():
         # Lock the program's manager rows and this row, in id order, so two managers cannot
         # remove each other (or the same row) at once; a row revoked meanwhile is not returned.
@@ -253,4 +254,8 @@ def revoke_role(*, actor, staff: StaffRole) -> None:
             role=staff.role,
         )
         staff.delete()
-    access.forget(staff.user)
+    # The roles read for the revoker and for the holder's object the caller gave (the row
+    # above is a fresh one) are stale now.
+    access.forget(actor)
+    if StaffRole.user.is_cached(given):
+        access.forget(given.user)
