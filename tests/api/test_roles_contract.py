@@ -633,3 +633,45 @@ def test_v1_role_in_me(world):
     ]
     assert client_for(world.operator).get(f"{API}/me/").json()["can_create_programs"] is True
     assert client_for(world.manager).get(f"{API}/me/").json()["can_create_programs"] is False
+
+
+@pytest.mark.django_db
+def test_a_manager_enrols_only_people_it_sees(world):
+    manager = client_for(world.manager)
+    path = f"{API}/programs/{world.a.pk}/members/"
+    stranger = UserFactory()
+    for artist in (world.artist_b, stranger, world.staff_b):
+        r = manager.post(path, {"artist": artist.pk}, "json")
+        assert fields_of(problem(r, 400)) == {"artist"}, artist
+    r = manager.post(path, {"artist": world.peer.pk}, "json")  # a member already
+    assert fields_of(problem(r, 400)) == {"artist"}
+    assert not world.a.memberships.filter(artist__in=[world.artist_b, stranger]).exists()
+    # An operator enrols anyone; the newcomer is then someone A's manager sees.
+    r = client_for(world.operator).post(path, {"artist": stranger.pk}, "json")
+    assert r.status_code == 201, r.content
+    assert manager.get(f"{API}/artists/{stranger.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_member_of_one_program_and_staff_of_another(world):
+    """Staff of B who is also an artist of A: all of B, only its own rows of A, and no role
+    in A (403 on A's books, which it may see as a member)."""
+    services.enroll_artist(actor=world.operator, program=world.a, artist=world.staff_b)
+    log_feedback(world.a, world.staff_b)
+    both = client_for(world.staff_b)
+    contributions = rows(both, "/contributions/")
+    in_a = [c for c in contributions if c["program"] == world.a.pk]
+    assert in_a and {c["artist"] for c in in_a} == {world.staff_b.pk}
+    in_b = {c["id"] for c in contributions if c["program"] == world.b.pk}
+    assert in_b == {
+        c["id"] for c in rows(client_for(world.operator), f"/contributions/?program={world.b.pk}")
+    }
+    assert {p["id"] for p in rows(both, "/programs/")} == {world.a.pk, world.b.pk}
+    problem(both.get(f"{API}/ledger/verify/?program={world.a.pk}"), 403)
+    problem(both.get(f"{API}/programs/{world.a.pk}/staff/"), 403)
+    problem(both.get(f"{API}/statements/?program={world.a.pk}&artist={world.artist.pk}"), 404)
+    assert both.get(f"{API}/statements/?program={world.a.pk}").status_code == 200  # its own
+    # Holding a role in both, it sees both programs' books.
+    services.grant_role(actor=world.operator, program=world.a, user=world.staff_b, role="auditor")
+    assert both.get(f"{API}/ledger/verify/?program={world.a.pk}").status_code == 200
+    assert {c["program"] for c in rows(both, "/payouts/")} == {world.a.pk, world.b.pk}
