@@ -451,6 +451,11 @@ def test_a_proposal_counts_nowhere_until_approved(world):
     assert figures["entries"] == after_paid["entries"] + 1
     assert figures["statement_lines"] == after_paid["statement_lines"] + 1
     assert figures["paid"] != after_paid["paid"]
+    assert figures["report_paid"] == "2000.99"  # 1.00 (the world's grant) + 999.99 + 1,000.00
+    # The report kept between reads agrees with one computed from scratch.
+    from ledger.queries import median_days_to_payment, program_report
+
+    assert program_report(world.a).median_days_to_payment == median_days_to_payment(world.a)
     assert Entry.objects.filter(payout_id=proposal["id"]).count() == 1
     r = client_for(world.operator).post(f"{API}/payouts/{proposal['id']}/approve/", {}, "json")
     problem(r, 409, "invalid_transition")
