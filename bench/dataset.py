@@ -231,8 +231,8 @@ def build_program(
     start = now - dt.timedelta(days=days)
     if admin is None:
         admin = User.objects.create_user(
-            username=f"bench-admin-{seed}-{next_id(User)}", role="admin", password=None
-        )
+            username=f"bench-admin-{seed}-{next_id(User)}", password=None, is_superuser=True
+        )  # an operator: v1's admin
     program = services.create_program(
         actor=admin, name=name or f"Bench program {seed}", currency=currency
     )
@@ -258,7 +258,6 @@ def build_program(
             "username": f"bench-{program.pk}-{i}",
             "display_name": f"Artist {program.pk}-{i}",
             "email": f"artist{program.pk}-{i}@bench.invalid",
-            "role": "artist",
             "is_active": True,
             "date_joined": start,
         }

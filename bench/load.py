@@ -29,10 +29,14 @@ PREPARE = """
 import json
 from accounts.models import User
 from accounts.tokens import issue_token
-admins = list(User.objects.filter(role="admin"))
+admins = list(User.objects.filter(is_superuser=True))  # operators: v1's admins
 for i in range(1, 5):
-    admins.append(User.objects.get_or_create(username=f"load-{i}", defaults={"role": "admin"})[0])
-artists = User.objects.filter(role="artist", memberships__isnull=False).distinct()
+    admins.append(
+        User.objects.get_or_create(username=f"load-{i}", defaults={"is_superuser": True})[0]
+    )
+artists = User.objects.filter(
+    is_superuser=False, staff_roles__isnull=True, memberships__isnull=False
+).distinct()
 tokens = {"admins": [issue_token(user=u, name="load")[1] for u in admins],
           "artists": [issue_token(user=u, name="load")[1] for u in artists]}
 with open(TOKENS_FILE, "w") as out:

@@ -569,11 +569,11 @@ API_PATHS = [
 
 
 def bench_token() -> str:
-    """An admin's API token on the bench database."""
-    from accounts.models import Role, User
+    """An operator's (v1's admin) API token on the bench database."""
+    from accounts.models import User
     from accounts.tokens import issue_token
 
-    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"role": Role.ADMIN})
+    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_superuser": True})
     return issue_token(user=admin, name="bench")[1]
 
 
