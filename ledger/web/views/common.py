@@ -1,4 +1,5 @@
-"""What every page shares: the staff check, safe redirects, pagination, domain errors on forms."""
+"""What every page shares: the staff and role checks, the programs a user acts in, safe
+redirects, pagination, domain errors on forms."""
 
 import functools
 
@@ -6,10 +7,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from ledger import access
 from ledger.errors import DomainError, ValidationFailed
+from ledger.models import Program
 from ledger.params import parse_positive
 
 from .. import forms
@@ -18,16 +21,53 @@ PAGE_SIZE = 25
 
 
 def admin_required(view):
-    """Signed-in admins only: others get a 403 (anonymous users go to the login page)."""
+    """Signed-in staff of some program (or operators) only: others get a 403 (anonymous
+    users go to the login page). The program's own role is checked next, by the view."""
 
     @login_required
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         if not access.is_staff(request.user):
-            raise PermissionDenied("Only an admin may use this page.")
+            raise PermissionDenied("Only a program's staff may use this page.")
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def role_required(action: access.Action):
+    """Signed-in users who may take `action` in at least one program; others get a 403 that
+    says which role the page needs (anonymous users go to the login page)."""
+
+    def decorator(view):
+        @login_required
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            where = access.programs_where(request.user, action)
+            if where is not None and not where:
+                raise PermissionDenied(access.REFUSAL[action])
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def staff_programs(user, action: access.Action = access.Action.READ):
+    """The programs where `user` may take `action` (`ledger.access.programs_where`), as a
+    queryset ordered by name: what a page lists, filters by or offers in a form."""
+    where = access.programs_where(user, action)
+    programs = Program.objects.order_by("name")
+    return programs if where is None else programs.filter(pk__in=sorted(where))
+
+
+def program_for(request, pk, action: access.Action = access.Action.READ) -> Program:
+    """The program a page names: a 404 unless the user sees it (staff of another program see
+    nothing of it), then a 403 with the refusal's words unless its roles there allow
+    `action` (a member artist sees the program but not its staff pages)."""
+    program = get_object_or_404(Program.objects.visible_to(request.user), pk=pk)
+    if not access.can(request.user, action, program.pk):
+        raise PermissionDenied(access.REFUSAL[action])
+    return program
 
 
 def next_url(request, default: str) -> str:

@@ -1,15 +1,13 @@
-"""Downloads for other tools: the journal, outstanding balances, payout batches."""
+"""Downloads for other tools: the journal, outstanding balances, payout batches. Staff of the
+program read them (any role); a program the user does not see is a 404."""
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from ledger.exports import downloads
-from ledger.models import (
-    Program,
-)
 
 from .. import forms
-from .common import admin_required
+from .common import admin_required, program_for, staff_programs
 
 
 @admin_required
@@ -17,18 +15,18 @@ def journal_export(request, pk, fmt):
     """The program's journal for hledger or beancount, streamed."""
     if fmt not in downloads.JOURNAL_FORMATS:
         raise Http404("Unknown journal format.")
-    return downloads.journal_download(get_object_or_404(Program, pk=pk), fmt)
+    return downloads.journal_download(program_for(request, pk), fmt)
 
 
 @admin_required
 def outstanding_export(request, pk):
-    return downloads.outstanding_download(get_object_or_404(Program, pk=pk))
+    return downloads.outstanding_download(program_for(request, pk))
 
 
 @admin_required
 def payout_batch_export(request):
     """One CSV row per artist for the payouts of a program on a day, for payment tools."""
-    form = forms.PayoutBatchForm(request.GET or None)
+    form = forms.PayoutBatchForm(request.GET or None, programs=staff_programs(request.user))
     if not form.is_valid():
         return render(request, "web/payout_batch.html", {"form": form})
     return downloads.payout_batch_download(
