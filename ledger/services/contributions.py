@@ -23,6 +23,7 @@ from ledger.models import (
     Program,
     Severity,
 )
+from ledger.models.programs import ProgramStatus
 
 from . import audit
 from .common import (
@@ -152,6 +153,9 @@ def submit_contribution(
 ) -> Contribution:
     """Log work for review. A member logs for itself; a reviewer or manager of the program
     may log for a named member (an operator, not a member, must name one)."""
+    if program.status == ProgramStatus.CLOSED:
+        # A closed program still reviews and pays what it has; it takes no new work.
+        raise ValidationFailed("This program is closed to new work.", field="program")
     for_others = access.can(actor, access.Action.LOG_FOR_OTHERS, program.pk)
     if artist is None or artist.pk == actor.pk:
         if not Membership.objects.filter(program=program, artist=actor).exists():

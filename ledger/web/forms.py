@@ -269,16 +269,22 @@ class StatementFilterForm(forms.Form):
 # --- Payouts ------------------------------------------------------------------------------
 
 
+def readable_programs(user, action=access.Action.READ):
+    """The programs where `user` may take `action` as staff (`access.programs_where`); by
+    default those whose books it reads."""
+    ids = access.programs_where(user, action)
+    return Program.objects.all() if ids is None else Program.objects.filter(pk__in=sorted(ids))
+
+
 class PayoutBatchForm(Form):
-    """Which batch to download: a program's payouts on one day (`programs`: those the user
-    reads the books of)."""
+    """Which batch to download: a program's payouts on one day."""
 
     program = IdChoiceField(queryset=Program.objects.none())
     paid_on = LedgerDateField(label="Paid on", widget=DateInput)
 
-    def __init__(self, *args, programs, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = programs
+        self.fields["program"].queryset = readable_programs(user).order_by("name")
 
 
 class PayoutForm(Form):

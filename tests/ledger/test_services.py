@@ -413,3 +413,17 @@ def test_jpy_program_values_in_whole_yen(admin, artist):
     services.enroll_artist(actor=admin, program=program, artist=artist)
     contribution = accepted_work(program, artist, admin, "1.50")
     assert contribution.value_minor == 5000  # 4999.5 → 5000 (half-even: 4999 is odd)
+
+
+def test_a_closed_program_takes_no_new_work_but_still_reviews_and_pays(admin, artist, program):
+    waiting = log_feedback(program, artist)
+    services.update_program(actor=admin, program=program, status="closed")
+    program.refresh_from_db()
+    with pytest.raises(ValidationFailed) as refused:
+        log_feedback(program, artist)
+    assert refused.value.field == "program"
+    services.accept_contribution(contribution=waiting, actor=admin)
+    services.record_payout(
+        actor=admin, artist=artist, program=program, amount_minor=100, kind="settlement"
+    )
+    assert program.contributions.count() == 1

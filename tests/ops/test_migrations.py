@@ -72,3 +72,36 @@ def test_migrate_on_a_fresh_sqlite_database_prints_no_warning(tmp_path):
     output = done.stdout + done.stderr
     assert "Applying ledger_api.0001_initial... OK" in output
     assert "WARNING" not in output.upper() and "W040" not in output, output
+
+
+BEFORE_ROLES = [("accounts", "0004_shared_cache_table"), ("ledger", "0005_accepted_work_has_dates")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_makes_v1_admins_staff_of_every_program_so_nobody_loses_access():
+    from accounts.models import User
+    from ledger import access
+    from ledger.models import StaffRole
+
+    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    executor = _migrate(BEFORE_ROLES)
+    try:
+        old_apps = executor.loader.project_state(BEFORE_ROLES, at_end=True).apps
+        OldUser = old_apps.get_model("accounts", "User")
+        OldProgram = old_apps.get_model("ledger", "Program")
+        admin = OldUser.objects.create(username="v1-admin", role="admin")
+        OldUser.objects.create(username="v1-artist", role="artist")
+        founder = OldUser.objects.create(username="v1-founder", role="artist")
+        first = OldProgram.objects.create(name="First", currency="USD", created_by_id=admin.pk)
+        second = OldProgram.objects.create(name="Second", currency="EUR", created_by=founder)
+    finally:
+        _migrate(leaves)
+    admin, artist = User.objects.get(username="v1-admin"), User.objects.get(username="v1-artist")
+    for program_id in (first.pk, second.pk):
+        assert access.roles_in(admin, program_id) == {"manager", "reviewer", "treasurer"}
+        assert access.roles_in(artist, program_id) == frozenset()
+    assert admin.has_perm("ledger.add_program") and not artist.has_perm("ledger.add_program")
+    assert StaffRole.objects.filter(
+        program_id=second.pk, user__username="v1-founder"
+    ).get().role == ("manager")
+    assert access.v1_role(admin) == "admin" and access.v1_role(artist) == "artist"

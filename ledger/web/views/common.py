@@ -53,20 +53,18 @@ def role_required(action: access.Action):
 
 
 def staff_programs(user, action: access.Action = access.Action.READ):
-    """The programs where `user` may take `action` (`ledger.access.programs_where`), as a
-    queryset ordered by name: what a page lists, filters by or offers in a form."""
-    where = access.programs_where(user, action)
-    programs = Program.objects.order_by("name")
-    return programs if where is None else programs.filter(pk__in=sorted(where))
+    """The programs where `user` may take `action` (`forms.readable_programs`) ordered by
+    name: what a page lists, filters by or offers in a form."""
+    return forms.readable_programs(user, action).order_by("name")
 
 
-def program_for(request, pk, action: access.Action = access.Action.READ) -> Program:
-    """The program a page names: a 404 unless the user sees it (staff of another program see
-    nothing of it), then a 403 with the refusal's words unless its roles there allow
-    `action` (a member artist sees the program but not its staff pages)."""
+def staff_program(request, pk, action=access.Action.READ):
+    """The program a staff page names: 404 unless the user sees it, 403 unless its roles
+    there allow `action` (`ledger.access`)."""
     program = get_object_or_404(Program.objects.visible_to(request.user), pk=pk)
-    if not access.can(request.user, action, program.pk):
-        raise PermissionDenied(access.REFUSAL[action])
+    error = access.refusal(request.user, action, program.pk)
+    if error is not None:
+        raise PermissionDenied(error.message)
     return program
 
 

@@ -18,7 +18,7 @@ from ledger.models import (
 )
 
 from .. import forms
-from .common import admin_required, program_for, show_domain_error
+from .common import admin_required, show_domain_error, staff_program
 
 ADD_PROGRAM = "ledger.add_program"
 ADD_PROGRAM_REFUSAL = "Creating a program needs the permission to add programs."
@@ -138,7 +138,7 @@ def member_new(request, pk):
 def program_staff(request, pk):
     """A program's staff: who holds which role, since when and granted by whom. Every staff
     role reads it; a manager grants roles here and revokes them (after a confirmation)."""
-    program = program_for(request, pk)
+    program = staff_program(request, pk)
     user = request.user
     manage_refused = access.refusal(user, access.Action.MANAGE, program.pk)
     form = None
@@ -173,7 +173,7 @@ def program_staff(request, pk):
 def staff_revoke(request, pk, staff_id):
     """Take a role back, after the manager confirms it. The service refuses to remove a
     program's last manager, and says so here; nothing is removed then."""
-    program = program_for(request, pk)
+    program = staff_program(request, pk)
     staff = get_object_or_404(
         StaffRole.objects.select_related("user", "granted_by"), pk=staff_id, program=program
     )
@@ -203,7 +203,7 @@ def staff_revoke(request, pk, staff_id):
 def program_settings(request, pk):
     """A manager changes the program's name, description, visibility, status and approval
     threshold; the currency is shown, never changed. Errors beside their fields."""
-    program = program_for(request, pk, access.Action.MANAGE)
+    program = staff_program(request, pk, access.Action.MANAGE)
     form = forms.ProgramSettingsForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
         try:
