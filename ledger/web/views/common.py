@@ -34,9 +34,10 @@ def admin_required(view):
     return wrapped
 
 
-def role_required(action: access.Action):
+def role_required(action: access.Action, message: str):
     """Signed-in users who may take `action` in at least one program; others get a 403 that
-    says which role the page needs (anonymous users go to the login page)."""
+    says so (`message`; anonymous users go to the login page). The role in the program of
+    each object is checked next, by the service."""
 
     def decorator(view):
         @login_required
@@ -44,7 +45,7 @@ def role_required(action: access.Action):
         def wrapped(request, *args, **kwargs):
             where = access.programs_where(request.user, action)
             if where is not None and not where:
-                raise PermissionDenied(access.REFUSAL[action])
+                raise PermissionDenied(message)
             return view(request, *args, **kwargs)
 
         return wrapped

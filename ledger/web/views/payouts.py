@@ -31,6 +31,8 @@ from .common import (
     staff_programs,
 )
 
+TREASURERS_ONLY = "Only a treasurer of a program may record payments or decide proposals."
+
 
 @admin_required
 def payouts(request):
@@ -135,7 +137,7 @@ def _recorded_message(request, payout, recorded: bool) -> None:
         messages.success(request, f"Recorded a {what}.")
 
 
-@role_required(access.Action.PAY)
+@role_required(access.Action.PAY, TREASURERS_ONLY)
 def payout_new(request):
     """Record a payment in two steps: review (reads only) and a single-use confirm. At or
     above the program's approval threshold the payment is proposed, for a second treasurer."""
@@ -275,7 +277,7 @@ def payout_void(request, pk):
     )
 
 
-@role_required(access.Action.PAY)
+@role_required(access.Action.PAY, TREASURERS_ONLY)
 def payout_proposals(request):
     """Proposed payouts in the programs the user pays in, oldest first, for a second
     treasurer to approve or decline; the proposer and the payee see why they may not."""
