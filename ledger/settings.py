@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ledger.web.context_processors.navigation",
             ],
             "libraries": {"ledger_web": "ledger.web.templatetags"},
         },

@@ -14,6 +14,7 @@ from ledger.models import (
     Program,
     Severity,
 )
+from ledger.models.programs import ProgramStatus
 from ledger.params import parse_id
 from ledger.services.common import is_web_url, require_not_too_early
 
@@ -187,10 +188,14 @@ class ContributionFilterForm(forms.Form):
 
 class QueueFilterForm(forms.Form):
     program = IdChoiceField(
-        queryset=Program.objects.order_by("name"), required=False, empty_label="All programs"
+        queryset=Program.objects.none(), required=False, empty_label="All programs"
     )
     kind = forms.ChoiceField(choices=[("", "All kinds"), *ContributionKind.choices], required=False)
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+
+    def __init__(self, *args, programs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs
 
 
 class AcceptForm(Form):
@@ -264,9 +269,10 @@ class StatementFilterForm(forms.Form):
 # --- Payouts ------------------------------------------------------------------------------
 
 
-def readable_programs(user):
-    """The programs whose books `user` reads as staff (`access.programs_where`)."""
-    ids = access.programs_where(user, access.Action.READ)
+def readable_programs(user, action=access.Action.READ):
+    """The programs where `user` may take `action` as staff (`access.programs_where`); by
+    default those whose books it reads."""
+    ids = access.programs_where(user, action)
     return Program.objects.all() if ids is None else Program.objects.filter(pk__in=sorted(ids))
 
 
@@ -282,8 +288,10 @@ class PayoutBatchForm(Form):
 
 
 class PayoutForm(Form):
-    program = IdChoiceField(queryset=Program.objects.order_by("name"))
-    artist = IdChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
+    """A payment to record: `programs` are those the user pays in, the artists those it sees."""
+
+    program = IdChoiceField(queryset=Program.objects.none())
+    artist = IdChoiceField(queryset=User.objects.none())
     kind = forms.ChoiceField(
         choices=PayoutKind.choices,
         widget=forms.RadioSelect,
@@ -308,8 +316,12 @@ class PayoutForm(Form):
         max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, programs, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs
+        self.fields["artist"].queryset = (
+            User.objects.visible_to(user).filter(is_active=True).order_by("username")
+        )
         self.fields["paid_on"].initial = clock.today()
 
     def clean(self):
@@ -371,14 +383,105 @@ class RateCardForm(Form):
 
 
 class EnrollForm(Form):
+    """An artist to enrol: among the people the manager already sees (members of its
+    programs; an operator sees everyone), not yet members of this program."""
+
     artist = IdChoiceField(queryset=User.objects.none(), empty_label="Choose an artist")
 
-    def __init__(self, *args, program, **kwargs):
+    def __init__(self, *args, program, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["artist"].queryset = (
-            User.objects.filter(is_active=True, is_superuser=False)
+            User.objects.visible_to(user)
+            .filter(is_active=True, is_superuser=False)
             .exclude(memberships__program=program)
             .order_by("username")
+        )
+
+
+class ProgramSettingsForm(Form):
+    """What a manager may change on a program; the currency never changes (shown, not a
+    field). The threshold is a money string in the program's currency, empty for none."""
+
+    field_aliases = {"approval_threshold_minor": "approval_threshold"}
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(
+        max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    public = forms.BooleanField(
+        required=False,
+        label="Public transparency page",
+        help_text="Anyone may read the program's totals (never artist identities).",
+    )
+    status = forms.ChoiceField(
+        choices=ProgramStatus.choices,
+        help_text="A closed program accepts no new work; it still reviews and pays.",
+    )
+    approval_threshold = forms.CharField(
+        max_length=30,
+        required=False,
+        label="Approval threshold",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, program, **kwargs):
+        threshold = program.approval_threshold_minor
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": program.name,
+                "description": program.description,
+                "public": program.public,
+                "status": program.status,
+                "approval_threshold": ""
+                if threshold is None
+                else money.format_minor(threshold, program.currency),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.program = program
+        self.fields["approval_threshold"].help_text = (
+            f"In {program.currency}. Payouts of this amount or more need a second treasurer's "
+            "approval; leave empty so that none does."
+        )
+
+    def clean(self):
+        data = super().clean()
+        data["approval_threshold_minor"] = parse_money_field(
+            self, "approval_threshold", self.program.currency
+        )
+        return data
+
+    def changes(self) -> dict:
+        """The settings as `services.update_program` takes them."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "description": data["description"],
+            "public": data["public"],
+            "status": data["status"],
+            "approval_threshold_minor": data["approval_threshold_minor"],
+        }
+
+
+class StaffGrantForm(Form):
+    """A role to give: to one of the people the manager sees (members of its programs; an
+    operator sees everyone)."""
+
+    user = IdChoiceField(
+        queryset=User.objects.none(), empty_label="Choose a person", label="Person"
+    )
+    role = forms.ChoiceField(
+        choices=[(r.value, r.value.capitalize()) for r in access.ROLES],
+        help_text="Manager: settings, rate cards, members and staff. Reviewer: accepts, rejects "
+        "and reverses work. Treasurer: records, approves and voids payouts. Auditor: reads "
+        "everything, writes nothing.",
+    )
+
+    def __init__(self, *args, manager, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            User.objects.visible_to(manager).filter(is_active=True).order_by("username")
         )
 
 

@@ -206,13 +206,14 @@ PK_OF = {
         "contribution",
     ),
     **dict.fromkeys(
-        ["payout_void", "api:payout-detail", "api:payout-void", "api:payout-approve",
-         "api:payout-decline"],
+        ["payout_void", "payout_detail", "payout_approve", "payout_decline",
+         "api:payout-detail", "api:payout-void", "api:payout-approve", "api:payout-decline"],
         "payout",
     ),
     **dict.fromkeys(
         ["program_detail", "rate_card_new", "member_new", "transparency", "outstanding_csv",
-         "journal_export", "api:program-detail"],
+         "journal_export", "program_staff", "staff_revoke", "program_settings",
+         "api:program-detail"],
         "program",
     ),
     **dict.fromkeys(["api_token_revoke", "api:token-detail"], "token"),
@@ -298,7 +299,11 @@ PLAUSIBLE = {
 # Per route, values that differ from the defaults above (a payout's kind is not a
 # contribution's); and submit buttons that change what a form does, never filled in, so the
 # other fields reach the step behind them (the pay page's confirm reads its token only there).
-PLAUSIBLE_FOR_ROUTE = {"payout_new": {"kind": "grant", "confirm": "1"}}
+PLAUSIBLE_FOR_ROUTE = {
+    "payout_new": {"kind": "grant", "confirm": "1"},
+    "program_staff": {"role": "reviewer"},
+    "program_settings": {"status": "active", "approval_threshold": "10.00"},
+}
 BUTTONS = {"edit"}
 
 
@@ -307,6 +312,8 @@ def plausible(key, world, route=None):
         return PLAUSIBLE_FOR_ROUTE[route][key]
     if key in ("program", "artist"):
         return world[key]
+    if key == "user":  # a role's holder (the staff forms): someone the caller sees
+        return world["artist"]
     if key == "bug_bounties":
         return {"low": "1", "medium": "1", "high": "1", "critical": "1"}
     return PLAUSIBLE.get(key, "1")

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from ledger import clock, services
 from ledger.web import urls as web_urls
 from tests.conftest import accepted_work, log_bug, log_feedback, make_program
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +38,7 @@ NOT_PAGES = {
     "contribution_reject": "POST only; errors re-render the contribution page",
     "contribution_reverse": "POST only; errors re-render the contribution page",
     "review_bulk_accept": "POST only",
+    "payout_approve": "POST only; the proposals page and the payout's page hold its button",
     "rate_card_new": "POST only; errors re-render the program page",
     "member_new": "POST only; errors re-render the program page",
     "statement_csv": "a CSV download",
@@ -77,17 +78,38 @@ def _pages(d):
             ("admin", f"/contributions/{d['submitted'].pk}/"),
             ("admin", f"/contributions/{d['rejected'].pk}/"),
         ],
-        "review_queue": [("admin", "/review/")],
+        "review_queue": [("admin", "/review/"), ("treasurer", "/review/")],
         "payouts": [("admin", "/payouts/")],
         "payout_new": [
             ("admin", "/payouts/new/"),
             ("admin", f"/payouts/new/?program={p}&artist={d['artist'].pk}"),
         ],
         "payout_void": [("admin", f"/payouts/{d['payout'].pk}/void/")],
+        "payout_proposals": [
+            ("admin", "/payouts/proposals/"),
+            ("treasurer", "/payouts/proposals/"),
+        ],
+        "payout_detail": [
+            ("admin", f"/payouts/{d['proposal'].pk}/"),
+            ("treasurer", f"/payouts/{d['proposal'].pk}/"),
+            ("admin", f"/payouts/{d['payout'].pk}/"),
+            ("artist", f"/payouts/{d['payout'].pk}/"),
+        ],
+        "payout_decline": [("treasurer", f"/payouts/{d['proposal'].pk}/decline/")],
         "payout_batch_csv": [("admin", "/payouts/batch.csv")],
         "program_list": [("artist", "/programs/"), ("admin", "/programs/")],
         "program_new": [("admin", "/programs/new/")],
-        "program_detail": [("artist", f"/programs/{p}/"), ("admin", f"/programs/{p}/")],
+        "program_detail": [
+            ("artist", f"/programs/{p}/"),
+            ("admin", f"/programs/{p}/"),
+            ("treasurer", f"/programs/{p}/"),
+        ],
+        "program_staff": [
+            ("admin", f"/programs/{p}/staff/"),
+            ("treasurer", f"/programs/{p}/staff/"),
+        ],
+        "staff_revoke": [("admin", f"/programs/{p}/staff/{d['treasurer_role'].pk}/revoke/")],
+        "program_settings": [("admin", f"/programs/{p}/settings/")],
         "statement": [
             ("artist", f"/programs/{p}/statement/"),
             ("ahead", f"/programs/{p}/statement/"),
@@ -104,7 +126,8 @@ def _pages(d):
 
 @pytest.fixture
 def site(admin, artist, artist2, settings):
-    """A program with work in every state and a grant paid ahead of work, plus a public one."""
+    """A program with work in every state and a grant paid ahead of work, a payout proposed
+    above its approval threshold and a second treasurer, plus a public one."""
     settings.LEDGER_REPORT_MIN_CONTRIBUTORS = 1
     program = make_program(admin)
     for person in (artist, artist2):
@@ -126,6 +149,14 @@ def site(admin, artist, artist2, settings):
     services.record_payout(
         actor=admin, artist=artist2, program=program, amount_minor=7000, kind="grant"
     )
+    program = services.update_program(actor=admin, program=program, approval_threshold_minor=100000)
+    proposal = services.record_payout(
+        actor=admin, artist=artist2, program=program, amount_minor=150000, kind="grant"
+    )
+    treasurer = UserFactory(username="treasurer2")
+    treasurer_role = services.grant_role(
+        actor=admin, program=program, user=treasurer, role="treasurer"
+    )
     public = make_program(admin, public=True, currency="JPY")
     services.enroll_artist(actor=admin, program=public, artist=artist)
     accepted_work(public, artist, admin)
@@ -136,8 +167,16 @@ def site(admin, artist, artist2, settings):
         "submitted": submitted,
         "rejected": rejected,
         "payout": payout,
+        "proposal": proposal,
+        "treasurer_role": treasurer_role,
         "artist": artist,
-        "users": {"anonymous": None, "artist": artist, "ahead": artist2, "admin": admin},
+        "users": {
+            "anonymous": None,
+            "artist": artist,
+            "ahead": artist2,
+            "admin": admin,
+            "treasurer": treasurer,
+        },
     }
 
 

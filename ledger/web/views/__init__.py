@@ -2,7 +2,7 @@
 module per part of the site. Domain errors become form errors beside their fields.
 """
 
-from .common import PAGE_SIZE, admin_required
+from .common import PAGE_SIZE, admin_required, role_required
 from .contributions import (
     ACTION_LABELS,
     contribution_accept,
@@ -17,8 +17,25 @@ from .contributions import (
 )
 from .exports import journal_export, outstanding_export, payout_batch_export
 from .home import home
-from .payouts import payout_new, payout_void, payouts
-from .programs import member_new, program_detail, program_list, program_new, rate_card_new
+from .payouts import (
+    payout_approve,
+    payout_decline,
+    payout_detail,
+    payout_new,
+    payout_proposals,
+    payout_void,
+    payouts,
+)
+from .programs import (
+    member_new,
+    program_detail,
+    program_list,
+    program_new,
+    program_settings,
+    program_staff,
+    rate_card_new,
+    staff_revoke,
+)
 from .review import review_bulk_accept, review_queue
 from .statements import statement, statement_csv_view, statement_pdf_view
 from .tokens import api_token_revoke, api_tokens, api_tokens_revoke_all
@@ -43,17 +60,25 @@ __all__ = [
     "log_feedback",
     "member_new",
     "outstanding_export",
+    "payout_approve",
     "payout_batch_export",
+    "payout_decline",
+    "payout_detail",
     "payout_new",
+    "payout_proposals",
     "payout_void",
     "payouts",
     "program_detail",
     "program_list",
     "program_new",
+    "program_settings",
+    "program_staff",
     "rate_card_new",
     "rate_preview",
     "review_bulk_accept",
     "review_queue",
+    "role_required",
+    "staff_revoke",
     "statement",
     "statement_csv_view",
     "statement_pdf_view",
