@@ -50,7 +50,9 @@ def _program_context(request, program, *, card_form=None, enroll_form=None):
             Membership.objects.filter(program=program).order_by("artist__username")
         )
         context["card_form"] = card_form or forms.RateCardForm(program=program)
-        context["enroll_form"] = enroll_form or forms.EnrollForm(program=program)
+        context["enroll_form"] = enroll_form or forms.EnrollForm(
+            program=program, user=request.user
+        )
     return context
 
 
@@ -60,12 +62,13 @@ def program_detail(request, pk):
     return render(request, "web/program_detail.html", _program_context(request, program))
 
 
-def _post_program_form(request, pk, form_class, form_key, act):
+def _post_program_form(request, pk, form_class, form_key, act, **form_kwargs):
     """A form posted from a program's page. `act(program, cleaned_data)` runs the service and
     returns the message to show; a domain error goes on the form, and the page is shown again
-    with the form (as `form_key` of `_program_context`) and its errors."""
+    with the form (as `form_key` of `_program_context`) and its errors. `form_kwargs` go to
+    the form besides the program."""
     program = get_object_or_404(Program, pk=pk)
-    form = form_class(request.POST, program=program)
+    form = form_class(request.POST, program=program, **form_kwargs)
     if form.is_valid():
         try:
             done = act(program, form.cleaned_data)
@@ -101,4 +104,6 @@ def member_new(request, pk):
         services.enroll_artist(actor=request.user, program=program, artist=data["artist"])
         return f"Enrolled {data['artist']}."
 
-    return _post_program_form(request, pk, forms.EnrollForm, "enroll_form", enroll)
+    return _post_program_form(
+        request, pk, forms.EnrollForm, "enroll_form", enroll, user=request.user
+    )
