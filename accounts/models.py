@@ -31,9 +31,7 @@ class UserQuerySet(models.QuerySet):
         if scope.programs:
             programs = sorted(scope.programs)
             members = Membership.objects.filter(program_id__in=programs)
-            invitees = Invitation.objects.filter(
-                program_id__in=programs, accepted_by__isnull=False
-            )
+            invitees = Invitation.objects.filter(program_id__in=programs, accepted_by__isnull=False)
             condition |= models.Q(pk__in=members.values("artist_id"))
             condition |= models.Q(pk__in=invitees.values("accepted_by_id"))
         return self.filter(condition)

@@ -24,7 +24,10 @@ from .common import is_blank
 from .programs import enroll_artist, grant_role
 from .users import create_user
 
-ROLE_NAMES = {None: "member (artist)"} | {r.value: r.value for r in access.ROLES}
+# What the invitee joins as, in a sentence ("join Aurora as an auditor").
+ROLE_NAMES = {None: "a member (artist)"} | {
+    r.value: ("an " if r.value[0] in "aeiou" else "a ") + r.value for r in access.ROLES
+}
 
 UNUSABLE = {
     "unknown": "This invitation link is not valid. Ask the program's manager for a new one.",

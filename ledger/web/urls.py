@@ -20,6 +20,23 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("invitations/<str:secret>/", views.invitation_accept, name="invitation_accept"),
     path("", views.home, name="home"),
     path("contributions/", views.contribution_list, name="contribution_list"),
     path("contributions/new/feedback/", views.log_feedback, name="log_feedback"),
@@ -46,6 +63,12 @@ urlpatterns = [
     path("programs/<int:pk>/", views.program_detail, name="program_detail"),
     path("programs/<int:pk>/rate-cards/", views.rate_card_new, name="rate_card_new"),
     path("programs/<int:pk>/members/", views.member_new, name="member_new"),
+    path("programs/<int:program_id>/invitations/", views.invitations, name="invitations"),
+    path(
+        "programs/<int:program_id>/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("programs/<int:program_id>/statement/", views.statement, name="statement"),
     path(
         "programs/<int:program_id>/statement.csv",

@@ -30,6 +30,9 @@ EXPECTED = {
     ("staff-list", "GET"): (401, 404, 403),
     ("staff-list", "POST"): (401, 404, 403),
     ("staff-detail", "DELETE"): (401, 404, 403),
+    ("invitation-list", "GET"): (401, 404, 403),  # a member who is not staff: 403
+    ("invitation-list", "POST"): (401, 404, 403),
+    ("invitation-revoke", "POST"): (401, 404, 403),
     ("ratecard-list", "GET"): (401, 404, None),
     ("ratecard-list", "POST"): (401, 404, 403),
     ("ratecard-detail", "GET"): (401, 404, None),
@@ -113,6 +116,8 @@ def world(admin, artist, artist2, program):
         actor=admin, artist=artist, program=program, amount_minor=100, kind="grant"
     )
     token_theirs, _ = issue_token(user=artist2)
+    invited_theirs = services.invite(actor=admin, program=private, email="x@example.org")
+    invited_mine = services.invite(actor=admin, program=program, email="y@example.org")
     other = {
         "token-detail": {"pk": token_theirs.pk},
         "artist-detail": {"pk": artist2.pk},
@@ -131,6 +136,8 @@ def world(admin, artist, artist2, program):
         "payout-decline": {"pk": grant_theirs.pk},
         "staff-list": {"program_id": private.pk},
         "staff-detail": {"program_id": private.pk, "staff_id": private.staff_roles.get().pk},
+        "invitation-list": {"program_id": private.pk},
+        "invitation-revoke": {"program_id": private.pk, "invitation_id": invited_theirs.pk},
     }
     for action in ("accept", "reject", "reverse", "withdraw"):
         other[f"contribution-{action}"] = {"pk": theirs.pk}
@@ -144,6 +151,8 @@ def world(admin, artist, artist2, program):
         "program-detail": {"pk": program.pk},
         "staff-list": {"program_id": program.pk},
         "staff-detail": {"program_id": program.pk, "staff_id": program.staff_roles.get().pk},
+        "invitation-list": {"program_id": program.pk},
+        "invitation-revoke": {"program_id": program.pk, "invitation_id": invited_mine.pk},
     }
     for action in ("accept", "reject", "reverse"):
         own[f"contribution-{action}"] = {"pk": mine.pk}

@@ -44,15 +44,14 @@ def _program_context(request, program, *, card_form=None, enroll_form=None):
         "cards": program.rate_cards.order_by("-effective_from"),
         "today": clock.today(),
         "current_card": RateCard.objects.in_effect(program.pk, clock.today()),
+        "can_manage": access.can(request.user, access.Action.MANAGE, program.pk),
     }
     if access.is_staff(request.user):
         context["members"] = queries.balances(
             Membership.objects.filter(program=program).order_by("artist__username")
         )
         context["card_form"] = card_form or forms.RateCardForm(program=program)
-        context["enroll_form"] = enroll_form or forms.EnrollForm(
-            program=program, user=request.user
-        )
+        context["enroll_form"] = enroll_form or forms.EnrollForm(program=program, user=request.user)
     return context
 
 
