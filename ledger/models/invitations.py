@@ -28,10 +28,6 @@ class InvitationQuerySet(models.QuerySet):
             return self
         return self.filter(program_id__in=sorted(scope.programs))
 
-    def usable(self):
-        """Pending and not expired: the ones whose link still works."""
-        return self.filter(status=InvitationStatus.PENDING, expires_at__gt=clock.now())
-
 
 class Invitation(models.Model):
     """An emailed, single-use, expiring link to join `program`: as a member (artist) when

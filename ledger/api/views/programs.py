@@ -190,7 +190,11 @@ class InvitationViewSet(ProgramChildMixin, mixins.ListModelMixin, viewsets.Gener
 
     def program_rows(self, program):
         require_role(self.request, access.Action.READ, program.pk)
-        return Invitation.objects.filter(program=program).order_by("-created_at", "-id")
+        return (
+            Invitation.objects.visible_to(self.request.user)
+            .filter(program=program)
+            .order_by("-created_at", "-id")
+        )
 
     @extend_schema(request=s.InvitationCreateSerializer, responses={201: s.InvitationSerializer})
     @idempotent

@@ -48,7 +48,11 @@ def invitations(request, program_id):
             else:
                 messages.success(request, f"Invitation sent to {invitation.email}.")
                 return redirect("invitations", program_id=program.pk)
-    rows = Invitation.objects.filter(program=program).select_related("accepted_by")
+    rows = (
+        Invitation.objects.visible_to(request.user)
+        .filter(program=program)
+        .select_related("accepted_by")
+    )
     return render(
         request,
         "web/invitations.html",
@@ -65,7 +69,9 @@ def invitations(request, program_id):
 @require_POST
 def invitation_revoke(request, program_id, invitation_id):
     program = _staff_program(request, program_id, access.Action.MANAGE)
-    invitation = get_object_or_404(Invitation, program=program, pk=invitation_id)
+    invitation = get_object_or_404(
+        Invitation.objects.visible_to(request.user), program=program, pk=invitation_id
+    )
     try:
         services.revoke_invitation(actor=request.user, invitation=invitation)
     except DomainError as error:
