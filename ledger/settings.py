@@ -15,6 +15,15 @@
 | REDIS_URL              | unset: the cache is a database table; set: Redis |
 | LEDGER_CACHE_KEY_PREFIX | empty (cache keys' prefix)     |
 | LEDGER_EARLIEST_DATE   | 2000-01-01 (earlier dates are refused on input) |
+| EMAIL_HOST             | unset: mail is printed on the console; set: sent by SMTP |
+| EMAIL_PORT             | 25                              |
+| EMAIL_HOST_USER / EMAIL_HOST_PASSWORD | empty (no SMTP login) |
+| EMAIL_USE_TLS / EMAIL_USE_SSL | false (STARTTLS / implicit TLS) |
+| EMAIL_TIMEOUT          | 10 (seconds to wait for the SMTP server) |
+| DEFAULT_FROM_EMAIL     | Artist ledger <noreply@localhost> |
+| LEDGER_SITE_URL        | http://127.0.0.1:8000 (the site's address in links sent by mail) |
+| LEDGER_INVITATION_DAYS | 14 (an invitation link works this many days) |
+| LEDGER_PASSWORD_RESETS_PER_HOUR | 5 (reset requests per client address) |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
@@ -224,6 +233,39 @@ LEDGER_EARLIEST_DATE = dt.date.fromisoformat(
     os.environ.get("LEDGER_EARLIEST_DATE", "2000-01-01")
 ).isoformat()
 
+# --- Mail -----------------------------------------------------------------------------------
+# SMTP when EMAIL_HOST is set; otherwise every message is printed on the console (development).
+# Mail is sent after the change that causes it commits, and a dead mail server is logged, never
+# an error of the request (ledger/mail.py).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL, not both.")
+# A mail server that accepts the connection and then hangs holds the request this long at most.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Artist ledger <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The site's own address, the base of every link sent by mail (invitations, password resets).
+# A setting rather than the request's address: mail is sent after the request's work commits
+# (and, later, by a background worker that has no request at all), and a link built from the
+# request's Host header would be only as trustworthy as that header.
+LEDGER_SITE_URL = os.environ.get("LEDGER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# An invitation link works this many days after it is sent.
+LEDGER_INVITATION_DAYS = int(os.environ.get("LEDGER_INVITATION_DAYS", "14"))
+# "Forgot password" requests per client address per hour; beyond it, a 429 page. Each address
+# is also mailed at most this many reset links an hour, whoever asks (silently: the page
+# never says whether an address has an account).
+LEDGER_PASSWORD_RESETS_PER_HOUR = int(os.environ.get("LEDGER_PASSWORD_RESETS_PER_HOUR", "5"))
+
 # --- REST API -------------------------------------------------------------------------------
 # Request bodies up to 1 MiB are parsed; larger → 413 (checked on Content-Length and on read).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -291,6 +333,7 @@ SPECTACULAR_SETTINGS = {
         "ProgramStatusEnum": "ledger.models.programs.ProgramStatus",
         "RoleEnum": ["artist", "admin"],
         "StaffRoleEnum": ["manager", "reviewer", "treasurer", "auditor"],
+        "InvitationStatusEnum": "ledger.models.invitations.SHOWN_STATUSES",
         "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [

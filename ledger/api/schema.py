@@ -74,8 +74,8 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "POST /auth/tokens/revoke-all/": (_SIGNED_IN + " Only ever its own tokens.", {}),
     "GET /me/": (_SIGNED_IN + " With its roles per program.", {}),
     "GET /artists/": (
-        "An operator sees everyone but operators; staff, the members of their programs; "
-        "anyone, itself.",
+        "An operator sees everyone but operators; staff, the members of their programs and "
+        "the people who accepted an invitation to one; anyone, itself.",
         {"404": _PAGE_PAST_END},
     ),
     "POST /artists/": (
@@ -141,6 +141,26 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "403": "anyone else who sees the program",
             "409": "`invalid_transition`: the program's last manager",
+        },
+    ),
+    "GET /programs/{program_id}/invitations/": (
+        "Staff of the program (any role), newest first.",
+        {"403": "a member who is not staff", "404": _NOT_SEEN},
+    ),
+    "POST /programs/{program_id}/invitations/": (
+        "A manager of the program invites `email` as a member (no `role`) or as staff in "
+        "`role`; the single-use link is mailed after the invitation is stored.",
+        {
+            "403": "anyone else who sees the program",
+            "400": "`email` not an email address, `role` unknown, `display_name` too long",
+        },
+    ),
+    "POST /programs/{program_id}/invitations/{invitation_id}/revoke/": (
+        "A manager of the program: the link stops working.",
+        {
+            "403": "anyone else who sees the program",
+            "404": "an invitation of another program",
+            "409": "`invalid_transition`: not pending (accepted, revoked or expired)",
         },
     ),
     "GET /programs/{program_id}/report/": (

@@ -29,11 +29,13 @@ def create_user(
     """Create a login; `is_superuser` makes it an operator (every role in every program).
 
     `actor` holds the Django permission `accounts.add_user` (an operator grants it), or is
-    None for a management command run by an operator (the first operator of a fresh install
-    has no one before it). Roles in programs are granted afterwards, per program. The
-    password comes raw (`password`, hashed here; None leaves the login unusable until one
-    is set) or already hashed with `make_password` (`password_hash`), for a loader that
-    hashes one demo password once for many logins: the hash is slow on purpose.
+    None for the system: a management command run by an operator (the first operator of a
+    fresh install has no one before it), or a person creating their own login through an
+    invitation link (`accept_invitation_as_new_user`). Roles in programs are granted
+    afterwards, per program. The password comes raw (`password`, hashed here; None leaves
+    the login unusable until one is set) or already hashed with `make_password`
+    (`password_hash`), for a loader that hashes one demo password once for many logins: the
+    hash is slow on purpose.
     """
     if actor is not None:
         access.require_permission(actor, "accounts.add_user", "Only an operator may create logins.")

@@ -2,10 +2,17 @@
 through `apply_domain_error`, beside the field they concern."""
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
+from django.urls import reverse
 
 from accounts.models import User
-from ledger import access, clock, money
+from ledger import access, clock, mail, money
 from ledger.errors import DomainError, ValidationFailed
 from ledger.models import (
     ContributionKind,
@@ -17,6 +24,8 @@ from ledger.models import (
 from ledger.models.programs import ProgramStatus
 from ledger.params import parse_id
 from ledger.services.common import is_web_url, require_not_too_early
+
+from .ratelimit import over_limit
 
 
 class DescribedBoundField(BoundField):
@@ -383,8 +392,9 @@ class RateCardForm(Form):
 
 
 class EnrollForm(Form):
-    """An artist to enrol: among the people the manager already sees (members of its
-    programs; an operator sees everyone), not yet members of this program."""
+    """Enrol someone `user` already sees (`User.objects.visible_to`: a member of, or
+    someone who accepted an invitation to, one of its programs) and who is not a member yet;
+    anyone else joins by invitation."""
 
     artist = IdChoiceField(queryset=User.objects.none(), empty_label="Choose an artist")
 
@@ -483,6 +493,117 @@ class StaffGrantForm(Form):
         self.fields["user"].queryset = (
             User.objects.visible_to(manager).filter(is_active=True).order_by("username")
         )
+
+
+# --- Invitations and joining -------------------------------------------------------------
+
+
+ROLE_CHOICES = [("", "Member (artist)"), *((r.value, r.value.title()) for r in access.ROLES)]
+
+
+class InvitationForm(Form):
+    email = forms.EmailField(max_length=254)
+    display_name = forms.CharField(
+        max_length=200, required=False, help_text="How the program will show them."
+    )
+    role = forms.ChoiceField(
+        choices=ROLE_CHOICES,
+        required=False,
+        label="Joins as",
+        help_text="A member logs work; staff roles review, pay, manage or audit the program.",
+    )
+
+
+class JoinSignInForm(AuthenticationForm):
+    """Sign in with an existing login to accept an invitation (Django's login form: the
+    lockout counts its failures like the sign-in page's)."""
+
+    bound_field_class = DescribedBoundField
+
+
+class JoinSignUpForm(Form):
+    """Create a login to accept an invitation. The password passes Django's validators
+    (AUTH_PASSWORD_VALIDATORS); errors show beside their fields."""
+
+    username = forms.CharField(
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text="Letters, digits and @ . + - _ only.",
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    display_name = forms.CharField(
+        max_length=200, required=False, help_text="Your name as the program shows it."
+    )
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not a common, all-digit or username-like password.",
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_username(self):
+        username = User.normalize_username(self.cleaned_data["username"])
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError("This username is taken.", code="taken")
+        return username
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        if first:
+            candidate = User(
+                username=data.get("username") or "",
+                email=data.get("email") or "",
+                display_name=data.get("display_name") or "",
+            )
+            try:
+                password_validation.validate_password(first, user=candidate)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's "forgot password" form, its message sent through `ledger.mail` like every
+    other (after commit, a dead mail server logged, the link on `LEDGER_SITE_URL`)."""
+
+    bound_field_class = DescribedBoundField
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        link = mail.site_url(
+            reverse(
+                "password_reset_confirm",
+                kwargs={"uidb64": context["uid"], "token": context["token"]},
+            )
+        )
+        days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+        subject, body = mail.render(
+            email_template_name, {"user": context["user"], "link": link, "days": days}
+        )
+        # Each address gets a few reset links an hour, whoever asks for them: the form
+        # cannot be used to flood someone's mailbox. Silently: the page must not differ.
+        if not over_limit(
+            "password-reset-to", to_email.lower(), settings.LEDGER_PASSWORD_RESETS_PER_HOUR
+        ):
+            mail.send(to=to_email, subject=subject, body=body)
 
 
 # --- Tokens -------------------------------------------------------------------------------

@@ -20,6 +20,23 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("invitations/<str:secret>/", views.invitation_accept, name="invitation_accept"),
     path("", views.home, name="home"),
     path("contributions/", views.contribution_list, name="contribution_list"),
     path("contributions/new/feedback/", views.log_feedback, name="log_feedback"),
@@ -57,6 +74,12 @@ urlpatterns = [
         name="staff_revoke",
     ),
     path("programs/<int:pk>/settings/", views.program_settings, name="program_settings"),
+    path("programs/<int:program_id>/invitations/", views.invitations, name="invitations"),
+    path(
+        "programs/<int:program_id>/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("programs/<int:program_id>/statement/", views.statement, name="statement"),
     path(
         "programs/<int:program_id>/statement.csv",

@@ -24,9 +24,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import QueryDict
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -223,6 +226,10 @@ BY_PARAM = {
     "program_id": "program",
     "card_id": "card",
     "staff_id": "staff",
+    "invitation_id": "invitation",
+    "secret": "invitation_secret",
+    "uidb64": "uidb64",
+    "token": "reset_token",
     "fmt": "fmt",
     "index": "index",
 }
@@ -258,6 +265,7 @@ def world(admin, artist, program):
         actor=admin, artist=artist, program=program, amount_minor=100, kind="grant"
     )
     token, _ = issue_token(user=artist, name="t")
+    invitation = services.invite(actor=admin, program=program, email="invitee@example.org")
     return {
         "contribution": work.pk,
         "payout": payout.pk,
@@ -266,6 +274,11 @@ def world(admin, artist, program):
         "artist": artist.pk,
         "card": program.rate_cards.get().pk,
         "staff": program.staff_roles.get().pk,
+        "invitation": invitation.pk,
+        "invitation_secret": invitation.secret,
+        # A working password reset link of the artist's.
+        "uidb64": urlsafe_base64_encode(force_bytes(artist.pk)),
+        "reset_token": default_token_generator.make_token(artist),
         "fmt": "hledger",
         "index": 0,
     }

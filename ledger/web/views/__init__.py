@@ -17,6 +17,8 @@ from .contributions import (
 )
 from .exports import journal_export, outstanding_export, payout_batch_export
 from .home import home
+from .invitations import invitation_accept, invitation_revoke, invitations
+from .passwords import PasswordResetConfirmView, PasswordResetView
 from .payouts import (
     payout_approve,
     payout_decline,
@@ -44,6 +46,8 @@ from .transparency import transparency, transparency_index
 __all__ = [
     "ACTION_LABELS",
     "PAGE_SIZE",
+    "PasswordResetConfirmView",
+    "PasswordResetView",
     "admin_required",
     "api_token_revoke",
     "api_tokens",
@@ -55,6 +59,9 @@ __all__ = [
     "contribution_reverse",
     "contribution_withdraw",
     "home",
+    "invitation_accept",
+    "invitation_revoke",
+    "invitations",
     "journal_export",
     "log_bug",
     "log_feedback",

@@ -63,6 +63,7 @@ def _program_context(request, program, *, card_form=None, enroll_form=None):
         "today": clock.today(),
         "current_card": RateCard.objects.in_effect(program.pk, clock.today()),
         "staff_here": access.can(user, access.Action.READ, program.pk),
+        "can_manage": access.can(request.user, access.Action.MANAGE, program.pk),
     }
     if context["staff_here"]:
         context["members"] = queries.balances(
@@ -81,16 +82,14 @@ def program_detail(request, pk):
     return render(request, "web/program_detail.html", _program_context(request, program))
 
 
-def _post_program_form(request, pk, form_class, form_key, act):
+def _post_program_form(request, pk, form_class, form_key, act, **form_kwargs):
     """A form posted from a program's page. `act(program, cleaned_data)` runs the service and
     returns the message to show; a domain error goes on the form (a refusal of the role, above
     the page), and the page is shown again with the form (as `form_key` of `_program_context`)
-    and its errors. A program the user does not see is a 404."""
+    and its errors. `form_kwargs` go to the form besides the program. A program the user does
+    not see is a 404."""
     program = get_object_or_404(Program.objects.visible_to(request.user), pk=pk)
-    form_kwargs = {"program": program}
-    if form_class is forms.EnrollForm:
-        form_kwargs["user"] = request.user
-    form = form_class(request.POST, **form_kwargs)
+    form = form_class(request.POST, program=program, **form_kwargs)
     if form.is_valid():
         try:
             done = act(program, form.cleaned_data)
@@ -128,7 +127,9 @@ def member_new(request, pk):
         services.enroll_artist(actor=request.user, program=program, artist=data["artist"])
         return f"Enrolled {data['artist']}."
 
-    return _post_program_form(request, pk, forms.EnrollForm, "enroll_form", enroll)
+    return _post_program_form(
+        request, pk, forms.EnrollForm, "enroll_form", enroll, user=request.user
+    )
 
 
 # --- Staff ----------------------------------------------------------------------------------
