@@ -16,12 +16,13 @@ import datetime as dt
 
 import pytest
 from django.urls import URLPattern, URLResolver
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from ledger import clock, services
 from ledger.web import urls as web_urls
 from tests.conftest import accepted_work, log_bug, log_feedback, make_program
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,6 +47,8 @@ NOT_PAGES = {
     "outstanding_csv": "a CSV download",
     "api_token_revoke": "POST only",
     "api_tokens_revoke_all": "POST only",
+    "two_factor_disable": "POST only; errors re-render the two-factor page",
+    "two_factor_recovery": "POST only; the new codes show on the two-factor page",
 }
 
 
@@ -99,6 +102,10 @@ def _pages(d):
             ("admin", f"/programs/{p}/transparency/"),
         ],
         "api_tokens": [("artist", "/tokens/")],
+        # The code step, as a person whose password was right sees it (sign_in stops there).
+        "login_code": [("enrolled", "/login/code/")],
+        "two_factor": [("artist", "/account/two-factor/"), ("admin", "/account/two-factor/")],
+        "two_factor_enrol": [("artist", "/account/two-factor/enrol/")],
     }
 
 
@@ -129,6 +136,8 @@ def site(admin, artist, artist2, settings):
     public = make_program(admin, public=True, currency="JPY")
     services.enroll_artist(actor=admin, program=public, artist=artist)
     accepted_work(public, artist, admin)
+    enrolled = UserFactory(username="enrolled")
+    TOTPDevice.objects.create(user=enrolled, name="Authenticator app", confirmed=True)
     return {
         "program": program,
         "public": public,
@@ -137,7 +146,13 @@ def site(admin, artist, artist2, settings):
         "rejected": rejected,
         "payout": payout,
         "artist": artist,
-        "users": {"anonymous": None, "artist": artist, "ahead": artist2, "admin": admin},
+        "users": {
+            "anonymous": None,
+            "artist": artist,
+            "ahead": artist2,
+            "admin": admin,
+            "enrolled": enrolled,
+        },
     }
 
 

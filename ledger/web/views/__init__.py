@@ -20,6 +20,14 @@ from .home import home
 from .payouts import payout_new, payout_void, payouts
 from .programs import member_new, program_detail, program_list, program_new, rate_card_new
 from .review import review_bulk_accept, review_queue
+from .second_factor import (
+    SignInView,
+    login_code,
+    two_factor,
+    two_factor_disable,
+    two_factor_enrol,
+    two_factor_recovery,
+)
 from .statements import statement, statement_csv_view, statement_pdf_view
 from .tokens import api_token_revoke, api_tokens, api_tokens_revoke_all
 from .transparency import transparency, transparency_index
@@ -27,6 +35,7 @@ from .transparency import transparency, transparency_index
 __all__ = [
     "ACTION_LABELS",
     "PAGE_SIZE",
+    "SignInView",
     "admin_required",
     "api_token_revoke",
     "api_tokens",
@@ -41,6 +50,7 @@ __all__ = [
     "journal_export",
     "log_bug",
     "log_feedback",
+    "login_code",
     "member_new",
     "outstanding_export",
     "payout_batch_export",
@@ -59,4 +69,8 @@ __all__ = [
     "statement_pdf_view",
     "transparency",
     "transparency_index",
+    "two_factor",
+    "two_factor_disable",
+    "two_factor_enrol",
+    "two_factor_recovery",
 ]
