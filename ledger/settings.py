@@ -386,7 +386,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # A wrong second-factor code is a failed login too (accounts/second_factor.py); what was typed
 # is not kept in the attempt's record.
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "otp"]
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "disable-code", "otp"]
 # The client address: see NUM_PROXIES above.
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # 429 + Retry-After

@@ -373,3 +373,15 @@ def test_unverified_staff_session_is_not_signed_in_on_the_api(
     client.post("/login/code/", {"code": otp_clock.code(device.key)})
     me = client.get("/api/v1/me/")
     assert me.status_code == 200 and me.json()["otp_enabled"] is True
+
+
+def test_new_recovery_codes_need_a_verified_session(client_for, artist, otp_clock):
+    """A session from before the factor was set up cannot mint codes standing in for it."""
+    device, old = enrol(artist, otp_clock)
+    client = client_for(artist)  # signed in, never passed a code
+    response = client.post("/account/two-factor/recovery-codes/")
+    assert response.status_code == 302 and response.url.startswith("/login/code/")
+    assert second_factor.verify_code(artist, old[0]) is not None  # the old codes still work
+    client.post("/login/code/", {"code": otp_clock.code(device.key)})
+    assert client.post("/account/two-factor/recovery-codes/").url == "/account/two-factor/"
+    assert second_factor.verify_code(artist, old[1]) is None

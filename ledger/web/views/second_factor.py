@@ -207,7 +207,11 @@ def two_factor_disable(request):
 @login_required
 @require_POST
 def two_factor_recovery(request):
-    """New recovery codes (the old ones stop working), shown once on the two-factor page."""
+    """New recovery codes (the old ones stop working), shown once on the two-factor page. Only
+    from a session that passed a code: an older one (signed in before the factor was set up)
+    must not be able to mint codes that stand in for the phone."""
+    if second_factor.is_enrolled(request.user) and not request.user.is_verified():
+        return redirect(f"{reverse('login_code')}?next={reverse('two_factor')}")
     try:
         codes = services.regenerate_recovery_codes(actor=request.user)
     except DomainError as error:
