@@ -24,6 +24,7 @@
 | LEDGER_SITE_URL        | http://127.0.0.1:8000 (the site's address in links sent by mail) |
 | LEDGER_INVITATION_DAYS | 14 (an invitation link works this many days) |
 | LEDGER_PASSWORD_RESETS_PER_HOUR | 5 (reset requests per client address) |
+| LEDGER_STAFF_REQUIRE_2FA | on when DJANGO_DEBUG is off (staff need a second factor) |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
@@ -81,6 +82,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "pgtrigger",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "ledger",
     "ledger.api",
@@ -95,11 +99,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ledger.web.middleware.DatabaseBusyMiddleware",
+    "ledger.web.middleware.StaffSecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "ledger.urls"
@@ -265,6 +272,13 @@ LEDGER_INVITATION_DAYS = int(os.environ.get("LEDGER_INVITATION_DAYS", "14"))
 # is also mailed at most this many reset links an hour, whoever asks (silently: the page
 # never says whether an address has an account).
 LEDGER_PASSWORD_RESETS_PER_HOUR = int(os.environ.get("LEDGER_PASSWORD_RESETS_PER_HOUR", "5"))
+# --- Second factor (django-otp: TOTP, with single-use recovery codes) -------------------------
+# On: staff (an operator, or anyone holding a role in a program) must have a session verified
+# with a code to use the pages, and a code to create an API token; without a device they are
+# sent to enrol. Off by default in development so the demo logins work with a password alone.
+# Whoever has enrolled is asked for a code at sign-in either way.
+LEDGER_STAFF_REQUIRE_2FA = env_bool("LEDGER_STAFF_REQUIRE_2FA", not DEVELOPMENT)
+OTP_TOTP_ISSUER = "Artist ledger"  # the account's label in the authenticator app
 
 # --- REST API -------------------------------------------------------------------------------
 # Request bodies up to 1 MiB are parsed; larger → 413 (checked on Content-Length and on read).
@@ -284,7 +298,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Bearer first: its WWW-Authenticate header makes a missing login a 401, not a 403.
         "ledger.api.auth.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "ledger.api.auth.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["ledger.api.parsers.LimitedJSONParser"],
@@ -413,6 +427,9 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A wrong second-factor code is a failed login too (accounts/second_factor.py); what was typed
+# is not kept in the attempt's record.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "disable-code", "otp"]
 # The client address: see NUM_PROXIES above.
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # 429 + Retry-After

@@ -28,7 +28,15 @@ from .programs import (
     revoke_role,
     update_program,
 )
-from .users import create_artist, create_user, revoke_all_tokens, revoke_token
+from .users import (
+    create_artist,
+    create_user,
+    disable_second_factor,
+    enable_second_factor,
+    regenerate_recovery_codes,
+    revoke_all_tokens,
+    revoke_token,
+)
 
 __all__ = [
     "accept_contribution",
@@ -41,12 +49,15 @@ __all__ = [
     "create_program",
     "create_user",
     "decline_payout",
+    "disable_second_factor",
+    "enable_second_factor",
     "enroll_artist",
     "find_invitation",
     "grant_role",
     "invite",
     "preview_payout",
     "record_payout",
+    "regenerate_recovery_codes",
     "reject_contribution",
     "reverse_contribution",
     "revoke_all_tokens",

@@ -611,3 +611,32 @@ class PasswordResetForm(DjangoPasswordResetForm):
 
 class TokenForm(Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “tracker sync”.")
+
+
+# --- Second factor ------------------------------------------------------------------------
+
+_CODE_ATTRS = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+
+
+class CodeForm(Form):
+    """A code at the sign-in's second step or to turn the factor off: from the authenticator
+    app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        max_length=64,
+        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(attrs=_CODE_ATTRS),
+    )
+
+
+class EnrolCodeForm(Form):
+    """The first code from a newly set-up authenticator app, which confirms it."""
+
+    code = forms.RegexField(
+        regex=r"^\s*\d{3}[\s-]?\d{3}\s*$",
+        max_length=16,
+        label="Code from your app",
+        help_text="The 6 digits your authenticator app shows for this account now.",
+        error_messages={"invalid": "Enter the 6 digits your app shows."},
+        widget=forms.TextInput(attrs=_CODE_ATTRS | {"inputmode": "numeric"}),
+    )

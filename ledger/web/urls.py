@@ -8,11 +8,8 @@ from . import views
 # One route a line, alike in shape by design: the list is where a reader finds each URL and
 # the name templates reverse; a generated list would hide both.
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", views.SignInView.as_view(), name="login"),
+    path("login/code/", views.login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
@@ -96,6 +93,14 @@ urlpatterns = [
     path("payouts/batch.csv", views.payout_batch_export, name="payout_batch_csv"),
     path("programs/<int:pk>/transparency/", views.transparency, name="transparency"),
     path("transparency/", views.transparency_index, name="transparency_index"),
+    path("account/two-factor/", views.two_factor, name="two_factor"),
+    path("account/two-factor/enrol/", views.two_factor_enrol, name="two_factor_enrol"),
+    path("account/two-factor/disable/", views.two_factor_disable, name="two_factor_disable"),
+    path(
+        "account/two-factor/recovery-codes/",
+        views.two_factor_recovery,
+        name="two_factor_recovery",
+    ),
     path("tokens/", views.api_tokens, name="api_tokens"),
     path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("tokens/revoke-all/", views.api_tokens_revoke_all, name="api_tokens_revoke_all"),

@@ -19,6 +19,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.urls import URLPattern, URLResolver
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from ledger import clock, services
@@ -51,6 +52,8 @@ NOT_PAGES = {
     "api_token_revoke": "POST only",
     "api_tokens_revoke_all": "POST only",
     "invitation_revoke": "POST only; answers with the invitations page",
+    "two_factor_disable": "POST only; errors re-render the two-factor page",
+    "two_factor_recovery": "POST only; the new codes show on the two-factor page",
 }
 
 
@@ -139,6 +142,10 @@ def _pages(d):
             ("anonymous", f"/invitations/{d['expired'].secret}/", 410),
             ("anonymous", "/invitations/no-such-link/", 404),
         ],
+        # The code step, as a person whose password was right sees it (sign_in stops there).
+        "login_code": [("enrolled", "/login/code/")],
+        "two_factor": [("artist", "/account/two-factor/"), ("admin", "/account/two-factor/")],
+        "two_factor_enrol": [("artist", "/account/two-factor/enrol/")],
     }
 
 
@@ -189,6 +196,8 @@ def site(admin, artist, artist2, settings):
     services.revoke_invitation(actor=admin, invitation=revoked)
     used = services.invite(actor=admin, program=program, email="in@example.org", role="auditor")
     services.accept_invitation(token=used.secret, user=UserFactory(username="invitee"))
+    enrolled = UserFactory(username="enrolled")
+    TOTPDevice.objects.create(user=enrolled, name="Authenticator app", confirmed=True)
     return {
         "program": program,
         "public": public,
@@ -209,6 +218,7 @@ def site(admin, artist, artist2, settings):
             "ahead": artist2,
             "admin": admin,
             "treasurer": treasurer,
+            "enrolled": enrolled,
         },
     }
 

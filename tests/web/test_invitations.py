@@ -227,3 +227,26 @@ def test_unknown_link_is_404(client):
     response = client.get("/invitations/not-a-real-link/")
     assert response.status_code == 404
     assert "does not work" in response.content.decode()
+
+
+def test_signing_in_to_join_asks_an_enrolled_person_for_the_code_first(
+    client, admin, program, otp_clock
+):
+    from tests.second_factor import enrol
+
+    invitation = services.invite(actor=admin, program=program, email="y@example.org")
+    person = UserFactory(username="enrolled-joiner")
+    key = "3132333435363738393031323334353637383930"
+    enrol(person, otp_clock, key)
+    response = client.post(
+        link(invitation),
+        {"step": "sign_in", "signin-username": person.username, "signin-password": PASSWORD},
+    )
+    # The password alone neither signs in nor joins: the code step comes first.
+    assert response.status_code == 302 and response["Location"].startswith("/login/code/")
+    assert not Membership.objects.filter(program=program, artist=person).exists()
+    assert client.get("/").status_code == 302  # not signed in yet
+    done = client.post("/login/code/", {"code": otp_clock.code(key)})
+    assert done.status_code == 302 and done["Location"] == link(invitation)
+    assert client.post(link(invitation), {"step": "join"}).status_code == 302
+    assert Membership.objects.filter(program=program, artist=person).exists()

@@ -39,6 +39,14 @@ from .programs import (
     staff_revoke,
 )
 from .review import review_bulk_accept, review_queue
+from .second_factor import (
+    SignInView,
+    login_code,
+    two_factor,
+    two_factor_disable,
+    two_factor_enrol,
+    two_factor_recovery,
+)
 from .statements import statement, statement_csv_view, statement_pdf_view
 from .tokens import api_token_revoke, api_tokens, api_tokens_revoke_all
 from .transparency import transparency, transparency_index
@@ -48,6 +56,7 @@ __all__ = [
     "PAGE_SIZE",
     "PasswordResetConfirmView",
     "PasswordResetView",
+    "SignInView",
     "admin_required",
     "api_token_revoke",
     "api_tokens",
@@ -65,6 +74,7 @@ __all__ = [
     "journal_export",
     "log_bug",
     "log_feedback",
+    "login_code",
     "member_new",
     "outstanding_export",
     "payout_approve",
@@ -91,4 +101,8 @@ __all__ = [
     "statement_pdf_view",
     "transparency",
     "transparency_index",
+    "two_factor",
+    "two_factor_disable",
+    "two_factor_enrol",
+    "two_factor_recovery",
 ]

@@ -8,27 +8,21 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts import second_factor
 from ledger import access, services
 from ledger.errors import DomainError, InvitationUnusable
-from ledger.models import Invitation, Program
+from ledger.models import Invitation
 from ledger.services.invitations import ROLE_NAMES
 
 from .. import forms
-from .common import page_of, show_domain_error
-
-
-def _staff_program(request, program_id, action) -> Program:
-    """The program, 404 unless the user sees it, 403 unless its roles there allow `action`."""
-    program = get_object_or_404(Program.objects.visible_to(request.user), pk=program_id)
-    if not access.can(request.user, action, program.pk):
-        raise PermissionDenied(access.REFUSAL[action])
-    return program
+from .common import page_of, show_domain_error, staff_program
+from .second_factor import begin_code_step
 
 
 @login_required
 def invitations(request, program_id):
     """The program's invitations, newest first; a manager also invites and revokes here."""
-    program = _staff_program(request, program_id, access.Action.READ)
+    program = staff_program(request, program_id, access.Action.READ)
     can_manage = access.can(request.user, access.Action.MANAGE, program.pk)
     form = forms.InvitationForm(request.POST or None) if can_manage else None
     if request.method == "POST":
@@ -68,7 +62,7 @@ def invitations(request, program_id):
 @login_required
 @require_POST
 def invitation_revoke(request, program_id, invitation_id):
-    program = _staff_program(request, program_id, access.Action.MANAGE)
+    program = staff_program(request, program_id, access.Action.MANAGE)
     invitation = get_object_or_404(
         Invitation.objects.visible_to(request.user), program=program, pk=invitation_id
     )
@@ -107,6 +101,9 @@ def invitation_accept(request, secret):
             sign_in_form = forms.JoinSignInForm(request, data=request.POST, prefix="signin")
             if sign_in_form.is_valid():
                 user = sign_in_form.get_user()
+                if second_factor.is_enrolled(user):
+                    # Signed in only after the code; then back here to join with one button.
+                    return begin_code_step(request, user, request.path)
                 joined = services.accept_invitation(token=secret, user=user)
                 login(request, user)
                 return _joined(request, joined)
