@@ -200,6 +200,7 @@ class IdRelatedFieldSchema(OpenApiSerializerFieldExtension):
     """An id naming an object: `parse_id`'s range (drf-spectacular says only "integer")."""
 
     target_class = "ledger.api.fields.IdRelatedField"
+    match_subclasses = True  # VisibleIdRelatedField too
 
     def map_serializer_field(self, auto_schema, direction):
         return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
@@ -310,6 +311,17 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
                 self.fail("does_not_exist", pk_value=data)
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(number)
+
+
+class VisibleIdRelatedField(IdRelatedField):
+    """An id naming an object the caller sees (`visible_to(request.user)`, from the serializer
+    context's request): an object it may not see is no object, a 400 naming the field, so a
+    body cannot tell it apart from an id that names nothing."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        return queryset if request is None else queryset.visible_to(request.user)
 
 
 class LedgerDateField(serializers.DateField):

@@ -1,6 +1,7 @@
 """Programs, rate cards and memberships."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from ledger import access, money
 from ledger.errors import InvalidTransition, ValidationFailed
@@ -218,17 +219,30 @@ def grant_role(*, actor, program: Program, user, role: str) -> StaffRole:
 
 
 def revoke_role(*, actor, staff: StaffRole) -> None:
-    """Take a role back. A program always keeps a manager: removing its last one is refused."""
+    """Take a role back. A program always keeps a manager: removing its last one is refused.
+
+    A role revoked meanwhile by someone else raises `StaffRole.DoesNotExist` (nothing left
+    to revoke: the interfaces answer as for any role they cannot find).
+    """
     access.require(actor, access.Action.MANAGE, staff.program_id)
+    given = staff
     with transaction.atomic():
-        # Lock the program's manager rows so two managers cannot remove each other at once.
-        managers = list(
-            StaffRole.objects.select_for_update()
-            .filter(program_id=staff.program_id, role=access.Role.MANAGER)
+        # Lock the program's manager rows and this row, in id order, so two managers cannot
+        # remove each other (or the same row) at once; a row revoked meanwhile is not returned.
+        locked = {
+            row.pk: row
+            for row in StaffRole.objects.select_for_update()
+            .filter(Q(program_id=staff.program_id, role=access.Role.MANAGER) | Q(pk=staff.pk))
             .order_by("id")
-            .values_list("id", flat=True)
-        )
-        staff = StaffRole.objects.select_related("program").get(pk=staff.pk)
+        }
+        if staff.pk not in locked:
+            raise StaffRole.DoesNotExist("This role is no longer held.")
+        staff = locked[staff.pk]
+        # Again under the lock: a manager whose own role was revoked while it waited for the
+        # lock may no longer revoke anyone's.
+        access.forget(actor)
+        access.require(actor, access.Action.MANAGE, staff.program_id)
+        managers = [pk for pk, row in locked.items() if row.role == access.Role.MANAGER]
         if staff.role == access.Role.MANAGER and managers == [staff.pk]:
             raise InvalidTransition("A program keeps at least one manager; appoint another first.")
         audit.record(
@@ -240,4 +254,8 @@ def revoke_role(*, actor, staff: StaffRole) -> None:
             role=staff.role,
         )
         staff.delete()
-    access.forget(staff.user)
+    # The roles read for the revoker and for the holder's object the caller gave (the row
+    # above is a fresh one) are stale now.
+    access.forget(actor)
+    if StaffRole.user.is_cached(given):
+        access.forget(given.user)

@@ -1,65 +1,214 @@
-"""Every /api/v1/ route × anonymous / an artist on another artist's object / an artist on an
-admin action. Routes are discovered from the URL resolver: a route missing from EXPECTED
-fails `test_every_route_is_in_the_matrix`, so a new route cannot escape the matrix."""
+"""Every /api/v1/ route × every kind of caller: anonymous, an artist of program A, another
+member of A, an artist of program B only, each staff role of A (manager, reviewer, treasurer,
+auditor), the staff of B (all four roles there) and an operator.
+
+Routes are discovered from the URL resolver: a route missing from ROUTES fails
+`test_every_route_is_in_the_matrix`, so a new route cannot escape the matrix. Adding a route
+is one entry: its URL (built from the world of `roles_world`, with a fresh object where a call
+that succeeds would change it), its body, and the status each caller gets, in CALLERS order.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from ledger import services
-from ledger.api.auth import issue_token
-from tests.api.conftest import client_for, problem
-from tests.conftest import log_feedback, make_program
+from ledger import clock
+from tests.api.conftest import client_for
+from tests.api.roles_world import CALLERS, World, build_world
+from tests.factories import PASSWORD, UserFactory
 
 PUBLIC = {"schema", "docs", "docs-css", "docs-img"}  # the schema and its docs: open to all
 
-# (route name, method) → (anonymous, artist on another's object, artist on its own / on an
-# admin-only action). A status, or None where the case does not apply.
-EXPECTED = {
-    ("token-list", "GET"): (401, None, None),
-    ("token-list", "POST"): (400, None, None),  # credentials in the body; none sent here
-    ("token-detail", "DELETE"): (401, 404, None),
-    ("token-revoke-all", "POST"): (401, None, None),  # only ever the caller's own tokens
-    ("me", "GET"): (401, None, None),
-    ("artist-list", "GET"): (401, None, None),
-    ("artist-list", "POST"): (401, None, 403),
-    ("artist-detail", "GET"): (401, 404, None),
-    ("program-list", "GET"): (401, None, None),
-    ("program-list", "POST"): (401, None, 403),
-    ("program-detail", "GET"): (401, 404, None),
-    ("program-detail", "PATCH"): (401, 404, 403),
-    ("staff-list", "GET"): (401, 404, 403),
-    ("staff-list", "POST"): (401, 404, 403),
-    ("staff-detail", "DELETE"): (401, 404, 403),
-    ("ratecard-list", "GET"): (401, 404, None),
-    ("ratecard-list", "POST"): (401, 404, 403),
-    ("ratecard-detail", "GET"): (401, 404, None),
-    ("ratecard-detail", "PUT"): (401, 404, 405),
-    ("ratecard-detail", "PATCH"): (401, 404, 405),
-    ("ratecard-detail", "DELETE"): (401, 404, 405),
-    ("member-list", "GET"): (401, 404, None),
-    ("member-list", "POST"): (401, 404, 403),
-    ("program-report", "GET"): (404, 404, None),  # a private program: 404 to non-members
-    ("contribution-list", "GET"): (401, None, None),
-    ("contribution-list", "POST"): (401, None, None),
-    ("contribution-detail", "GET"): (401, 404, None),
-    ("contribution-accept", "POST"): (401, 404, 403),
-    ("contribution-reject", "POST"): (401, 404, 403),
-    ("contribution-reverse", "POST"): (401, 404, 403),
-    ("contribution-withdraw", "POST"): (401, 404, None),
-    ("payout-list", "GET"): (401, None, None),
-    ("payout-list", "POST"): (401, None, 403),
-    ("payout-detail", "GET"): (401, 404, None),
-    ("payout-void", "POST"): (401, 404, 403),
-    ("payout-approve", "POST"): (401, 404, 403),
-    ("payout-decline", "POST"): (401, 404, 403),
-    ("balance-list", "GET"): (401, None, None),
-    ("entry-list", "GET"): (401, None, None),
-    ("statement", "GET"): (401, 404, None),
-    ("ledger-verify", "GET"): (401, None, 403),
-    ("statement-verify", "POST"): (401, None, None),  # scoping: test_exports_api.py
-    ("ledger-export", "GET"): (401, None, 403),
-    ("export-outstanding", "GET"): (401, None, 403),
-    ("export-payout-batch", "GET"): (401, None, 403),
+# The problem code each refusal carries.
+CODES = {
+    400: "validation_error",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to call one route as each caller, and what each gets.
+
+    `expect`: statuses in CALLERS order, separated by spaces. `url(world)` is called once per
+    caller, so a route whose call succeeds builds a fresh object there. `body` is a dict, or
+    `body(world, caller_user)` for a body made per caller.
+    """
+
+    expect: str
+    url: Callable[[World], str]
+    body: dict | Callable | None = None
+
+    def statuses(self) -> dict[str, int]:
+        codes = [int(code) for code in self.expect.split()]
+        assert len(codes) == len(CALLERS), self.expect
+        return dict(zip(CALLERS, codes, strict=True))
+
+
+def url(name, query="", **kwargs) -> str:
+    return reverse(f"api:{name}", kwargs=kwargs) + query
+
+
+def _a(name, query="") -> Callable[[World], str]:
+    """A route of program A itself."""
+    return lambda w: url(name, query.format(w=w), program_id=w.a.pk)
+
+
+def _on(name, make) -> Callable[[World], str]:
+    """A route about one object: `make(world)` gives it (fresh, or one of the world's)."""
+    return lambda w: url(name, pk=make(w).pk)
+
+
+def _of_a(name) -> Callable[[World], str]:
+    """A collection route naming program A in its query."""
+    return lambda w: url(name, f"?program={w.a.pk}")
+
+
+REASON = {"reason": "Checked against the bank statement."}
+
+# The columns:     anon art peer artB  mgr  rev  tre  aud  stB   op
+ALL_SIGNED_IN = "401 200 200 200 200 200 200 200 200 200"
+READ_A = "        401 200 200 404 200 200 200 200 404 200"  # the program and what it publishes
+READ_OWN = "      401 200 404 404 200 200 200 200 404 200"  # the artist's own rows in A
+STAFF_READ = "    401 403 403 403 200 200 200 200 404 200"  # the books: staff of A only
+MANAGE = "        401 403 403 404 {ok} 403 403 403 404 {ok}"
+REVIEW = "        401 403 404 404 403 200 403 403 404 200"
+PAY = "           401 403 404 404 403 403 200 403 404 200"
+IMMUTABLE = "     401 405 405 404 405 405 405 405 404 405"
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("token-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("token-list")),
+    ("token-list", "POST"): Route(  # credentials in the body, no token; anonymous sends none
+        "400 201 201 201 201 201 201 201 201 201",
+        lambda w: url("token-list"),
+        lambda w, who: {} if who is None else {"username": who.username, "password": PASSWORD},
+    ),
+    ("token-detail", "DELETE"): Route(  # the artist's token: nobody else's to revoke
+        "401 204 404 404 404 404 404 404 404 404", _on("token-detail", World.artist_token)
+    ),
+    ("token-revoke-all", "POST"): Route(ALL_SIGNED_IN, lambda w: url("token-revoke-all")),
+    ("me", "GET"): Route(ALL_SIGNED_IN, lambda w: url("me")),
+    ("artist-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("artist-list")),
+    ("artist-list", "POST"): Route(
+        "401 403 403 403 403 403 403 403 403 201",
+        lambda w: url("artist-list"),
+        lambda w, who: {
+            "username": f"new{w.next()}",
+            "email": f"new{w.next()}@example.org",
+            "display_name": "New",
+            "password": PASSWORD,
+        },
+    ),
+    ("artist-detail", "GET"): Route(READ_OWN, _on("artist-detail", lambda w: w.artist)),
+    ("program-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("program-list")),
+    ("program-list", "POST"): Route(
+        "401 403 403 403 403 403 403 403 403 201",
+        lambda w: url("program-list"),
+        {"name": "New program", "currency": "USD"},
+    ),
+    ("program-detail", "GET"): Route(READ_A, lambda w: url("program-detail", pk=w.a.pk)),
+    ("program-detail", "PATCH"): Route(
+        MANAGE.format(ok=200),
+        lambda w: url("program-detail", pk=w.a.pk),
+        lambda w, who: {"description": f"Edited {w.next()}"},
+    ),
+    ("staff-list", "GET"): Route("401 403 403 404 200 200 200 200 404 200", _a("staff-list")),
+    ("staff-list", "POST"): Route(
+        MANAGE.format(ok=201),
+        _a("staff-list"),
+        lambda w, who: {"user": UserFactory().pk, "role": "auditor"},
+    ),
+    ("staff-detail", "DELETE"): Route(
+        MANAGE.format(ok=204),
+        lambda w: url("staff-detail", program_id=w.a.pk, staff_id=w.staff_row().pk),
+    ),
+    ("ratecard-list", "GET"): Route(READ_A, _a("ratecard-list")),
+    ("ratecard-list", "POST"): Route(
+        MANAGE.format(ok=201),
+        _a("ratecard-list"),
+        lambda w, who: {
+            "effective_from": w.card_date(),
+            "hourly_rate": "50",
+            "bug_bounties": {"low": "1", "medium": "2", "high": "3", "critical": "4"},
+        },
+    ),
+    **{
+        ("ratecard-detail", method): Route(
+            READ_A if method == "GET" else IMMUTABLE,
+            lambda w: url(
+                "ratecard-detail", program_id=w.a.pk, card_id=w.a.rate_cards.earliest("id").pk
+            ),
+            None if method == "GET" else {"hourly_rate": "1"},
+        )
+        for method in ("GET", "PUT", "PATCH", "DELETE")
+    },
+    ("member-list", "GET"): Route(READ_A, _a("member-list")),
+    ("member-list", "POST"): Route(
+        MANAGE.format(ok=201), _a("member-list"), lambda w, who: {"artist": w.enrollable().pk}
+    ),
+    ("program-report", "GET"): Route(  # a private program: 404 to anyone outside it
+        "404 200 200 404 200 200 200 200 404 200", _a("program-report")
+    ),
+    ("contribution-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("contribution-list")),
+    ("contribution-list", "POST"): Route(  # work of `artist` in A, logged by each caller
+        "401 201 400 400 201 201 400 400 400 201",
+        lambda w: url("contribution-list"),
+        lambda w, who: {
+            "program": w.a.pk,
+            "artist": w.artist.pk,
+            "kind": "bug_report",
+            "severity": "low",
+            "title": "Crash",
+            "occurred_on": clock.today().isoformat(),
+        },
+    ),
+    ("contribution-detail", "GET"): Route(
+        READ_OWN, _on("contribution-detail", lambda w: w.objects["work"])
+    ),
+    ("contribution-accept", "POST"): Route(
+        REVIEW, _on("contribution-accept", World.submitted), {"note": "ok"}
+    ),
+    ("contribution-reject", "POST"): Route(
+        REVIEW, _on("contribution-reject", World.submitted), REASON
+    ),
+    ("contribution-reverse", "POST"): Route(
+        REVIEW, _on("contribution-reverse", World.accepted), REASON
+    ),
+    ("contribution-withdraw", "POST"): Route(  # only its own artist
+        "401 200 404 404 403 403 403 403 404 403", _on("contribution-withdraw", World.submitted)
+    ),
+    ("payout-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("payout-list")),
+    ("payout-list", "POST"): Route(  # a grant in A: program A is no program to staff of B
+        "401 403 403 403 403 403 201 403 400 201",
+        lambda w: url("payout-list"),
+        lambda w, who: {"artist": w.artist.pk, "program": w.a.pk, "amount": "1", "kind": "grant"},
+    ),
+    ("payout-detail", "GET"): Route(READ_OWN, _on("payout-detail", lambda w: w.objects["grant"])),
+    ("payout-void", "POST"): Route(PAY, _on("payout-void", World.paid_grant), REASON),
+    ("payout-approve", "POST"): Route(PAY, _on("payout-approve", World.proposal)),
+    ("payout-decline", "POST"): Route(PAY, _on("payout-decline", World.proposal), REASON),
+    ("balance-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("balance-list")),
+    ("entry-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("entry-list")),
+    ("statement", "GET"): Route(
+        READ_OWN, lambda w: url("statement", f"?program={w.a.pk}&artist={w.artist.pk}")
+    ),
+    ("statement-verify", "POST"): Route(
+        READ_OWN, lambda w: url("statement-verify"), lambda w, who: w.objects["statement"]
+    ),
+    ("ledger-verify", "GET"): Route(STAFF_READ, _of_a("ledger-verify")),
+    ("ledger-export", "GET"): Route(
+        STAFF_READ, lambda w: url("ledger-export", f"?program={w.a.pk}&format=hledger")
+    ),
+    ("export-outstanding", "GET"): Route(STAFF_READ, _of_a("export-outstanding")),
+    ("export-payout-batch", "GET"): Route(
+        STAFF_READ,
+        lambda w: url("export-payout-batch", f"?program={w.a.pk}&paid_on={clock.today()}"),
+    ),
 }
 
 
@@ -96,91 +245,68 @@ def api_handlers():
 
 
 def test_every_route_is_in_the_matrix():
-    assert set(api_routes()) == set(EXPECTED)
+    routes = set(api_routes())
+    assert not routes - set(ROUTES), "routes missing from ROUTES"
+    assert not set(ROUTES) - routes, "ROUTES names routes that do not exist"
+
+
+def test_every_route_has_a_status_for_every_caller():
+    for key, route in ROUTES.items():
+        statuses = route.statuses()
+        assert set(statuses.values()) <= {200, 201, 204, *CODES}, key
+
+
+def call(world, name, method, route, caller):
+    """One request to the route as `caller`, through a token of its own (a fresh one each
+    time: revoking all tokens must not sign the caller out of the next call)."""
+    user = world.people[caller]
+    client = client_for(user)
+    body = route.body(world, user) if callable(route.body) else route.body
+    path = route.url(world)
+    if method == "GET":
+        return client.get(path)
+    return getattr(client, method.lower())(path, body or {}, format="json")
+
+
+def check(response, status) -> str | None:
+    """Why the response is not the expected one, or None."""
+    if response.status_code != status:
+        return f"{response.status_code} (wanted {status}): {response.content[:300]!r}"
+    if status >= 400:
+        if not response["Content-Type"].startswith("application/problem+json"):
+            return f"{status} is not problem+json: {response['Content-Type']}"
+        body = response.json()
+        if body.get("code") != CODES[status] or body.get("status") != status:
+            return f"{status} with code {body.get('code')}"
+        if status == 401 and not response.get("WWW-Authenticate", "").startswith("Bearer"):
+            return "401 without WWW-Authenticate: Bearer"
+    return None
 
 
 @pytest.fixture
-def world(admin, artist, artist2, program):
-    """`artist` (the caller) next to `artist2`'s objects and a program it does not belong to."""
-    private = make_program(admin, currency="EUR")
-    services.enroll_artist(actor=admin, program=private, artist=artist2)
-    theirs = log_feedback(program, artist2)
-    mine = log_feedback(program, artist)
-    grant_theirs = services.record_payout(
-        actor=admin, artist=artist2, program=program, amount_minor=100, kind="grant"
-    )
-    grant_mine = services.record_payout(
-        actor=admin, artist=artist, program=program, amount_minor=100, kind="grant"
-    )
-    token_theirs, _ = issue_token(user=artist2)
-    other = {
-        "token-detail": {"pk": token_theirs.pk},
-        "artist-detail": {"pk": artist2.pk},
-        "program-detail": {"pk": private.pk},
-        "ratecard-list": {"program_id": private.pk},
-        "ratecard-detail": {
-            "program_id": private.pk,
-            "card_id": private.rate_cards.get().pk,
-        },
-        "member-list": {"program_id": private.pk},
-        "program-report": {"program_id": private.pk},
-        "contribution-detail": {"pk": theirs.pk},
-        "payout-detail": {"pk": grant_theirs.pk},
-        "payout-void": {"pk": grant_theirs.pk},
-        "payout-approve": {"pk": grant_theirs.pk},
-        "payout-decline": {"pk": grant_theirs.pk},
-        "staff-list": {"program_id": private.pk},
-        "staff-detail": {"program_id": private.pk, "staff_id": private.staff_roles.get().pk},
-    }
-    for action in ("accept", "reject", "reverse", "withdraw"):
-        other[f"contribution-{action}"] = {"pk": theirs.pk}
-    own = {
-        "ratecard-list": {"program_id": program.pk},
-        "ratecard-detail": {"program_id": program.pk, "card_id": program.rate_cards.get().pk},
-        "member-list": {"program_id": program.pk},
-        "payout-void": {"pk": grant_mine.pk},
-        "payout-approve": {"pk": grant_mine.pk},
-        "payout-decline": {"pk": grant_mine.pk},
-        "program-detail": {"pk": program.pk},
-        "staff-list": {"program_id": program.pk},
-        "staff-detail": {"program_id": program.pk, "staff_id": program.staff_roles.get().pk},
-    }
-    for action in ("accept", "reject", "reverse"):
-        own[f"contribution-{action}"] = {"pk": mine.pk}
-    query = {"statement": f"?program={program.pk}&artist={artist2.pk}"}
-    return {"other": other, "own": own, "query": query}
-
-
-BODIES = {"POST": {}, "PUT": {}, "PATCH": {}}
-
-
-def call(client, method, url):
-    return getattr(client, method.lower())(url, BODIES.get(method), format="json")
+def world(db):
+    world = build_world()
+    # A statement as GET /statements/ gives it, for the statement check route.
+    operator = client_for(world.operator)
+    statement = operator.get(url("statement", f"?program={world.a.pk}&artist={world.artist.pk}"))
+    world.objects["statement"] = statement.json()
+    return world
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "method"), sorted(EXPECTED))
-def test_route_authorization(name, method, world, artist, anon):
-    anonymous, on_other, on_own = EXPECTED[(name, method)]
-    other_kwargs = world["other"].get(name, {})
-    url = reverse(f"api:{name}", kwargs=other_kwargs) + world["query"].get(name, "")
-
-    response = call(anon, method, url)
-    body = problem(response, anonymous)
-    if anonymous == 401:
-        assert response["WWW-Authenticate"].startswith("Bearer")
-        assert body["code"] == "not_authenticated"
-
-    me = client_for(artist)
-    if on_other is not None:
-        problem(call(me, method, url), on_other)
-    if on_own is not None:
-        own_url = reverse(f"api:{name}", kwargs=world["own"].get(name, {}))
-        problem(call(me, method, own_url), on_own)
+@pytest.mark.parametrize(("name", "method"), sorted(ROUTES))
+def test_route_as_every_caller(name, method, world):
+    route = ROUTES[(name, method)]
+    wrong = {}
+    for caller, status in route.statuses().items():
+        problem = check(call(world, name, method, route, caller), status)
+        if problem:
+            wrong[caller] = problem
+    assert not wrong, f"{method} {name}: {wrong}"
 
 
 @pytest.mark.django_db
-def test_session_login_works_and_needs_csrf(client, artist, program):
+def test_session_login_works_and_needs_csrf(artist, program):
     from rest_framework.test import APIClient
 
     browser = APIClient(enforce_csrf_checks=True)
@@ -191,4 +317,5 @@ def test_session_login_works_and_needs_csrf(client, artist, program):
         {"program": program.pk, "kind": "bug_report", "title": "x", "occurred_on": "2020-01-01"},
         format="json",
     )
-    problem(response, 403, "permission_denied")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"

@@ -17,13 +17,14 @@ from ..fields import (
     NullableHoursField,
     NullableMoneyOutput,
     TextField,
+    VisibleIdRelatedField,
     VisibleTextField,
 )
 from .common import TEXT_MAX, ProgramArtistFilterSerializer, RowSerializer
 
 
 class ContributionCreateSerializer(serializers.Serializer):
-    program = IdRelatedField(queryset=Program.objects.all())
+    program = VisibleIdRelatedField(queryset=Program.objects.all())
     kind = serializers.ChoiceField(choices=ContributionKind.choices)
     title = VisibleTextField(max_length=200)
     description = TextField(max_length=TEXT_MAX, required=False, allow_blank=True, default="")
@@ -36,13 +37,6 @@ class ContributionCreateSerializer(serializers.Serializer):
     artist = IdRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            # An artist names only programs it can see; anything else reads as "not a member".
-            self.fields["program"].queryset = Program.objects.visible_to(request.user)
 
 
 class ContributionSerializer(RowSerializer):

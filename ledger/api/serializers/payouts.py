@@ -14,6 +14,7 @@ from ..fields import (
     MoneyInput,
     MoneyOutput,
     TextField,
+    VisibleIdRelatedField,
     parse_money,
 )
 from .common import TEXT_MAX, ProgramArtistFilterSerializer, RowSerializer
@@ -21,7 +22,7 @@ from .common import TEXT_MAX, ProgramArtistFilterSerializer, RowSerializer
 
 class PayoutCreateSerializer(serializers.Serializer):
     artist = IdRelatedField(queryset=User.objects.filter(is_active=True))
-    program = IdRelatedField(queryset=Program.objects.all())
+    program = VisibleIdRelatedField(queryset=Program.objects.all())
     amount = MoneyInput()
     kind = serializers.ChoiceField(choices=PayoutKind.choices)
     paid_on = serializers.DateField(required=False, allow_null=True, default=None)

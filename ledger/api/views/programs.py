@@ -177,7 +177,10 @@ class StaffViewSet(ProgramChildMixin, mixins.ListModelMixin, viewsets.GenericVie
     def destroy(self, request, program_id, staff_id):
         staff = self.get_object()
         require_role(request, access.Action.MANAGE, staff.program_id)
-        services.revoke_role(actor=request.user, staff=staff)
+        try:
+            services.revoke_role(actor=request.user, staff=staff)
+        except StaffRole.DoesNotExist:  # revoked by someone else meanwhile
+            raise exceptions.NotFound("No such staff role.") from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
