@@ -568,3 +568,19 @@ def test_two_treasurers_approving_at_once_post_it_once(crew, program):
     assert Entry.objects.filter(payout=proposal).count() == 1
     assert sum(f"Approved payout #{proposal.pk}" in page for page in pages) == 1
     assert sum("only a proposal is decided" in page for page in pages) == 1
+
+
+def test_revoking_a_role_revoked_meanwhile_says_so(client_for, crew, program, monkeypatch):
+    staff = StaffRole.objects.get(program=program, user=crew["auditor"])
+    client = client_for(crew["manager"])
+    original = services.revoke_role
+
+    def revoked_first(*, actor, staff):
+        original(actor=crew["operator"], staff=staff)  # another manager was quicker
+        return original(actor=actor, staff=staff)
+
+    monkeypatch.setattr(services, "revoke_role", revoked_first)
+    response = client.post(f"/programs/{program.pk}/staff/{staff.pk}/revoke/", follow=True)
+    assert response.status_code == 200
+    assert f"{crew['auditor']} no longer holds this role." in response.content.decode()
+    assert not StaffRole.objects.filter(pk=staff.pk).exists()
