@@ -482,7 +482,8 @@ class StaffGrantForm(Form):
         queryset=User.objects.none(), empty_label="Choose a person", label="Person"
     )
     role = forms.ChoiceField(
-        choices=[(r.value, r.value.capitalize()) for r in access.ROLES],
+        # No role is preselected: granting one (a manager's, above all) is a choice made.
+        choices=[("", "Choose a role"), *((r.value, r.value.capitalize()) for r in access.ROLES)],
         help_text="Manager: settings, rate cards, members and staff. Reviewer: accepts, rejects "
         "and reverses work. Treasurer: records, approves and voids payouts. Auditor: reads "
         "everything, writes nothing.",

@@ -5,9 +5,12 @@ Roles in `program` (the `crew` fixture): the operator (`admin`, a superuser), a 
 reviewer, two treasurers, an auditor, a member artist, and a reviewer of another program.
 """
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test import Client
 
 from ledger import services
 from ledger.models import Contribution, Entry, Membership, Payout, RateCard, StaffRole
@@ -527,3 +530,57 @@ def test_creating_programs_needs_the_permission(client_for, crew):
     response = client.post("/programs/new/", {"name": "Founded", "currency": "USD"})
     assert response.status_code == 302
     assert StaffRole.objects.filter(user=founder, role="manager").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_treasurers_approving_at_once_post_it_once(crew, program):
+    """Two second treasurers click Approve on the same proposal at the same moment: one
+    approval posts, the other is told the payout is no longer a proposal."""
+    program = services.update_program(
+        actor=crew["manager"], program=program, approval_threshold_minor=1000
+    )
+    proposal = services.record_payout(
+        actor=crew["operator"], artist=crew["artist"], program=program, amount_minor=5000,
+        kind="grant",
+    )  # fmt: skip
+    clients = []
+    for name in ("treasurer", "treasurer2"):
+        client = Client()
+        client.force_login(crew[name])
+        clients.append(client)
+    barrier = threading.Barrier(2)
+    pages = [None, None]
+
+    def approve(i):
+        try:
+            barrier.wait()
+            response = clients[i].post(f"/payouts/{proposal.pk}/approve/", follow=True)
+            pages[i] = response.content.decode()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert Entry.objects.filter(payout=proposal).count() == 1
+    assert sum(f"Approved payout #{proposal.pk}" in page for page in pages) == 1
+    assert sum("only a proposal is decided" in page for page in pages) == 1
+
+
+def test_revoking_a_role_revoked_meanwhile_says_so(client_for, crew, program, monkeypatch):
+    staff = StaffRole.objects.get(program=program, user=crew["auditor"])
+    client = client_for(crew["manager"])
+    original = services.revoke_role
+
+    def revoked_first(*, actor, staff):
+        original(actor=crew["operator"], staff=staff)  # another manager was quicker
+        return original(actor=actor, staff=staff)
+
+    monkeypatch.setattr(services, "revoke_role", revoked_first)
+    response = client.post(f"/programs/{program.pk}/staff/{staff.pk}/revoke/", follow=True)
+    assert response.status_code == 200
+    assert f"{crew['auditor']} no longer holds this role." in response.content.decode()
+    assert not StaffRole.objects.filter(pk=staff.pk).exists()

@@ -185,6 +185,10 @@ def staff_revoke(request, pk, staff_id):
         else:
             try:
                 services.revoke_role(actor=request.user, staff=staff)
+            except StaffRole.DoesNotExist:
+                # Revoked meanwhile (another manager, or this one's second click).
+                messages.info(request, f"{staff.user} no longer holds this role.")
+                return redirect("program_staff", pk=program.pk)
             except DomainError as error:
                 messages.error(request, error.message)
             else:
