@@ -21,7 +21,7 @@ from .pages import buttons, confirmation_of, field_error, nav_links, pay, refusa
 
 pytestmark = pytest.mark.django_db
 
-ACCOUNT_LINKS = {"Change password", "API tokens"}
+ACCOUNT_LINKS = {"Change password", "Two-factor sign-in", "API tokens"}
 
 
 @pytest.fixture
