@@ -1,9 +1,29 @@
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
 
 from ledger import services
 
+from . import second_factor
 from .models import ApiToken, User
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's own sign-in has no code step: whoever has a second factor signs in on the
+    site's sign-in page (password, then code) and opens the admin from there."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if second_factor.is_enrolled(user):
+            raise ValidationError(
+                "This account signs in with a second factor: sign in on the site's sign-in "
+                "page (/login/), then open the admin.",
+                code="second_factor",
+            )
+
+
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

@@ -1,8 +1,11 @@
-"""Login lockout (django-axes): the authentication backend and the client address it keys on."""
+"""Login lockout (django-axes): the authentication backend, the client address it keys on, and
+the second-factor code step counted as part of the login."""
 
 from axes.backends import AxesStandaloneBackend
-from axes.helpers import get_cool_off
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off, get_lockout_response
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.http import JsonResponse
 from django.shortcuts import render
 
@@ -64,3 +67,23 @@ def lockout_response(request, original_response=None, credentials=None):
     if seconds:
         response["Retry-After"] = str(seconds)
     return response
+
+
+def refuse_code_step(request, username: str):
+    """The lockout answer when `username` from this address is locked out, else None.
+
+    The code step comes after a correct password, so the password check (the backend above) has
+    been passed once; the code is checked against the same count, or a locked-out user could
+    keep guessing codes.
+    """
+    credentials = {"username": username}
+    if AxesProxyHandler.is_allowed(request, credentials):
+        return None
+    return get_lockout_response(request, None, credentials)
+
+
+def count_failed_code(request, username: str) -> None:
+    """A wrong second-factor code is a failed login: it counts toward the lockout, and the
+    failure that reaches the limit turns this very response into the lockout answer (Axes'
+    middleware reads the flag it sets on `request`)."""
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)

@@ -12,17 +12,28 @@ from django.utils import timezone
 class UserQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The people `user` sees (`ledger.access.scope_of`): an operator every one, staff
-        the members of their programs, everyone itself."""
+        the members of their programs and the people who accepted an invitation to one of
+        them (staff invitees included), everyone itself.
+
+        "Invited" means accepted: a pending invitation names an email address, not a login,
+        and showing staff the account that happens to hold an invited address would let
+        anyone who may invite find out which addresses have accounts here. Until the person
+        accepts, the program's invitation list is where staff see them. The API's `/artists/`,
+        the enrolment check (`services.enroll_artist`) and the enrol form all read this.
+        """
         from ledger import access  # access reads roles through the ledger's models
-        from ledger.models import Membership
+        from ledger.models import Invitation, Membership
 
         scope = access.scope_of(user)
         if scope.everything:
             return self
         condition = models.Q(pk=scope.artist_id) if scope.artist_id else models.Q(pk__in=[])
         if scope.programs:
-            members = Membership.objects.filter(program_id__in=sorted(scope.programs))
+            programs = sorted(scope.programs)
+            members = Membership.objects.filter(program_id__in=programs)
+            invitees = Invitation.objects.filter(program_id__in=programs, accepted_by__isnull=False)
             condition |= models.Q(pk__in=members.values("artist_id"))
+            condition |= models.Q(pk__in=invitees.values("accepted_by_id"))
         return self.filter(condition)
 
     def with_staff_flag(self):

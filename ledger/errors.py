@@ -59,3 +59,15 @@ class InsufficientBalance(DomainError):
 
     code = "insufficient_balance"
     status = 409
+
+
+class InvitationUnusable(DomainError):
+    """This invitation link does not work: unknown, expired, revoked or already used.
+    `reason` says which (`unknown`, `expired`, `revoked`, `accepted`)."""
+
+    code = "invitation_unusable"
+    status = 410
+
+    def __init__(self, message: str = "", *, reason: str):
+        super().__init__(message)
+        self.reason = reason

@@ -15,6 +15,16 @@
 | REDIS_URL              | unset: the cache is a database table; set: Redis |
 | LEDGER_CACHE_KEY_PREFIX | empty (cache keys' prefix)     |
 | LEDGER_EARLIEST_DATE   | 2000-01-01 (earlier dates are refused on input) |
+| EMAIL_HOST             | unset: mail is printed on the console; set: sent by SMTP |
+| EMAIL_PORT             | 25                              |
+| EMAIL_HOST_USER / EMAIL_HOST_PASSWORD | empty (no SMTP login) |
+| EMAIL_USE_TLS / EMAIL_USE_SSL | false (STARTTLS / implicit TLS) |
+| EMAIL_TIMEOUT          | 10 (seconds to wait for the SMTP server) |
+| DEFAULT_FROM_EMAIL     | Artist ledger <noreply@localhost> |
+| LEDGER_SITE_URL        | http://127.0.0.1:8000 (the site's address in links sent by mail) |
+| LEDGER_INVITATION_DAYS | 14 (an invitation link works this many days) |
+| LEDGER_PASSWORD_RESETS_PER_HOUR | 5 (reset requests per client address) |
+| LEDGER_STAFF_REQUIRE_2FA | on when DJANGO_DEBUG is off (staff need a second factor) |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
@@ -72,6 +82,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "pgtrigger",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "ledger",
     "ledger.api",
@@ -86,11 +99,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ledger.web.middleware.DatabaseBusyMiddleware",
+    "ledger.web.middleware.StaffSecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "ledger.urls"
@@ -107,6 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ledger.web.context_processors.navigation",
             ],
             "libraries": {"ledger_web": "ledger.web.templatetags"},
         },
@@ -223,6 +240,46 @@ LEDGER_EARLIEST_DATE = dt.date.fromisoformat(
     os.environ.get("LEDGER_EARLIEST_DATE", "2000-01-01")
 ).isoformat()
 
+# --- Mail -----------------------------------------------------------------------------------
+# SMTP when EMAIL_HOST is set; otherwise every message is printed on the console (development).
+# Mail is sent after the change that causes it commits, and a dead mail server is logged, never
+# an error of the request (ledger/mail.py).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL, not both.")
+# A mail server that accepts the connection and then hangs holds the request this long at most.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Artist ledger <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The site's own address, the base of every link sent by mail (invitations, password resets).
+# A setting rather than the request's address: mail is sent after the request's work commits
+# (and, later, by a background worker that has no request at all), and a link built from the
+# request's Host header would be only as trustworthy as that header.
+LEDGER_SITE_URL = os.environ.get("LEDGER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# An invitation link works this many days after it is sent.
+LEDGER_INVITATION_DAYS = int(os.environ.get("LEDGER_INVITATION_DAYS", "14"))
+# "Forgot password" requests per client address per hour; beyond it, a 429 page. Each address
+# is also mailed at most this many reset links an hour, whoever asks (silently: the page
+# never says whether an address has an account).
+LEDGER_PASSWORD_RESETS_PER_HOUR = int(os.environ.get("LEDGER_PASSWORD_RESETS_PER_HOUR", "5"))
+# --- Second factor (django-otp: TOTP, with single-use recovery codes) -------------------------
+# On: staff (an operator, or anyone holding a role in a program) must have a session verified
+# with a code to use the pages, and a code to create an API token; without a device they are
+# sent to enrol. Off by default in development so the demo logins work with a password alone.
+# Whoever has enrolled is asked for a code at sign-in either way.
+LEDGER_STAFF_REQUIRE_2FA = env_bool("LEDGER_STAFF_REQUIRE_2FA", not DEVELOPMENT)
+OTP_TOTP_ISSUER = "Artist ledger"  # the account's label in the authenticator app
+
 # --- REST API -------------------------------------------------------------------------------
 # Request bodies up to 1 MiB are parsed; larger → 413 (checked on Content-Length and on read).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -241,7 +298,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Bearer first: its WWW-Authenticate header makes a missing login a 401, not a 403.
         "ledger.api.auth.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "ledger.api.auth.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["ledger.api.parsers.LimitedJSONParser"],
@@ -290,6 +347,7 @@ SPECTACULAR_SETTINGS = {
         "ProgramStatusEnum": "ledger.models.programs.ProgramStatus",
         "RoleEnum": ["artist", "admin"],
         "StaffRoleEnum": ["manager", "reviewer", "treasurer", "auditor"],
+        "InvitationStatusEnum": "ledger.models.invitations.SHOWN_STATUSES",
         "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
@@ -369,6 +427,9 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A wrong second-factor code is a failed login too (accounts/second_factor.py); what was typed
+# is not kept in the attempt's record.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "disable-code", "otp"]
 # The client address: see NUM_PROXIES above.
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # 429 + Retry-After

@@ -6,6 +6,7 @@ On SQLite they are skipped with a notice at the end of the run; with LEDGER_REQU
 
 import datetime as dt
 import os
+import time
 from decimal import Decimal
 
 import pgtrigger
@@ -156,3 +157,19 @@ def accepted_work(program, artist, admin, hours="2.00"):
     return services.accept_contribution(
         contribution=log_feedback(program, artist, hours), actor=admin
     )
+
+
+@pytest.fixture
+def otp_clock(monkeypatch, settings):
+    """django-otp's TOTP clock, moved by the test (`tests.second_factor.TotpClock`). Devices
+    here do not make the next try wait after a wrong code (tests type fast); the lockout
+    still counts every wrong one."""
+    from django_otp.plugins.otp_totp import models as totp_models
+
+    from tests.second_factor import TotpClock
+
+    clock = TotpClock(float(int(time.time())))
+    monkeypatch.setattr(totp_models, "time", clock)
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+    return clock

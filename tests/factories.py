@@ -1,13 +1,20 @@
 import functools
 
 import factory
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import User
 
-# Hashed once: tests log in with this password without paying PBKDF2 per user.
+# Hashed once per set of hashers: tests log in with this password without paying PBKDF2 per
+# user. Keyed by the hashers because a test may swap them (a fast one for a sweep of logins):
+# a hash made then would not verify once the usual hashers are back.
 PASSWORD = "correct-horse-battery-staple"
-password_hash = functools.cache(lambda: make_password(PASSWORD))
+_hash_for = functools.cache(lambda hashers: make_password(PASSWORD))
+
+
+def password_hash() -> str:
+    return _hash_for(tuple(settings.PASSWORD_HASHERS))
 
 
 class UserFactory(factory.django.DjangoModelFactory):

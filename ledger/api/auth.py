@@ -1,16 +1,19 @@
 """API authentication: `Authorization: Bearer <token>` (hashed tokens) and session login.
 
 A token's secret is shown once, at creation; the database keeps only its SHA-256, so a
-leaked database does not leak working tokens.
+leaked database does not leak working tokens. A session counts only once it has passed the
+second factor it owes (`accounts.second_factor.due`), as on the pages.
 """
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from accounts import second_factor
 from accounts.models import ApiToken, User
 from accounts.tokens import hash_token, issue_token  # noqa: F401 (issue_token re-exported)
 
@@ -84,3 +87,26 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": "A token from /auth/tokens/."}
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The pages' session cookie, once the session may act: a staff session that still owes
+    its second factor (`LEDGER_STAFF_REQUIRE_2FA`) is not signed in here, as it reaches no
+    page either (`ledger.web.middleware.StaffSecondFactorMiddleware`)."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and second_factor.due(result[0]) is not None:
+            return None
+        return result
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    """The session cookie in the schema, under the name drf-spectacular gives DRF's own."""
+
+    target_class = "ledger.api.auth.SessionAuthentication"
+    name = "cookieAuth"
+    priority = 1
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}

@@ -76,6 +76,16 @@ class IdempotencyInProgress(exceptions.APIException):
     default_code = "idempotency_in_progress"
 
 
+class SecondFactorFailed(exceptions.AuthenticationFailed):
+    """A second-factor code in the body missing or wrong: 401 `authentication_failed`, with an
+    `errors` item naming the body field (`code` there: `required` or `invalid`)."""
+
+    def __init__(self, detail: str, *, field: str = "otp", code: str = "invalid"):
+        super().__init__(detail)
+        self.field = field
+        self.item_code = code
+
+
 def problem_response(
     status_code: int,
     *,
@@ -198,7 +208,12 @@ def exception_handler(exc, context):
                 if isinstance(exc, exceptions.AuthenticationFailed)
                 else "not_authenticated"
             )
-            return problem_response(401, code=code, detail=str(exc.detail), headers=headers)
+            errors = None
+            if isinstance(exc, SecondFactorFailed):
+                errors = [{"field": exc.field, "code": exc.item_code, "message": str(exc.detail)}]
+            return problem_response(
+                401, code=code, detail=str(exc.detail), errors=errors, headers=headers
+            )
         if getattr(exc, "wait", None) is not None:
             headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else None

@@ -63,8 +63,16 @@ _SOD = "`separation_of_duties` in `errors[0].code`"
 OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "POST /auth/tokens/": (
         "Anyone: authenticates with the username and password in the body (throttled per "
-        "client address; a locked-out or inactive user is refused as a bad password).",
-        {"401": "`authentication_failed`: bad username or password."},
+        "client address; a locked-out or inactive user is refused as a bad password). "
+        "Whoever has set up two-factor sign-in also sends a current code as `otp` (a wrong "
+        "one counts toward the lockout); staff must have set it up while the server requires "
+        "it (`LEDGER_STAFF_REQUIRE_2FA`, on in production).",
+        {
+            "401": "`authentication_failed`: bad username or password; or `otp` missing or "
+            "wrong, named in `errors[0].field`",
+            "403": "`permission_denied`: staff without two-factor sign-in while the server "
+            "requires it (set it up on the pages first)",
+        },
     ),
     "GET /auth/tokens/": (_SIGNED_IN + " Its own live tokens.", {"404": _PAGE_PAST_END}),
     "DELETE /auth/tokens/{id}/": (
@@ -72,10 +80,13 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
         {"404": "not one of the caller's live tokens"},
     ),
     "POST /auth/tokens/revoke-all/": (_SIGNED_IN + " Only ever its own tokens.", {}),
-    "GET /me/": (_SIGNED_IN + " With its roles per program.", {}),
+    "GET /me/": (
+        _SIGNED_IN + " With its roles per program and whether it uses two-factor sign-in.",
+        {},
+    ),
     "GET /artists/": (
-        "An operator sees everyone but operators; staff, the members of their programs; "
-        "anyone, itself.",
+        "An operator sees everyone but operators; staff, the members of their programs and "
+        "the people who accepted an invitation to one; anyone, itself.",
         {"404": _PAGE_PAST_END},
     ),
     "POST /artists/": (
@@ -141,6 +152,26 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "403": "anyone else who sees the program",
             "409": "`invalid_transition`: the program's last manager",
+        },
+    ),
+    "GET /programs/{program_id}/invitations/": (
+        "Staff of the program (any role), newest first.",
+        {"403": "a member who is not staff", "404": _NOT_SEEN},
+    ),
+    "POST /programs/{program_id}/invitations/": (
+        "A manager of the program invites `email` as a member (no `role`) or as staff in "
+        "`role`; the single-use link is mailed after the invitation is stored.",
+        {
+            "403": "anyone else who sees the program",
+            "400": "`email` not an email address, `role` unknown, `display_name` too long",
+        },
+    ),
+    "POST /programs/{program_id}/invitations/{invitation_id}/revoke/": (
+        "A manager of the program: the link stops working.",
+        {
+            "403": "anyone else who sees the program",
+            "404": "an invitation of another program",
+            "409": "`invalid_transition`: not pending (accepted, revoked or expired)",
         },
     ),
     "GET /programs/{program_id}/report/": (

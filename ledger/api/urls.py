@@ -54,6 +54,16 @@ urlpatterns = [
         views.StaffViewSet.as_view({"delete": "destroy"}),
         name="staff-detail",
     ),
+    path(
+        "programs/<int:program_id>/invitations/",
+        views.InvitationViewSet.as_view({"get": "list", "post": "create"}),
+        name="invitation-list",
+    ),
+    path(
+        "programs/<int:program_id>/invitations/<int:invitation_id>/revoke/",
+        views.InvitationViewSet.as_view({"post": "revoke"}),
+        name="invitation-revoke",
+    ),
     path("programs/<int:program_id>/report/", views.ReportView.as_view(), name="program-report"),
     *[
         path(

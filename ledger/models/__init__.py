@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent
 from .contributions import Contribution, ContributionKind, ContributionStatus, Severity
+from .invitations import Invitation, InvitationStatus
 from .journal import Account, AccountBalance, AccountKind, Entry, EntryKind, LedgerHead, Posting
 from .payouts import Payout, PayoutKind, PayoutStatus
 from .programs import Membership, Program, RateCard, StaffRole, Totals
@@ -16,6 +17,8 @@ __all__ = [
     "ContributionStatus",
     "Entry",
     "EntryKind",
+    "Invitation",
+    "InvitationStatus",
     "LedgerHead",
     "Membership",
     "Payout",

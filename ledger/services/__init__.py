@@ -12,6 +12,13 @@ from .contributions import (
     submit_contribution,
     withdraw_contribution,
 )
+from .invitations import (
+    accept_invitation,
+    accept_invitation_as_new_user,
+    find_invitation,
+    invite,
+    revoke_invitation,
+)
 from .payouts import approve_payout, decline_payout, preview_payout, record_payout, void_payout
 from .programs import (
     add_rate_card,
@@ -21,24 +28,40 @@ from .programs import (
     revoke_role,
     update_program,
 )
-from .users import create_artist, create_user, revoke_all_tokens, revoke_token
+from .users import (
+    create_artist,
+    create_user,
+    disable_second_factor,
+    enable_second_factor,
+    regenerate_recovery_codes,
+    revoke_all_tokens,
+    revoke_token,
+)
 
 __all__ = [
     "accept_contribution",
     "accept_contributions",
+    "accept_invitation",
+    "accept_invitation_as_new_user",
     "add_rate_card",
     "approve_payout",
     "create_artist",
     "create_program",
     "create_user",
     "decline_payout",
+    "disable_second_factor",
+    "enable_second_factor",
     "enroll_artist",
+    "find_invitation",
     "grant_role",
+    "invite",
     "preview_payout",
     "record_payout",
+    "regenerate_recovery_codes",
     "reject_contribution",
     "reverse_contribution",
     "revoke_all_tokens",
+    "revoke_invitation",
     "revoke_role",
     "revoke_token",
     "submit_contribution",

@@ -1,4 +1,5 @@
-"""Logins and their API tokens: the writes that change who can act, each with its audit row.
+"""Logins, their API tokens and second factors: the writes that change who can act, each with
+its audit row.
 
 A token's `last_used_at` is the one write here that is no service: authentication refreshes
 it (at most once a minute) as a plain UPDATE, because it records no one's decision, and an
@@ -6,11 +7,12 @@ audit row per use would grow the append-only trail with every API request.
 """
 
 from django.db import IntegrityError, transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import tokens
+from accounts import second_factor, tokens
 from accounts.models import ApiToken, User
 from ledger import access
-from ledger.errors import NotAllowed, ValidationFailed
+from ledger.errors import InvalidTransition, NotAllowed, ValidationFailed
 
 from . import audit
 
@@ -29,11 +31,13 @@ def create_user(
     """Create a login; `is_superuser` makes it an operator (every role in every program).
 
     `actor` holds the Django permission `accounts.add_user` (an operator grants it), or is
-    None for a management command run by an operator (the first operator of a fresh install
-    has no one before it). Roles in programs are granted afterwards, per program. The
-    password comes raw (`password`, hashed here; None leaves the login unusable until one
-    is set) or already hashed with `make_password` (`password_hash`), for a loader that
-    hashes one demo password once for many logins: the hash is slow on purpose.
+    None for the system: a management command run by an operator (the first operator of a
+    fresh install has no one before it), or a person creating their own login through an
+    invitation link (`accept_invitation_as_new_user`). Roles in programs are granted
+    afterwards, per program. The password comes raw (`password`, hashed here; None leaves
+    the login unusable until one is set) or already hashed with `make_password`
+    (`password_hash`), for a loader that hashes one demo password once for many logins: the
+    hash is slow on purpose.
     """
     if actor is not None:
         access.require_permission(actor, "accounts.add_user", "Only an operator may create logins.")
@@ -116,3 +120,63 @@ def revoke_all_tokens(*, actor) -> int:
                 actor=actor, action="token.revoke_all", obj=actor, user=actor.pk, count=revoked
             )
     return revoked
+
+
+def _lock_user(actor) -> None:
+    """Serialise a user's second-factor changes (two tabs confirming at once make one device)."""
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+
+
+def enable_second_factor(*, actor, key: str, code: str):
+    """Turn on the actor's second factor: `key` is the secret its authenticator app was given
+    (`second_factor.new_secret`), `code` what the app shows now, which proves the app has it.
+    Returns `(device, recovery_codes)`: the codes are kept by django-otp and shown to the
+    person once. Nothing is written when the code does not match."""
+    if not second_factor.is_secret(key):
+        raise ValidationFailed("Start again: this setup has expired.", field="code")
+    with transaction.atomic():
+        _lock_user(actor)
+        if second_factor.is_enrolled(actor):
+            raise InvalidTransition("Your second factor is already on.")
+        second_factor.remove_devices(actor)  # a set-up left half done, or stale codes
+        device = TOTPDevice.objects.create(
+            user=actor, name=second_factor.TOTP_DEVICE_NAME, key=key, confirmed=False
+        )
+        # The device's own check (clock tolerance, time step recorded so the code cannot be
+        # used again to sign in); a wrong code rolls the new device back with this block.
+        if not device.verify_token(second_factor.normalize(code)):
+            raise ValidationFailed(
+                "That code does not match. Enter the 6-digit code your app shows now.",
+                field="code",
+            )
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = second_factor.replace_recovery_codes(actor)
+        audit.record(actor=actor, action="otp.enable", obj=device, user=actor.pk)
+    return device, codes
+
+
+def disable_second_factor(*, actor, code: str) -> None:
+    """Turn off the actor's second factor: its authenticator and recovery codes are deleted.
+    `code` (from the app, or a recovery code) proves the person holds the factor, not only a
+    signed-in session."""
+    with transaction.atomic():
+        _lock_user(actor)
+        if not second_factor.is_enrolled(actor):
+            raise InvalidTransition("Your second factor is already off.")
+        if second_factor.verify_code(actor, code) is None:
+            raise ValidationFailed("That code is not valid.", field="code")
+        second_factor.remove_devices(actor)
+        audit.record(actor=actor, action="otp.disable", obj=actor, user=actor.pk)
+
+
+def regenerate_recovery_codes(*, actor) -> list[str]:
+    """New recovery codes for the actor (the old ones stop working); returns them, for showing
+    once."""
+    with transaction.atomic():
+        _lock_user(actor)
+        if not second_factor.is_enrolled(actor):
+            raise InvalidTransition("Turn on your second factor first.")
+        codes = second_factor.replace_recovery_codes(actor)
+        audit.record(actor=actor, action="otp.recovery_codes", obj=actor, user=actor.pk)
+    return codes

@@ -1,4 +1,4 @@
-"""Single-use confirmation for the pay page.
+"""Single-use confirmation for the pay page, and once-only decisions on proposed payouts.
 
 The review step issues a token signed over what it shows: who reviews, a random nonce and a
 fingerprint of the payout's fields. The confirm step claims the nonce as an idempotency key
@@ -9,6 +9,10 @@ one payout, and every later confirm is shown that payout instead of recording an
 The token is refused after the keys' retention, so a key is never forgotten while a form that
 could claim it is still accepted; the signature keeps a confirm from carrying other fields
 than the ones reviewed.
+
+A treasurer's approval or decline of a proposal (`decide_once`) needs no token: a person
+decides a given proposal at most once, so the key is the decision and the payout itself, and
+a second click replays the first instead of meeting "this payout is paid" as an error.
 """
 
 import hashlib
@@ -23,6 +27,7 @@ from ledger.models import Payout
 _SALT = "ledger.web.payout-confirmation"
 # Keys share the user's Idempotency-Key namespace; the prefix keeps them apart from API keys.
 _KEY_PREFIX = "page:payout:"
+_DECISION_PREFIX = "page:payout-decision:"
 
 
 class Stale(Exception):
@@ -82,3 +87,28 @@ def redeem(user, token: str, data: dict, record) -> tuple[Payout, bool]:
         return payout, True
     earlier_payout = Payout.objects.select_related("program", "artist")
     return earlier_payout.get(pk=earlier.response_body["payout"]), False
+
+
+def decide_once(user, payout: Payout, decision: str, decide) -> tuple[Payout, bool]:
+    """Run `decide()` (which approves or declines `payout` as `user`) at most once for this
+    user, payout and `decision` ("approve" or "decline").
+
+    Returns (payout, True) when this call decided it, (payout, False) when an earlier submit
+    of the same decision did (a double click, a resubmitted form, two tabs). A domain error
+    from `decide()` (an approval refused for the balance, say) rolls the claim back too, so
+    the decision may be tried again.
+    """
+    key = f"{_DECISION_PREFIX}{decision}:{payout.pk}"
+    fp = hashlib.sha256(key.encode()).hexdigest()
+
+    def work():
+        decided = decide()
+        return decided, 200, {"payout": decided.pk}
+
+    try:
+        decided, earlier = run_once(user, key, fp, work)
+    except KeyInProgress:
+        raise InProgress() from None
+    if earlier is None:
+        return decided, True
+    return Payout.objects.select_related("program", "artist").get(pk=payout.pk), False

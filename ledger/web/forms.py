@@ -2,10 +2,17 @@
 through `apply_domain_error`, beside the field they concern."""
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
+from django.urls import reverse
 
 from accounts.models import User
-from ledger import access, clock, money
+from ledger import access, clock, mail, money
 from ledger.errors import DomainError, ValidationFailed
 from ledger.models import (
     ContributionKind,
@@ -14,8 +21,11 @@ from ledger.models import (
     Program,
     Severity,
 )
+from ledger.models.programs import ProgramStatus
 from ledger.params import parse_id
 from ledger.services.common import is_web_url, require_not_too_early
+
+from .ratelimit import over_limit
 
 
 class DescribedBoundField(BoundField):
@@ -187,10 +197,14 @@ class ContributionFilterForm(forms.Form):
 
 class QueueFilterForm(forms.Form):
     program = IdChoiceField(
-        queryset=Program.objects.order_by("name"), required=False, empty_label="All programs"
+        queryset=Program.objects.none(), required=False, empty_label="All programs"
     )
     kind = forms.ChoiceField(choices=[("", "All kinds"), *ContributionKind.choices], required=False)
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+
+    def __init__(self, *args, programs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs
 
 
 class AcceptForm(Form):
@@ -264,9 +278,10 @@ class StatementFilterForm(forms.Form):
 # --- Payouts ------------------------------------------------------------------------------
 
 
-def readable_programs(user):
-    """The programs whose books `user` reads as staff (`access.programs_where`)."""
-    ids = access.programs_where(user, access.Action.READ)
+def readable_programs(user, action=access.Action.READ):
+    """The programs where `user` may take `action` as staff (`access.programs_where`); by
+    default those whose books it reads."""
+    ids = access.programs_where(user, action)
     return Program.objects.all() if ids is None else Program.objects.filter(pk__in=sorted(ids))
 
 
@@ -282,8 +297,10 @@ class PayoutBatchForm(Form):
 
 
 class PayoutForm(Form):
-    program = IdChoiceField(queryset=Program.objects.order_by("name"))
-    artist = IdChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
+    """A payment to record: `programs` are those the user pays in, the artists those it sees."""
+
+    program = IdChoiceField(queryset=Program.objects.none())
+    artist = IdChoiceField(queryset=User.objects.none())
     kind = forms.ChoiceField(
         choices=PayoutKind.choices,
         widget=forms.RadioSelect,
@@ -308,8 +325,12 @@ class PayoutForm(Form):
         max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, programs, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs
+        self.fields["artist"].queryset = (
+            User.objects.visible_to(user).filter(is_active=True).order_by("username")
+        )
         self.fields["paid_on"].initial = clock.today()
 
     def clean(self):
@@ -371,15 +392,219 @@ class RateCardForm(Form):
 
 
 class EnrollForm(Form):
+    """Enrol someone `user` already sees (`User.objects.visible_to`: a member of, or
+    someone who accepted an invitation to, one of its programs) and who is not a member yet;
+    anyone else joins by invitation."""
+
     artist = IdChoiceField(queryset=User.objects.none(), empty_label="Choose an artist")
 
-    def __init__(self, *args, program, **kwargs):
+    def __init__(self, *args, program, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["artist"].queryset = (
-            User.objects.filter(is_active=True, is_superuser=False)
+            User.objects.visible_to(user)
+            .filter(is_active=True, is_superuser=False)
             .exclude(memberships__program=program)
             .order_by("username")
         )
+
+
+class ProgramSettingsForm(Form):
+    """What a manager may change on a program; the currency never changes (shown, not a
+    field). The threshold is a money string in the program's currency, empty for none."""
+
+    field_aliases = {"approval_threshold_minor": "approval_threshold"}
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(
+        max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    public = forms.BooleanField(
+        required=False,
+        label="Public transparency page",
+        help_text="Anyone may read the program's totals (never artist identities).",
+    )
+    status = forms.ChoiceField(
+        choices=ProgramStatus.choices,
+        help_text="A closed program accepts no new work; it still reviews and pays.",
+    )
+    approval_threshold = forms.CharField(
+        max_length=30,
+        required=False,
+        label="Approval threshold",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, program, **kwargs):
+        threshold = program.approval_threshold_minor
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": program.name,
+                "description": program.description,
+                "public": program.public,
+                "status": program.status,
+                "approval_threshold": ""
+                if threshold is None
+                else money.format_minor(threshold, program.currency),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.program = program
+        self.fields["approval_threshold"].help_text = (
+            f"In {program.currency}. Payouts of this amount or more need a second treasurer's "
+            "approval; leave empty so that none does."
+        )
+
+    def clean(self):
+        data = super().clean()
+        data["approval_threshold_minor"] = parse_money_field(
+            self, "approval_threshold", self.program.currency
+        )
+        return data
+
+    def changes(self) -> dict:
+        """The settings as `services.update_program` takes them."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "description": data["description"],
+            "public": data["public"],
+            "status": data["status"],
+            "approval_threshold_minor": data["approval_threshold_minor"],
+        }
+
+
+class StaffGrantForm(Form):
+    """A role to give: to one of the people the manager sees (members of its programs; an
+    operator sees everyone)."""
+
+    user = IdChoiceField(
+        queryset=User.objects.none(), empty_label="Choose a person", label="Person"
+    )
+    role = forms.ChoiceField(
+        # No role is preselected: granting one (a manager's, above all) is a choice made.
+        choices=[("", "Choose a role"), *((r.value, r.value.capitalize()) for r in access.ROLES)],
+        help_text="Manager: settings, rate cards, members and staff. Reviewer: accepts, rejects "
+        "and reverses work. Treasurer: records, approves and voids payouts. Auditor: reads "
+        "everything, writes nothing.",
+    )
+
+    def __init__(self, *args, manager, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            User.objects.visible_to(manager).filter(is_active=True).order_by("username")
+        )
+
+
+# --- Invitations and joining -------------------------------------------------------------
+
+
+ROLE_CHOICES = [("", "Member (artist)"), *((r.value, r.value.title()) for r in access.ROLES)]
+
+
+class InvitationForm(Form):
+    email = forms.EmailField(max_length=254)
+    display_name = forms.CharField(
+        max_length=200, required=False, help_text="How the program will show them."
+    )
+    role = forms.ChoiceField(
+        choices=ROLE_CHOICES,
+        required=False,
+        label="Joins as",
+        help_text="A member logs work; staff roles review, pay, manage or audit the program.",
+    )
+
+
+class JoinSignInForm(AuthenticationForm):
+    """Sign in with an existing login to accept an invitation (Django's login form: the
+    lockout counts its failures like the sign-in page's)."""
+
+    bound_field_class = DescribedBoundField
+
+
+class JoinSignUpForm(Form):
+    """Create a login to accept an invitation. The password passes Django's validators
+    (AUTH_PASSWORD_VALIDATORS); errors show beside their fields."""
+
+    username = forms.CharField(
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text="Letters, digits and @ . + - _ only.",
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    display_name = forms.CharField(
+        max_length=200, required=False, help_text="Your name as the program shows it."
+    )
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not a common, all-digit or username-like password.",
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_username(self):
+        username = User.normalize_username(self.cleaned_data["username"])
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError("This username is taken.", code="taken")
+        return username
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        if first:
+            candidate = User(
+                username=data.get("username") or "",
+                email=data.get("email") or "",
+                display_name=data.get("display_name") or "",
+            )
+            try:
+                password_validation.validate_password(first, user=candidate)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's "forgot password" form, its message sent through `ledger.mail` like every
+    other (after commit, a dead mail server logged, the link on `LEDGER_SITE_URL`)."""
+
+    bound_field_class = DescribedBoundField
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        link = mail.site_url(
+            reverse(
+                "password_reset_confirm",
+                kwargs={"uidb64": context["uid"], "token": context["token"]},
+            )
+        )
+        days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+        subject, body = mail.render(
+            email_template_name, {"user": context["user"], "link": link, "days": days}
+        )
+        # Each address gets a few reset links an hour, whoever asks for them: the form
+        # cannot be used to flood someone's mailbox. Silently: the page must not differ.
+        if not over_limit(
+            "password-reset-to", to_email.lower(), settings.LEDGER_PASSWORD_RESETS_PER_HOUR
+        ):
+            mail.send(to=to_email, subject=subject, body=body)
 
 
 # --- Tokens -------------------------------------------------------------------------------
@@ -387,3 +612,32 @@ class EnrollForm(Form):
 
 class TokenForm(Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “tracker sync”.")
+
+
+# --- Second factor ------------------------------------------------------------------------
+
+_CODE_ATTRS = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+
+
+class CodeForm(Form):
+    """A code at the sign-in's second step or to turn the factor off: from the authenticator
+    app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        max_length=64,
+        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(attrs=_CODE_ATTRS),
+    )
+
+
+class EnrolCodeForm(Form):
+    """The first code from a newly set-up authenticator app, which confirms it."""
+
+    code = forms.RegexField(
+        regex=r"^\s*\d{3}[\s-]?\d{3}\s*$",
+        max_length=16,
+        label="Code from your app",
+        help_text="The 6 digits your authenticator app shows for this account now.",
+        error_messages={"invalid": "Enter the 6 digits your app shows."},
+        widget=forms.TextInput(attrs=_CODE_ATTRS | {"inputmode": "numeric"}),
+    )

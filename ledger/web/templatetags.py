@@ -5,7 +5,8 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html
 
-from ledger import money
+from ledger import access, money
+from ledger.errors import SeparationOfDuties
 from ledger.services.common import is_web_url as _is_web_url
 
 register = template.Library()
@@ -92,3 +93,33 @@ def query_with(context, **changes):
     for key, value in changes.items():
         params[key] = value
     return "?" + params.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def refusal(context, action, program_id, artist_id=None, proposer_id=None):
+    """Why the signed-in user may not take `action` in the program on this subject, as the
+    error the service would raise (show its `.message`), or None when it may:
+    `{% refusal "review" c.program_id artist_id=c.artist_id as refused %}`. The answer is
+    `ledger.access.refusal`'s, so a page offers a button exactly when the service accepts."""
+    return access.refusal(
+        context["request"].user,
+        access.Action(action),
+        program_id,
+        artist_id=artist_id,
+        proposer_id=proposer_id,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def can(context, action, program_id):
+    """Whether the signed-in user's roles in the program allow `action` (`ledger.access.can`):
+    `{% can "read" program.pk as staff_here %}`."""
+    return access.can(context["request"].user, access.Action(action), program_id)
+
+
+@register.filter
+def is_separation(error):
+    """Whether a refusal is separation of duties (the user's role allows the action, but not
+    on its own work, pay or proposal): such a button is shown disabled beside its reason,
+    where a refusal for want of the role replaces the button with the reason."""
+    return isinstance(error, SeparationOfDuties)

@@ -8,11 +8,8 @@ from . import views
 # One route a line, alike in shape by design: the list is where a reader finds each URL and
 # the name templates reverse; a generated list would hide both.
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", views.SignInView.as_view(), name="login"),
+    path("login/code/", views.login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
@@ -20,6 +17,23 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("invitations/<str:secret>/", views.invitation_accept, name="invitation_accept"),
     path("", views.home, name="home"),
     path("contributions/", views.contribution_list, name="contribution_list"),
     path("contributions/new/feedback/", views.log_feedback, name="log_feedback"),
@@ -40,12 +54,29 @@ urlpatterns = [
     path("review/accept/", views.review_bulk_accept, name="review_bulk_accept"),
     path("payouts/", views.payouts, name="payouts"),
     path("payouts/new/", views.payout_new, name="payout_new"),
+    path("payouts/proposals/", views.payout_proposals, name="payout_proposals"),
+    path("payouts/<int:pk>/", views.payout_detail, name="payout_detail"),
     path("payouts/<int:pk>/void/", views.payout_void, name="payout_void"),
+    path("payouts/<int:pk>/approve/", views.payout_approve, name="payout_approve"),
+    path("payouts/<int:pk>/decline/", views.payout_decline, name="payout_decline"),
     path("programs/", views.program_list, name="program_list"),
     path("programs/new/", views.program_new, name="program_new"),
     path("programs/<int:pk>/", views.program_detail, name="program_detail"),
     path("programs/<int:pk>/rate-cards/", views.rate_card_new, name="rate_card_new"),
     path("programs/<int:pk>/members/", views.member_new, name="member_new"),
+    path("programs/<int:pk>/staff/", views.program_staff, name="program_staff"),
+    path(
+        "programs/<int:pk>/staff/<int:staff_id>/revoke/",
+        views.staff_revoke,
+        name="staff_revoke",
+    ),
+    path("programs/<int:pk>/settings/", views.program_settings, name="program_settings"),
+    path("programs/<int:program_id>/invitations/", views.invitations, name="invitations"),
+    path(
+        "programs/<int:program_id>/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("programs/<int:program_id>/statement/", views.statement, name="statement"),
     path(
         "programs/<int:program_id>/statement.csv",
@@ -62,6 +93,14 @@ urlpatterns = [
     path("payouts/batch.csv", views.payout_batch_export, name="payout_batch_csv"),
     path("programs/<int:pk>/transparency/", views.transparency, name="transparency"),
     path("transparency/", views.transparency_index, name="transparency_index"),
+    path("account/two-factor/", views.two_factor, name="two_factor"),
+    path("account/two-factor/enrol/", views.two_factor_enrol, name="two_factor_enrol"),
+    path("account/two-factor/disable/", views.two_factor_disable, name="two_factor_disable"),
+    path(
+        "account/two-factor/recovery-codes/",
+        views.two_factor_recovery,
+        name="two_factor_recovery",
+    ),
     path("tokens/", views.api_tokens, name="api_tokens"),
     path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("tokens/revoke-all/", views.api_tokens_revoke_all, name="api_tokens_revoke_all"),

@@ -7,7 +7,9 @@
     var box = event.target;
     if (!box.matches || !box.matches("[data-select-all]")) return;
     var name = box.getAttribute("data-select-all");
-    document.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (b) {
+    // Disabled boxes (work the user may not review) stay unselected.
+    var boxes = 'input[type="checkbox"][name="' + name + '"]:not(:disabled)';
+    document.querySelectorAll(boxes).forEach(function (b) {
       b.checked = box.checked;
     });
   });

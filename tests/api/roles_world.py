@@ -85,6 +85,12 @@ class World:
             actor=self.operator, program=self.a, user=UserFactory(), role="auditor"
         )
 
+    def invitation(self):
+        """A fresh pending invitation to A, sent by its operator."""
+        return services.invite(
+            actor=self.operator, program=self.a, email=f"invited{self.next()}@example.org"
+        )
+
     def artist_token(self):
         return issue_token(user=self.artist, name="spare")[0]
 

@@ -127,6 +127,18 @@ ROUTES: dict[tuple[str, str], Route] = {
         MANAGE.format(ok=204),
         lambda w: url("staff-detail", program_id=w.a.pk, staff_id=w.staff_row().pk),
     ),
+    ("invitation-list", "GET"): Route(
+        "401 403 403 404 200 200 200 200 404 200", _a("invitation-list")
+    ),
+    ("invitation-list", "POST"): Route(
+        MANAGE.format(ok=201),
+        _a("invitation-list"),
+        lambda w, who: {"email": f"invitee{w.next()}@example.org"},
+    ),
+    ("invitation-revoke", "POST"): Route(
+        MANAGE.format(ok=200),
+        lambda w: url("invitation-revoke", program_id=w.a.pk, invitation_id=w.invitation().pk),
+    ),
     ("ratecard-list", "GET"): Route(READ_A, _a("ratecard-list")),
     ("ratecard-list", "POST"): Route(
         MANAGE.format(ok=201),

@@ -24,9 +24,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import QueryDict
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -206,13 +209,14 @@ PK_OF = {
         "contribution",
     ),
     **dict.fromkeys(
-        ["payout_void", "api:payout-detail", "api:payout-void", "api:payout-approve",
-         "api:payout-decline"],
+        ["payout_void", "payout_detail", "payout_approve", "payout_decline",
+         "api:payout-detail", "api:payout-void", "api:payout-approve", "api:payout-decline"],
         "payout",
     ),
     **dict.fromkeys(
         ["program_detail", "rate_card_new", "member_new", "transparency", "outstanding_csv",
-         "journal_export", "api:program-detail"],
+         "journal_export", "program_staff", "staff_revoke", "program_settings",
+         "api:program-detail"],
         "program",
     ),
     **dict.fromkeys(["api_token_revoke", "api:token-detail"], "token"),
@@ -222,6 +226,10 @@ BY_PARAM = {
     "program_id": "program",
     "card_id": "card",
     "staff_id": "staff",
+    "invitation_id": "invitation",
+    "secret": "invitation_secret",
+    "uidb64": "uidb64",
+    "token": "reset_token",
     "fmt": "fmt",
     "index": "index",
 }
@@ -257,6 +265,7 @@ def world(admin, artist, program):
         actor=admin, artist=artist, program=program, amount_minor=100, kind="grant"
     )
     token, _ = issue_token(user=artist, name="t")
+    invitation = services.invite(actor=admin, program=program, email="invitee@example.org")
     return {
         "contribution": work.pk,
         "payout": payout.pk,
@@ -265,6 +274,11 @@ def world(admin, artist, program):
         "artist": artist.pk,
         "card": program.rate_cards.get().pk,
         "staff": program.staff_roles.get().pk,
+        "invitation": invitation.pk,
+        "invitation_secret": invitation.secret,
+        # A working password reset link of the artist's.
+        "uidb64": urlsafe_base64_encode(force_bytes(artist.pk)),
+        "reset_token": default_token_generator.make_token(artist),
         "fmt": "hledger",
         "index": 0,
     }
@@ -298,7 +312,11 @@ PLAUSIBLE = {
 # Per route, values that differ from the defaults above (a payout's kind is not a
 # contribution's); and submit buttons that change what a form does, never filled in, so the
 # other fields reach the step behind them (the pay page's confirm reads its token only there).
-PLAUSIBLE_FOR_ROUTE = {"payout_new": {"kind": "grant", "confirm": "1"}}
+PLAUSIBLE_FOR_ROUTE = {
+    "payout_new": {"kind": "grant", "confirm": "1"},
+    "program_staff": {"role": "reviewer"},
+    "program_settings": {"status": "active", "approval_threshold": "10.00"},
+}
 BUTTONS = {"edit"}
 
 
@@ -307,6 +325,8 @@ def plausible(key, world, route=None):
         return PLAUSIBLE_FOR_ROUTE[route][key]
     if key in ("program", "artist"):
         return world[key]
+    if key == "user":  # a role's holder (the staff forms): someone the caller sees
+        return world["artist"]
     if key == "bug_bounties":
         return {"low": "1", "medium": "1", "high": "1", "critical": "1"}
     return PLAUSIBLE.get(key, "1")

@@ -222,10 +222,10 @@ def test_token_auth_rejects_inactive_users_and_is_one_query(artist):
     with CaptureQueriesContext(connection) as queries:
         me = api.get("/api/v1/me/").json()
     assert me["username"] == artist.username and me["role"] == "artist"
-    # One query authenticates (token and user together); /me/ then reads the caller's roles
-    # and Django permissions, which no other route needs.
+    # One query authenticates (token and user together); /me/ then reads the caller's roles,
+    # Django permissions and whether it has a second factor, which no other route needs.
     assert sum("accounts_apitoken" in q["sql"] for q in queries.captured_queries) == 1
-    assert len(queries) <= 4
+    assert len(queries) <= 5
     artist.is_active = False
     artist.save(update_fields=["is_active"])
     problem(api.get("/api/v1/me/"), 401, "authentication_failed")

@@ -269,6 +269,7 @@ def test_allow_headers_name_exactly_the_schema_operations(schema, admin, admin_a
         "{program_id}": program.pk,
         "{card_id}": program.rate_cards.get().pk,
         "{staff_id}": program.staff_roles.first().pk,
+        "{invitation_id}": services.invite(actor=admin, program=program, email="x@example.org").pk,
         "{id}": None,  # per resource below
     }
     objects = {

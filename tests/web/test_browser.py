@@ -12,48 +12,8 @@ from playwright.sync_api import expect
 from ledger import services
 from ledger.models import Contribution, Payout
 from tests.conftest import accepted_work, log_bug, log_feedback, make_program
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    """`open_page(user=None, width=1280, scheme="light")`: a fresh, signed-in browser tab."""
-    contexts, problems = [], []
-
-    def watch(page):
-        page.on(
-            "console",
-            lambda msg: (
-                problems.append(f"console {msg.type}: {msg.text} on {page.url}")
-                if msg.type == "error"
-                else None
-            ),
-        )
-        page.on("pageerror", lambda exc: problems.append(f"page error: {exc} on {page.url}"))
-
-    def make(user=None, *, width=1280, scheme="light"):
-        context = browser.new_context(
-            viewport={"width": width, "height": 900},
-            color_scheme=scheme,
-            base_url=live_server.url,
-        )
-        contexts.append(context)
-        page = context.new_page()
-        watch(page)
-        if user is not None:
-            page.goto("/login/")
-            page.get_by_label("Username").fill(user.username)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.locator("main").get_by_role("button", name="Sign in").click()
-            expect(page.locator("h1")).not_to_have_text("Sign in")
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert problems == []
 
 
 def test_artist_logs_feedback_admin_accepts_balance_shows_it(open_page, admin, artist, program):

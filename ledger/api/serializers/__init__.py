@@ -44,6 +44,8 @@ from .payouts import PayoutCreateSerializer, PayoutFilterSerializer, PayoutSeria
 from .programs import (
     BountiesInputSerializer,
     BountiesSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
     MemberCreateSerializer,
     MemberSerializer,
     ProgramCreateSerializer,
@@ -69,6 +71,8 @@ __all__ = [
     "ContributionSerializer",
     "EmptySerializer",
     "EntrySerializer",
+    "InvitationCreateSerializer",
+    "InvitationSerializer",
     "JournalExportQuerySerializer",
     "MeSerializer",
     "MemberCreateSerializer",

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from accounts import second_factor
 from accounts.models import ApiToken, User
 from ledger import access
 
@@ -16,6 +17,18 @@ class TokenCreateSerializer(serializers.Serializer):
     username = TextField(max_length=150)
     password = TextField(max_length=4096, trim_whitespace=False, write_only=True)
     name = TextField(max_length=100, required=False, allow_blank=True, default="")
+    otp = TextField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        help_text=(
+            "A second-factor code: the 6 digits the authenticator app shows, or one of the "
+            "recovery codes (used up). Needed from whoever has enrolled a second factor, and "
+            "from staff while the server requires one of them."
+        ),
+    )
 
 
 class TokenSerializer(serializers.ModelSerializer):
@@ -70,9 +83,17 @@ class MeSerializer(ArtistSerializer):
 
     staff_roles = serializers.SerializerMethodField()
     can_create_programs = serializers.SerializerMethodField()
+    otp_enabled = serializers.SerializerMethodField(
+        help_text="Whether the caller has set up a second factor (an authenticator app)."
+    )
 
     class Meta(ArtistSerializer.Meta):
-        fields = [*ArtistSerializer.Meta.fields, "staff_roles", "can_create_programs"]
+        fields = [
+            *ArtistSerializer.Meta.fields,
+            "staff_roles",
+            "can_create_programs",
+            "otp_enabled",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(StaffRoleHeldSerializer(many=True))
@@ -87,6 +108,9 @@ class MeSerializer(ArtistSerializer):
 
     def get_can_create_programs(self, user) -> bool:
         return access.has_permission(user, "ledger.add_program")
+
+    def get_otp_enabled(self, user) -> bool:
+        return second_factor.is_enrolled(user)
 
 
 class ArtistCreateSerializer(serializers.Serializer):

@@ -5,11 +5,13 @@ from rest_framework import serializers
 from accounts.models import User
 from ledger import access
 from ledger.models import (
+    Invitation,
     Membership,
     Program,
     RateCard,
     StaffRole,
 )
+from ledger.models.invitations import SHOWN_STATUSES
 from ledger.models.programs import ProgramStatus
 from ledger.money import CURRENCY_CHOICES
 
@@ -19,6 +21,7 @@ from ..fields import (
     MoneyInput,
     MoneyOutput,
     NullableMoneyOutput,
+    TextEmailField,
     TextField,
     TotalHoursField,
     VisibleTextField,
@@ -142,6 +145,50 @@ class StaffSerializer(serializers.ModelSerializer):
 class StaffCreateSerializer(serializers.Serializer):
     user = IdRelatedField(queryset=User.objects.filter(is_active=True))
     role = serializers.ChoiceField(choices=[(r.value, r.value) for r in access.ROLES])
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    role = serializers.ChoiceField(
+        choices=[(r.value, r.value) for r in access.ROLES],
+        allow_null=True,
+        read_only=True,
+        help_text="The staff role the invitee gets; null: joins as a member (artist).",
+    )
+    status = serializers.ChoiceField(
+        choices=[(s, s) for s in SHOWN_STATUSES],
+        source="shown_status",
+        read_only=True,
+        help_text="`expired`: pending, but past `expires_at`; the link no longer works.",
+    )
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "display_name",
+            "program",
+            "role",
+            "status",
+            "expires_at",
+            "created_at",
+            "created_by",
+            "accepted_by",
+            "accepted_at",
+        ]
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    email = TextEmailField(max_length=254)
+    display_name = TextField(max_length=200, required=False, allow_blank=True, default="")
+    role = serializers.ChoiceField(
+        choices=[(r.value, r.value) for r in access.ROLES],
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A staff role; leave out (or null) to invite a member (artist).",
+    )
 
 
 class MemberSerializer(serializers.ModelSerializer):

@@ -20,6 +20,7 @@ from .exports import JournalExportView, OutstandingExportView, PayoutBatchExport
 from .ledger import BalanceViewSet, EntryViewSet, StatementCheckView, StatementView, VerifyView
 from .payouts import PayoutViewSet
 from .programs import (
+    InvitationViewSet,
     MemberViewSet,
     ProgramChildMixin,
     ProgramViewSet,
@@ -36,6 +37,7 @@ __all__ = [
     "ContributionViewSet",
     "DocsView",
     "EntryViewSet",
+    "InvitationViewSet",
     "JournalExportView",
     "MeView",
     "MemberViewSet",

@@ -8,11 +8,13 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
+from accounts import lockout, second_factor
 from accounts.models import ApiToken, User
 from ledger import services
 
 from .. import serializers as s
 from ..auth import issue_token
+from ..errors import SecondFactorFailed
 from ..idempotency import idempotent
 from ..throttling import TokenCreationThrottle
 from .common import request_body, require_permission
@@ -64,6 +66,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None:
             raise exceptions.AuthenticationFailed("Bad username or password.")
+        _check_second_factor(request, user, data["otp"])
         token, secret = issue_token(user=user, name=data["name"])
         token.token = secret
         response = Response(s.TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
@@ -89,6 +92,28 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
     @idempotent
     def revoke_all(self, request):
         return Response({"revoked": services.revoke_all_tokens(actor=request.user)})
+
+
+def _check_second_factor(request, user, code: str) -> None:
+    """After the right password: whoever has enrolled sends a code as `otp`; staff who must
+    have a second factor (`LEDGER_STAFF_REQUIRE_2FA`) and have none enrol on the pages first.
+    A wrong code is a failed login for the lockout, as a wrong password is."""
+    if not second_factor.is_enrolled(user):
+        if second_factor.required(user):
+            raise exceptions.PermissionDenied(
+                "Staff need two-factor sign-in to create API tokens: set it up on the pages "
+                "first (/account/two-factor/), then send a code as `otp`."
+            )
+        return
+    if not code.strip():
+        raise SecondFactorFailed(
+            "This account has two-factor sign-in: send a code from the authenticator app "
+            "(or a recovery code) as `otp`.",
+            code="required",
+        )
+    if second_factor.verify_code(user, code) is None:
+        lockout.count_failed_code(request._request, user.get_username())
+        raise SecondFactorFailed("That code is not valid.", code="invalid")
 
 
 class MeView(GenericAPIView):

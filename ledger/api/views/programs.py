@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from ledger import access, queries, services
 from ledger.models import (
+    Invitation,
     Membership,
     Program,
     RateCard,
@@ -182,6 +183,38 @@ class StaffViewSet(ProgramChildMixin, mixins.ListModelMixin, viewsets.GenericVie
         except StaffRole.DoesNotExist:  # revoked by someone else meanwhile
             raise exceptions.NotFound("No such staff role.") from None
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationViewSet(ProgramChildMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A program's invitations: its staff read them; a manager invites and revokes."""
+
+    serializer_class = s.InvitationSerializer
+    lookup_url_kwarg = "invitation_id"
+
+    def program_rows(self, program):
+        require_role(self.request, access.Action.READ, program.pk)
+        return (
+            Invitation.objects.visible_to(self.request.user)
+            .filter(program=program)
+            .order_by("-created_at", "-id")
+        )
+
+    @extend_schema(request=s.InvitationCreateSerializer, responses={201: s.InvitationSerializer})
+    @idempotent
+    def create(self, request, program_id):
+        program = self.get_program()
+        require_role(request, access.Action.MANAGE, program.pk)
+        fields = request_body(request, s.InvitationCreateSerializer)
+        invitation = services.invite(actor=request.user, program=program, **fields)
+        return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.InvitationSerializer)
+    @idempotent
+    def revoke(self, request, program_id, invitation_id):
+        invitation = self.get_object()
+        require_role(request, access.Action.MANAGE, invitation.program_id)
+        invitation = services.revoke_invitation(actor=request.user, invitation=invitation)
+        return Response(s.InvitationSerializer(invitation).data)
 
 
 class ReportView(GenericAPIView):

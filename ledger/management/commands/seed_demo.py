@@ -131,7 +131,10 @@ class Command(BaseCommand):
                 with clock.frozen(moment + dt.timedelta(hours=7)):
                     self._pay_some(rng, admin, members, day)
         # From today, Aurora's payouts of $1,000 or more need a second treasurer: one waits.
-        services.update_program(actor=admin, program=aurora, approval_threshold_minor=100_000)
+        # The service answers with the program as saved; the old object still has no threshold.
+        aurora = services.update_program(
+            actor=admin, program=aurora, approval_threshold_minor=100_000
+        )
         services.record_payout(
             actor=admin, artist=artists[0], program=aurora, amount_minor=120_000,
             kind=PayoutKind.GRANT, method="bank transfer", note="Quarterly grant.",

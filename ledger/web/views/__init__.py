@@ -2,7 +2,7 @@
 module per part of the site. Domain errors become form errors beside their fields.
 """
 
-from .common import PAGE_SIZE, admin_required
+from .common import PAGE_SIZE, admin_required, role_required
 from .contributions import (
     ACTION_LABELS,
     contribution_accept,
@@ -17,9 +17,36 @@ from .contributions import (
 )
 from .exports import journal_export, outstanding_export, payout_batch_export
 from .home import home
-from .payouts import payout_new, payout_void, payouts
-from .programs import member_new, program_detail, program_list, program_new, rate_card_new
+from .invitations import invitation_accept, invitation_revoke, invitations
+from .passwords import PasswordResetConfirmView, PasswordResetView
+from .payouts import (
+    payout_approve,
+    payout_decline,
+    payout_detail,
+    payout_new,
+    payout_proposals,
+    payout_void,
+    payouts,
+)
+from .programs import (
+    member_new,
+    program_detail,
+    program_list,
+    program_new,
+    program_settings,
+    program_staff,
+    rate_card_new,
+    staff_revoke,
+)
 from .review import review_bulk_accept, review_queue
+from .second_factor import (
+    SignInView,
+    login_code,
+    two_factor,
+    two_factor_disable,
+    two_factor_enrol,
+    two_factor_recovery,
+)
 from .statements import statement, statement_csv_view, statement_pdf_view
 from .tokens import api_token_revoke, api_tokens, api_tokens_revoke_all
 from .transparency import transparency, transparency_index
@@ -27,6 +54,9 @@ from .transparency import transparency, transparency_index
 __all__ = [
     "ACTION_LABELS",
     "PAGE_SIZE",
+    "PasswordResetConfirmView",
+    "PasswordResetView",
+    "SignInView",
     "admin_required",
     "api_token_revoke",
     "api_tokens",
@@ -38,25 +68,41 @@ __all__ = [
     "contribution_reverse",
     "contribution_withdraw",
     "home",
+    "invitation_accept",
+    "invitation_revoke",
+    "invitations",
     "journal_export",
     "log_bug",
     "log_feedback",
+    "login_code",
     "member_new",
     "outstanding_export",
+    "payout_approve",
     "payout_batch_export",
+    "payout_decline",
+    "payout_detail",
     "payout_new",
+    "payout_proposals",
     "payout_void",
     "payouts",
     "program_detail",
     "program_list",
     "program_new",
+    "program_settings",
+    "program_staff",
     "rate_card_new",
     "rate_preview",
     "review_bulk_accept",
     "review_queue",
+    "role_required",
+    "staff_revoke",
     "statement",
     "statement_csv_view",
     "statement_pdf_view",
     "transparency",
     "transparency_index",
+    "two_factor",
+    "two_factor_disable",
+    "two_factor_enrol",
+    "two_factor_recovery",
 ]

@@ -1,4 +1,5 @@
-"""What every page shares: the staff check, safe redirects, pagination, domain errors on forms."""
+"""What every page shares: the staff and role checks, the programs a user acts in, safe
+redirects, pagination, domain errors on forms."""
 
 import functools
 
@@ -6,10 +7,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from ledger import access
 from ledger.errors import DomainError, ValidationFailed
+from ledger.models import Program
 from ledger.params import parse_positive
 
 from .. import forms
@@ -18,25 +21,47 @@ PAGE_SIZE = 25
 
 
 def admin_required(view):
-    """Signed-in admins only: others get a 403 (anonymous users go to the login page)."""
+    """Signed-in staff of some program (or operators) only: others get a 403 (anonymous
+    users go to the login page). The program's own role is checked next, by the view."""
 
     @login_required
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         if not access.is_staff(request.user):
-            raise PermissionDenied("Only an admin may use this page.")
+            raise PermissionDenied("Only a program's staff may use this page.")
         return view(request, *args, **kwargs)
 
     return wrapped
 
 
+def role_required(action: access.Action, message: str):
+    """Signed-in users who may take `action` in at least one program; others get a 403 that
+    says so (`message`; anonymous users go to the login page). The role in the program of
+    each object is checked next, by the service."""
+
+    def decorator(view):
+        @login_required
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            where = access.programs_where(request.user, action)
+            if where is not None and not where:
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def staff_programs(user, action: access.Action = access.Action.READ):
+    """The programs where `user` may take `action` (`forms.readable_programs`) ordered by
+    name: what a page lists, filters by or offers in a form."""
+    return forms.readable_programs(user, action).order_by("name")
+
+
 def staff_program(request, pk, action=access.Action.READ):
     """The program a staff page names: 404 unless the user sees it, 403 unless its roles
     there allow `action` (`ledger.access`)."""
-    from django.shortcuts import get_object_or_404
-
-    from ledger.models import Program
-
     program = get_object_or_404(Program.objects.visible_to(request.user), pk=pk)
     error = access.refusal(request.user, action, program.pk)
     if error is not None:

@@ -182,22 +182,32 @@ def _timeline(contribution):
 
 
 def _detail_context(request, contribution, **forms_given):
+    """The contribution page: its facts and timeline, and the review forms where the user may
+    review it. Staff of its program who may not (an auditor; a reviewer on its own work) see
+    why instead, from `access.refusal`: the error the service would raise."""
     context = {"c": contribution, "timeline": _timeline(contribution)}
     user = request.user
-    if access.is_staff(user) and contribution.artist_id != user.pk:
-        if contribution.status == ContributionStatus.SUBMITTED:
+    status = contribution.status
+    reviewable = status in (ContributionStatus.SUBMITTED, ContributionStatus.ACCEPTED)
+    refused = access.refusal(
+        user, access.Action.REVIEW, contribution.program_id, artist_id=contribution.artist_id
+    )
+    if reviewable and refused is None:
+        if status == ContributionStatus.SUBMITTED:
             context["accept_form"] = forms_given.get("accept_form") or forms.AcceptForm(
                 contribution=contribution
             )
             context["reject_form"] = forms_given.get("reject_form") or forms.ReasonForm(
                 prefix="reject"
             )
-        elif contribution.status == ContributionStatus.ACCEPTED:
+        else:
             context["reverse_form"] = forms_given.get("reverse_form") or forms.ReasonForm(
                 prefix="reverse"
             )
+    elif reviewable and access.scope_of(user).staff_of(contribution.program_id):
+        context["review_refused"] = refused
     context["can_withdraw"] = (
-        contribution.artist_id == user.pk and contribution.status == ContributionStatus.SUBMITTED
+        contribution.artist_id == user.pk and status == ContributionStatus.SUBMITTED
     )
     return context
 

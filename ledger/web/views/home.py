@@ -39,14 +39,22 @@ def home(request):
 
 
 def _admin_home(request):
+    """Staff's dashboard: the programs it is staff of, and what waits for its roles."""
+    user = request.user
+    readable = access.programs_where(user, access.Action.READ)
+    programs = Program.objects.order_by("name")
+    memberships = Membership.objects.all()
+    if readable is not None:
+        programs = programs.filter(pk__in=sorted(readable))
+        memberships = memberships.filter(program_id__in=sorted(readable))
     programs = list(
-        Program.objects.order_by("name").annotate(
+        programs.annotate(
             pending=Count("contributions", filter=Q(contributions__status="submitted"))
         )
     )
     totals = {
         row["program"]: row
-        for row in Membership.objects.values("program").annotate(
+        for row in memberships.values("program").annotate(
             members=Count("id"),
             valued=Sum("valued_minor"),
             grants=Sum("grants_minor"),
@@ -58,5 +66,17 @@ def _admin_home(request):
         program.members = t.get("members", 0)
         money = Totals(t.get("valued") or 0, t.get("grants") or 0, t.get("settlements") or 0)
         program.valued, program.paid = money.valued, money.paid
-    pending = sum(p.pending for p in programs)
-    return render(request, "web/home_admin.html", {"programs": programs, "pending": pending})
+    reviews = access.programs_where(user, access.Action.REVIEW)
+    pending = sum(p.pending for p in programs if reviews is None or p.pk in reviews)
+    pays = access.programs_where(user, access.Action.PAY)
+    proposals = None
+    if pays is None or pays:
+        proposals = Payout.objects.proposed()
+        if pays is not None:
+            proposals = proposals.filter(program_id__in=sorted(pays))
+        proposals = proposals.count()
+    return render(
+        request,
+        "web/home_admin.html",
+        {"programs": programs, "pending": pending, "proposals": proposals},
+    )
