@@ -53,10 +53,10 @@ def build(postings: int, batch: int) -> Program:
         print(f"reusing program {existing.pk} ({name})")
         return existing
     started = time.perf_counter()
-    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"role": "admin"})
+    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_superuser": True})
     program = services.create_program(actor=admin, name=name, currency="USD")
     User.objects.bulk_create(
-        [User(username=f"bench-{postings}-{i}", role="artist") for i in range(ARTISTS)],
+        [User(username=f"bench-{postings}-{i}") for i in range(ARTISTS)],
         ignore_conflicts=True,
     )
     artists = list(User.objects.filter(username__startswith=f"bench-{postings}-").order_by("id"))
