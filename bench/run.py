@@ -560,7 +560,7 @@ def bench_export(built) -> dict:
     return {"postings_per_s": built.postings / seconds, "seconds": seconds}
 
 
-# The API endpoints measured against the trivial view, as an admin.
+# The API endpoints measured against the trivial view, as a staff member of every program.
 API_PATHS = [
     "/api/v1/balances/",
     "/api/v1/contributions/?page_size=50",

@@ -7,13 +7,17 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import ApiToken
-from ledger import queries, services
+from accounts.tokens import issue_token
+from ledger import access, queries, services
+from ledger.access import Role
 from ledger.api import serializers as s
+from ledger.api.auth import BearerTokenAuthentication
 from ledger.models import Contribution, Entry, Membership, Payout
 from ledger.queries import balances
 from tests.api.conftest import client_for, problem
@@ -230,6 +234,37 @@ def test_token_auth_rejects_inactive_users_and_is_one_query(artist):
     artist.is_active = False
     artist.save(update_fields=["is_active"])
     problem(api.get("/api/v1/me/"), 401, "authentication_failed")
+
+
+def test_token_login_reads_the_callers_roles_in_its_one_statement(admin, artist, artist2, program):
+    """A staff member's request reads its roles with its login, in the one statement: the same
+    roles `ledger.access` reads on its own, and they take effect."""
+    other = make_program(admin, currency="JPY")
+    services.grant_role(actor=admin, program=program, user=artist, role="auditor")
+    services.grant_role(actor=admin, program=other, user=artist, role="reviewer")
+    services.grant_role(actor=admin, program=other, user=artist, role="treasurer")
+    api = client_for(artist)
+    api.get("/api/v1/balances/")  # last_used_at now fresh: no update below
+    with CaptureQueriesContext(connection) as queries:
+        rows = api.get("/api/v1/balances/").json()["results"]
+    assert {(row["artist"], row["program"]) for row in rows} == {
+        (artist.pk, program.pk),
+        (artist2.pk, program.pk),  # an auditor of `program` sees every member's balance
+    }
+    reads = [q["sql"] for q in queries.captured_queries if "ledger_staffrole" in q["sql"]]
+    assert len(reads) == 1 and "accounts_apitoken" in reads[0]
+
+    def login(user):
+        _, secret = issue_token(user=user, name="test")
+        request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return BearerTokenAuthentication().authenticate(request)[0]
+
+    staff = login(artist)
+    held = {program.pk: {Role.AUDITOR}, other.pk: {Role.REVIEWER, Role.TREASURER}}
+    assert staff._ledger_roles == held
+    access.forget(staff)
+    assert access.roles_of(staff) == held
+    assert login(UserFactory(username="nobody"))._ledger_roles == {}
 
 
 def test_token_expiring_later_still_works(artist):
