@@ -84,7 +84,7 @@ def keep_roles(user, held) -> None:
     for program_id, role in held:
         if program_id is not None:
             roles.setdefault(program_id, set()).add(Role(role))
-    user._ledger_roles = {program_id: frozenset(held) for program_id, held in roles.items()}
+    user._ledger_roles = {program_id: frozenset(kept) for program_id, kept in roles.items()}
 
 
 def roles_of(user) -> dict[int, frozenset[Role]]:

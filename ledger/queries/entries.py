@@ -63,9 +63,9 @@ _ENTRY_ROWS_SELECT = (
 )
 # An entry is about an artist when one of its postings is to an account of the artist. On
 # PostgreSQL as arrays of the artist's accounts and of their entries, computed once per
-# statement: planning the correlated EXISTS took 0.35-0.8 ms a request, more than running it
+# statement: planning the correlated EXISTS took 0.3-0.8 ms a request, more than running it
 # (a staff member's page, whose own entries are OR'ed in), against 0.1 ms for this, and an
-# artist's page ran 3-10x faster (EXPLAIN ANALYZE at 1M postings, docs/PERFORMANCE.md).
+# artist's page ran 6-10x faster (EXPLAIN ANALYZE at 1M postings, docs/PERFORMANCE.md).
 _TOUCHES_ARTIST = {
     "postgresql": (
         "e.id = ANY(ARRAY(SELECT p.entry_id FROM ledger_posting p WHERE p.account_id = "

@@ -1,4 +1,5 @@
-"""Plain-SQL lists paged by slicing, for the hottest API lists."""
+"""Plain-SQL lists paged by slicing (page numbers) or by a key (cursors), for the hottest API
+lists."""
 
 import copy
 import functools
