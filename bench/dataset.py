@@ -230,9 +230,11 @@ def build_program(
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start = now - dt.timedelta(days=days)
     if admin is None:
+        # An operator (superuser: every role in every program), who creates the program and
+        # reviews and pays through the services as v1's admin did.
         admin = User.objects.create_user(
             username=f"bench-admin-{seed}-{next_id(User)}", password=None, is_superuser=True
-        )  # an operator: v1's admin
+        )
     program = services.create_program(
         actor=admin, name=name or f"Bench program {seed}", currency=currency
     )

@@ -29,13 +29,13 @@ PREPARE = """
 import json
 from accounts.models import User
 from accounts.tokens import issue_token
-admins = list(User.objects.filter(is_superuser=True))  # operators: v1's admins
+admins = list(User.objects.with_staff_flag().filter(holds_staff_role=True))
 for i in range(1, 5):
     admins.append(
         User.objects.get_or_create(username=f"load-{i}", defaults={"is_superuser": True})[0]
     )
-artists = User.objects.filter(
-    is_superuser=False, staff_roles__isnull=True, memberships__isnull=False
+artists = User.objects.with_staff_flag().filter(
+    holds_staff_role=False, is_superuser=False, memberships__isnull=False
 ).distinct()
 tokens = {"admins": [issue_token(user=u, name="load")[1] for u in admins],
           "artists": [issue_token(user=u, name="load")[1] for u in artists]}

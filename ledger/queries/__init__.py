@@ -7,10 +7,10 @@ resource; the report's per-artist figures kept between reads are `report_cache`.
 
 from .balances import balance_rows, balances, payable_balance_minor, with_pending
 from .contributions import contribution_rows
-from .entries import monthly_series, visible_entries
+from .entries import entry_rows, monthly_series, visible_entries
 from .report import Report, median_days_to_payment, program_report, readable_report
 from .report_cache import WorkCounts, keep_report_figures, median_of_histogram
-from .rows import SqlRows
+from .rows import KeysetRows, SqlRows
 from .statements import (
     Statement,
     StatementLine,
@@ -20,6 +20,7 @@ from .statements import (
 )
 
 __all__ = [
+    "KeysetRows",
     "Report",
     "SqlRows",
     "Statement",
@@ -28,6 +29,7 @@ __all__ = [
     "balance_rows",
     "balances",
     "contribution_rows",
+    "entry_rows",
     "keep_report_figures",
     "median_days_to_payment",
     "median_of_histogram",

@@ -1,5 +1,7 @@
-"""Plain-SQL lists paged by slicing, for the hottest API lists."""
+"""Plain-SQL lists paged by slicing (page numbers) or by a key (cursors), for the hottest API
+lists."""
 
+import copy
 import functools
 
 from django.core.exceptions import FieldDoesNotExist
@@ -18,13 +20,13 @@ class SqlRows:
     """
 
     def __init__(self, select: str, conditions: list[tuple[str, list]], order_by: str, model):
-        self.select, self.order_by, self.model = select, order_by, model
+        self.select, self.ordering, self.model = select, order_by, model
         self.where = " AND ".join(sql for sql, _ in conditions) or "1 = 1"
         self.params = [param for _, params in conditions for param in params]
 
     def __getitem__(self, window: slice) -> list[dict]:
         offset = window.start or 0
-        sql = f"{self.select} WHERE {self.where} ORDER BY {self.order_by} LIMIT %s OFFSET %s"
+        sql = f"{self.select} WHERE {self.where} ORDER BY {self.ordering} LIMIT %s OFFSET %s"
         with connection.cursor() as cursor:
             cursor.execute(sql, [*self.params, window.stop - offset, offset])
             names = tuple(column[0] for column in cursor.description)
@@ -34,6 +36,37 @@ class SqlRows:
                 for convert in converters:
                     row[name] = convert(row[name], column, connection)
         return rows
+
+
+class KeysetRows(SqlRows):
+    """A plain-SQL list paged by a cursor on one unique key (DRF's `CursorPagination`).
+
+    It answers the only queryset calls that pagination makes: `order_by(key)` or
+    `order_by("-key")`, `filter(key__gt=position)` or `filter(key__lt=position)`, then a
+    slice. `column` is the key's SQL; the position is prepared by the model's field, as the ORM
+    would, so a client-held cursor reaches the statement only as a parameter.
+    """
+
+    def __init__(self, select: str, conditions: list[tuple[str, list]], model, key, column):
+        super().__init__(select, conditions, f"{column} ASC", model)
+        self.key, self.column = key, column
+
+    def order_by(self, *fields: str) -> "KeysetRows":
+        (field,) = fields
+        if field.lstrip("-") != self.key:
+            raise ValueError(f"{type(self).__name__} is ordered by {self.key} only, not {field}.")
+        clone = copy.copy(self)
+        clone.ordering = f"{self.column} {'DESC' if field.startswith('-') else 'ASC'}"
+        return clone
+
+    def filter(self, **lookups) -> "KeysetRows":
+        ((lookup, position),) = lookups.items()
+        operator = {f"{self.key}__gt": ">", f"{self.key}__lt": "<"}[lookup]
+        value = self.model._meta.get_field(self.key).get_prep_value(position)
+        clone = copy.copy(self)
+        clone.where = f"{self.where} AND {self.column} {operator} %s"
+        clone.params = [*self.params, value]
+        return clone
 
 
 @functools.cache

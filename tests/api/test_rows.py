@@ -7,17 +7,22 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import ApiToken
-from ledger import services
+from accounts.tokens import issue_token
+from ledger import access, queries, services
+from ledger.access import Role
 from ledger.api import serializers as s
+from ledger.api.auth import BearerTokenAuthentication
 from ledger.models import Contribution, Entry, Membership, Payout
 from ledger.queries import balances
 from tests.api.conftest import client_for, problem
 from tests.conftest import accepted_work, log_bug, log_feedback, make_program
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -231,6 +236,37 @@ def test_token_auth_rejects_inactive_users_and_is_one_query(artist):
     problem(api.get("/api/v1/me/"), 401, "authentication_failed")
 
 
+def test_token_login_reads_the_callers_roles_in_its_one_statement(admin, artist, artist2, program):
+    """A staff member's request reads its roles with its login, in the one statement: the same
+    roles `ledger.access` reads on its own, and they take effect."""
+    other = make_program(admin, currency="JPY")
+    services.grant_role(actor=admin, program=program, user=artist, role="auditor")
+    services.grant_role(actor=admin, program=other, user=artist, role="reviewer")
+    services.grant_role(actor=admin, program=other, user=artist, role="treasurer")
+    api = client_for(artist)
+    api.get("/api/v1/balances/")  # last_used_at now fresh: no update below
+    with CaptureQueriesContext(connection) as queries:
+        rows = api.get("/api/v1/balances/").json()["results"]
+    assert {(row["artist"], row["program"]) for row in rows} == {
+        (artist.pk, program.pk),
+        (artist2.pk, program.pk),  # an auditor of `program` sees every member's balance
+    }
+    reads = [q["sql"] for q in queries.captured_queries if "ledger_staffrole" in q["sql"]]
+    assert len(reads) == 1 and "accounts_apitoken" in reads[0]
+
+    def login(user):
+        _, secret = issue_token(user=user, name="test")
+        request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return BearerTokenAuthentication().authenticate(request)[0]
+
+    staff = login(artist)
+    held = {program.pk: {Role.AUDITOR}, other.pk: {Role.REVIEWER, Role.TREASURER}}
+    assert staff._ledger_roles == held
+    access.forget(staff)
+    assert access.roles_of(staff) == held
+    assert login(UserFactory(username="nobody"))._ledger_roles == {}
+
+
 def test_token_expiring_later_still_works(artist):
     api = client_for(artist)
     soon = timezone.now() + dt.timedelta(minutes=5)
@@ -299,3 +335,51 @@ def test_contribution_detail_is_the_list_row_and_404s_what_it_cannot_be(
     problem(artist2_api.get(url), 404, "not_found")  # another artist's work
     for bad in ("abc", "0", str(2**63), "9" * 30, "-1"):
         problem(admin_api.get(f"/api/v1/contributions/{bad}/"), 404, "not_found")
+
+
+def test_entry_rows_are_the_visible_entries_of_every_reader(admin, artist, artist2, program):
+    """/ledger/entries/ is plain SQL (queries.entry_rows): the same entries as the ORM's
+    `visible_entries` for an operator, a program's auditor who is an artist elsewhere, an
+    artist and a user with neither, under every filter; paged by id either way."""
+    other = make_program(admin, currency="JPY")
+    auditor = UserFactory(username="auditor1")
+    services.grant_role(actor=admin, program=other, user=auditor, role="auditor")
+    services.enroll_artist(actor=admin, program=program, artist=auditor)
+    services.enroll_artist(actor=admin, program=other, artist=artist2)
+    for who in (artist, artist2, auditor):
+        accepted_work(program, who, admin)
+    accepted_work(other, artist2, admin)
+    services.record_payout(
+        actor=admin, artist=artist2, program=other, amount_minor=300, kind="grant"
+    )
+    nobody = UserFactory(username="nobody")
+
+    def sql_ids(user, **filters):
+        return [row["id"] for row in queries.entry_rows(user, **filters)[0:1000]]
+
+    def orm_ids(user, **filters):
+        entries = queries.visible_entries(user, **filters).order_by("id")
+        return list(entries.values_list("id", flat=True))
+
+    filters = [{}, {"program_id": program.pk}, {"program_id": other.pk}]
+    filters += [{"artist_id": a.pk} for a in (artist, artist2, auditor)]
+    filters += [{"program_id": program.pk, "artist_id": artist2.pk}]
+    seen = {}
+    for user in (admin, auditor, artist, artist2, nobody):
+        for given in filters:
+            assert sql_ids(user, **given) == orm_ids(user, **given), (user, given)
+        seen[user.username] = sql_ids(user)
+    assert seen["admin1"] == list(Entry.objects.order_by("id").values_list("id", flat=True))
+    assert len(seen["admin1"]) > len(seen["auditor1"]) and seen["nobody"] == []
+    # The auditor: every entry of its program, and in the other only those about itself.
+    own = set(queries.visible_entries(auditor, artist_id=auditor.pk).values_list("id", flat=True))
+    everything_of_other = set(Entry.objects.filter(program=other).values_list("id", flat=True))
+    assert set(seen["auditor1"]) == everything_of_other | own
+
+    # The calls a cursor page makes: order by the key either way, then before or after it.
+    rows = queries.entry_rows(admin)
+    ids = seen["admin1"]
+    assert [r["id"] for r in rows.order_by("id").filter(id__gt=str(ids[1]))[0:2]] == ids[2:4]
+    assert [r["id"] for r in rows.order_by("-id").filter(id__lt=ids[3])[0:2]] == [ids[2], ids[1]]
+    with pytest.raises(ValueError):
+        rows.order_by("seq")

@@ -197,3 +197,14 @@ def test_warming_can_be_switched_off(monkeypatch):
     server = type("Server", (), {"log": _Log()})()
     _gunicorn_conf()["when_ready"](server)
     assert server.log.lines == []
+
+
+def test_master_imports_the_views_before_forking(monkeypatch):
+    """Workers, recycled ones too, fork with the URLconf and every view already imported."""
+    from django.urls import clear_url_caches, get_resolver
+
+    monkeypatch.setenv("LEDGER_WARM_REPORTS", "false")
+    clear_url_caches()
+    assert "url_patterns" not in vars(get_resolver())
+    _gunicorn_conf()["when_ready"](type("Server", (), {"log": _Log()})())
+    assert "url_patterns" in vars(get_resolver())

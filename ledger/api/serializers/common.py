@@ -50,17 +50,11 @@ class RowSerializer(serializers.ModelSerializer):
     @classmethod
     def rows(cls, queryset):
         """The queryset as rows: the declared fields' columns (`.values()`)."""
-        columns, expressions = [], {}
-        for name, field in cls().fields.items():
-            if isinstance(field, MoneyOutput):
-                columns.append(field.minor)
-                expressions["currency"] = F("program__currency")
-            elif isinstance(field, serializers.ListSerializer):
-                continue  # nested rows: attached by `load`
-            elif "." in field.source:
-                expressions[name] = F(field.source.replace(".", "__"))
-            else:
-                columns.append(name)
+        if "_columns" not in cls.__dict__:
+            # Once per class, as the renderer: building a ModelSerializer's fields maps every
+            # model field anew, 0.4-0.6 ms, more than a page's query (docs/PERFORMANCE.md).
+            cls._columns = _row_columns(cls().fields)
+        columns, expressions = cls._columns
         return queryset.values(*columns, **expressions)
 
     @classmethod
@@ -70,6 +64,22 @@ class RowSerializer(serializers.ModelSerializer):
 
     def to_representation(self, row):
         return self.render(row)
+
+
+def _row_columns(fields) -> tuple[list[str], dict]:
+    """The columns and expressions `.values()` reads for the declared `fields`."""
+    columns, expressions = [], {}
+    for name, field in fields.items():
+        if isinstance(field, MoneyOutput):
+            columns.append(field.minor)
+            expressions["currency"] = F("program__currency")
+        elif isinstance(field, serializers.ListSerializer):
+            continue  # nested rows: attached by `load`
+        elif "." in field.source:
+            expressions[name] = F(field.source.replace(".", "__"))
+        else:
+            columns.append(name)
+    return columns, expressions
 
 
 def _row_renderer(fields):

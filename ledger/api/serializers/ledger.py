@@ -135,6 +135,11 @@ class EntrySerializer(RowSerializer):
         read_only_fields = fields
 
     @classmethod
+    def rows(cls, rows):
+        """Already rows: `queries.entry_rows` (plain SQL, paged by its cursor)."""
+        return rows
+
+    @classmethod
     def load(cls, rows):
         """Attach each entry's postings (account code, minor units, currency), in id order."""
         by_entry = {row["id"]: row for row in rows}

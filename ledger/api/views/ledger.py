@@ -121,7 +121,7 @@ class EntryViewSet(RowListMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         filters = query_params(self.request, s.ProgramArtistFilterSerializer)
-        return queries.visible_entries(
+        return queries.entry_rows(
             self.request.user, program_id=filters.get("program"), artist_id=filters.get("artist")
         )
 
