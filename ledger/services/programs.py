@@ -116,19 +116,27 @@ def add_rate_card(
     return card
 
 
+def _require_known_person(actor, person, field: str) -> None:
+    """An active person the actor already sees (`User.objects.visible_to`: a member of, or
+    someone who accepted an invitation to, one of its programs; an operator sees everyone).
+    Anyone else joins by invitation, so a manager cannot probe other accounts by id.
+    `actor` None: the system, acting on an accepted invitation."""
+    if person is None or not person.is_active:
+        raise ValidationFailed("No such active user.", field=field)
+    if (
+        actor is not None
+        and not type(person).objects.visible_to(actor).filter(pk=person.pk).exists()
+    ):
+        raise ValidationFailed("No such active user.", field=field)
+
+
 def enroll_artist(*, actor, program: Program, artist) -> Membership:
     """Make `artist` a member of `program` and open its payable account. A manager enrols
     someone it can already see (a member or invitee of one of its programs); an operator
     anyone. `actor` None: the system, for an accepted invitation."""
     if actor is not None:
         access.require(actor, access.Action.MANAGE, program.pk)
-    if artist is None or not artist.is_active:
-        raise ValidationFailed("No such active user.", field="artist")
-    if (
-        actor is not None
-        and not type(artist).objects.visible_to(actor).filter(pk=artist.pk).exists()
-    ):
-        raise ValidationFailed("No such active user.", field="artist")
+    _require_known_person(actor, artist, "artist")
     try:
         with transaction.atomic():
             membership = Membership.objects.create(program=program, artist=artist)
@@ -195,8 +203,7 @@ def grant_role(*, actor, program: Program, user, role: str) -> StaffRole:
         raise ValidationFailed(
             "Role must be manager, reviewer, treasurer or auditor.", field="role"
         )
-    if user is None or not user.is_active:
-        raise ValidationFailed("No such active user.", field="user")
+    _require_known_person(actor, user, "user")
     try:
         with transaction.atomic():
             staff = StaffRole.objects.create(

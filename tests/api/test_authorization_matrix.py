@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from ledger import clock
 from tests.api.conftest import client_for
 from tests.api.roles_world import CALLERS, World, build_world
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD
 
 PUBLIC = {"schema", "docs", "docs-css", "docs-img"}  # the schema and its docs: open to all
 
@@ -121,7 +121,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("staff-list", "POST"): Route(
         MANAGE.format(ok=201),
         _a("staff-list"),
-        lambda w, who: {"user": UserFactory().pk, "role": "auditor"},
+        lambda w, who: {"user": w.enrollable().pk, "role": "auditor"},
     ),
     ("staff-detail", "DELETE"): Route(
         MANAGE.format(ok=204),

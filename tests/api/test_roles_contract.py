@@ -267,6 +267,11 @@ def test_granting_and_revoking_a_role_through_the_api(world):
     newcomer = UserFactory()
     outsider = client_for(newcomer)
     problem(outsider.get(staff_path), 404)
+    # Someone the manager does not see (no member or accepted invitee of its programs) is
+    # "no such user": a manager cannot probe accounts by id; such people join by invitation.
+    unseen = manager.post(staff_path, {"user": newcomer.pk, "role": "auditor"}, "json")
+    assert fields_of(problem(unseen, 400)) == {"user"}
+    services.enroll_artist(actor=world.operator, program=world.a, artist=newcomer)
     r = manager.post(staff_path, {"user": newcomer.pk, "role": "auditor"}, "json")
     assert r.status_code == 201, r.content
     row = r.json()
@@ -284,8 +289,8 @@ def test_granting_and_revoking_a_role_through_the_api(world):
     nobody = manager.post(staff_path, {"user": 10**9, "role": "auditor"}, "json")
     assert fields_of(problem(nobody, 400)) == {"user"}
     assert manager.delete(f"{staff_path}{row['id']}/").status_code == 204
-    problem(outsider.get(staff_path), 404)  # gone at its next request
-    assert rows(outsider, "/contributions/") == []
+    problem(outsider.get(staff_path), 403)  # gone at its next request: a member again
+    assert all(row["artist"] == newcomer.pk for row in rows(outsider, "/contributions/"))
     assert outsider.get(f"{API}/me/").json()["role"] == "artist"
     problem(manager.delete(f"{staff_path}{row['id']}/"), 404)
     # A row of another program is not found under this one.
