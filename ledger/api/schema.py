@@ -144,7 +144,7 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
         "A manager of the program grants `role` to `user`.",
         {
             "403": "anyone else who sees the program",
-            "400": "`role` unknown or already held, `user` no such active user",
+            "400": "`role` unknown or already held, `user` no such active user the caller sees",
         },
     ),
     "DELETE /programs/{program_id}/staff/{staff_id}/": (
