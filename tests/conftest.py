@@ -97,6 +97,14 @@ def admin2(db):
 
 
 @pytest.fixture
+def manager(admin, program):
+    """A manager of `program` who is not an operator."""
+    person = UserFactory(username="manager1")
+    services.grant_role(actor=admin, program=program, user=person, role="manager")
+    return person
+
+
+@pytest.fixture
 def artist(db):
     return UserFactory(username="artist1")
 

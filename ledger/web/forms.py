@@ -414,15 +414,9 @@ class ProgramSettingsForm(Form):
 
     field_aliases = {"approval_threshold_minor": "approval_threshold"}
 
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(
-        max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    public = forms.BooleanField(
-        required=False,
-        label="Public transparency page",
-        help_text="Anyone may read the program's totals (never artist identities).",
-    )
+    name = ProgramForm.base_fields["name"]
+    description = ProgramForm.base_fields["description"]
+    public = ProgramForm.base_fields["public"]
     status = forms.ChoiceField(
         choices=ProgramStatus.choices,
         help_text="A closed program accepts no new work; it still reviews and pays.",

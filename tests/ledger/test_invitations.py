@@ -21,13 +21,6 @@ LINK = re.compile(r"https?://\S+/invitations/([\w-]+)/")
 
 
 @pytest.fixture
-def manager(admin, program):
-    person = UserFactory(username="manager1")
-    services.grant_role(actor=admin, program=program, user=person, role="manager")
-    return person
-
-
-@pytest.fixture
 def sent(manager, program, mailoutbox, django_capture_on_commit_callbacks):
     """Invite someone as a member, the message delivered (the on-commit callbacks run)."""
 

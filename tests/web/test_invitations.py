@@ -20,13 +20,6 @@ NEW_PASSWORD = "a-much-longer-passphrase-2026"
 
 
 @pytest.fixture
-def manager(admin, program):
-    person = UserFactory(username="manager1")
-    services.grant_role(actor=admin, program=program, user=person, role="manager")
-    return person
-
-
-@pytest.fixture
 def invitation(manager, program):
     return services.invite(
         actor=manager, program=program, email="nia@example.org", display_name="Nia Okoro"
