@@ -72,13 +72,6 @@ class User(AbstractUser):
 
             revoke_all_tokens(self)
 
-    @property
-    def is_admin(self) -> bool:
-        """Staff of at least one program, or an operator (`ledger.access.is_staff`)."""
-        from ledger import access  # access reads roles through the ledger's models
-
-        return access.is_staff(self)
-
 
 class ApiTokenQuerySet(models.QuerySet):
     def live(self):

@@ -6,10 +6,6 @@ from rest_framework import permissions
 from ledger import access
 
 
-def is_admin(user) -> bool:
-    return access.is_staff(user)
-
-
 class IsAdminRole(permissions.BasePermission):
     """Only staff of some program (v1's admins), for the whole view; the view then checks
     the role in the program it names."""
@@ -17,4 +13,4 @@ class IsAdminRole(permissions.BasePermission):
     message = "Only a program's staff may do this."
 
     def has_permission(self, request, view):
-        return is_admin(request.user)
+        return access.is_staff(request.user)

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import User
-from ledger import clock, queries, services
+from ledger import access, clock, queries, services
 from ledger.models import LedgerHead, Program
 from tests.conftest import TODAY, accepted_work, log_feedback
 
@@ -195,7 +195,7 @@ def test_createsuperuser_noinput_is_admin(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "root@example.org")
     call_command("createsuperuser", interactive=False, stdout=io.StringIO())
     root = User.objects.get(username="root")
-    assert root.is_superuser and root.is_admin
+    assert root.is_superuser and access.is_staff(root)
 
 
 def test_database_is_configured_for_concurrency():

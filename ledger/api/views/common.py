@@ -6,8 +6,6 @@ from rest_framework.renderers import BaseRenderer
 from ledger import access
 from ledger.models import Program
 
-from ..permissions import is_admin
-
 
 def query_params(request, serializer_class) -> dict:
     """Validate query parameters with a serializer (400 naming the parameter)."""
@@ -38,7 +36,7 @@ def staff_program(request, program_id, action=access.Action.READ) -> Program:
 def require_staff(request) -> None:
     """A collection-level staff action (creating a payout or program, reading the books):
     403 for a caller who is staff of no program. The program's own role is checked next."""
-    if not is_admin(request.user):
+    if not access.is_staff(request.user):
         raise exceptions.PermissionDenied("Only a program's staff may do this.")
 
 
