@@ -53,6 +53,9 @@ class User(AbstractUser):
     """A person: an artist in the programs it belongs to, staff in those it holds roles in."""
 
     display_name = models.CharField(max_length=200, blank=True)
+    # Email for the events of the in-app inbox (`ledger.notifications`); the inbox itself is
+    # always kept.
+    email_notifications = models.BooleanField(default=True)
 
     objects = LedgerUserManager()
 

@@ -2,25 +2,35 @@
 
 from .audit import AuditEvent
 from .contributions import Contribution, ContributionKind, ContributionStatus, Severity
+from .disputes import CLAIMS_OF, Dispute, DisputeClaim, DisputeStatus, DisputeSubject
 from .invitations import Invitation, InvitationStatus
 from .journal import Account, AccountBalance, AccountKind, Entry, EntryKind, LedgerHead, Posting
-from .payouts import Payout, PayoutKind, PayoutStatus
+from .notifications import Notification, NotificationKind
+from .payouts import Acknowledgement, Payout, PayoutKind, PayoutStatus
 from .programs import Membership, Program, RateCard, StaffRole, Totals
 
 __all__ = [
+    "CLAIMS_OF",
     "Account",
     "AccountBalance",
     "AccountKind",
+    "Acknowledgement",
     "AuditEvent",
     "Contribution",
     "ContributionKind",
     "ContributionStatus",
+    "Dispute",
+    "DisputeClaim",
+    "DisputeStatus",
+    "DisputeSubject",
     "Entry",
     "EntryKind",
     "Invitation",
     "InvitationStatus",
     "LedgerHead",
     "Membership",
+    "Notification",
+    "NotificationKind",
     "Payout",
     "PayoutKind",
     "PayoutStatus",

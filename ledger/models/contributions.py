@@ -78,6 +78,10 @@ class Contribution(models.Model):
         RateCard, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     submitted_at = models.DateTimeField(default=clock.now, editable=False)
+    # The UTC date of submission plus the program's `review_within_days`: kept by the services
+    # (set at submission, moved when the program's deadline changes), so the review queue and
+    # `?overdue=true` are an index range, not date arithmetic per row.
+    review_due_on = models.DateField(null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -100,6 +104,11 @@ class Contribution(models.Model):
         indexes = [
             models.Index(fields=["program", "artist", "status"], name="contribution_member_status"),
             models.Index(fields=["status", "program"], name="contribution_queue"),
+            models.Index(
+                fields=["program", "review_due_on"],
+                condition=models.Q(status="submitted"),
+                name="contribution_review_due",
+            ),
             # The default listing order: a page is an index scan, not a sort of every row.
             models.Index(fields=["-submitted_at", "-id"], name="contribution_newest"),
             # The report (ledger.queries): accepted work per artist in settling order, read

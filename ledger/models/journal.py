@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from .contributions import Contribution
+from .disputes import Dispute
 from .payouts import Payout
 from .programs import Program
 from .triggers import append_only
@@ -133,6 +134,9 @@ class EntryKind(models.TextChoices):
     REVERSAL = "reversal", "Reversal of accepted work"
     PAYOUT = "payout", "Payout"
     VOID = "void", "Void of a payout"
+    # The difference an upheld valuation dispute adds to accepted work: linked to the
+    # acceptance it adjusts and to the dispute that decided it.
+    ADJUSTMENT = "adjustment", "Adjustment of accepted work"
 
 
 class EntryQuerySet(models.QuerySet):
@@ -158,6 +162,12 @@ class Entry(models.Model):
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
+    adjusts = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="adjustments"
+    )
+    dispute = models.OneToOneField(
+        Dispute, on_delete=models.PROTECT, null=True, blank=True, related_name="entry"
+    )
     memo = models.CharField(max_length=300)
     posted_at = models.DateTimeField()
     effective_date = models.DateField()
@@ -177,7 +187,8 @@ class Entry(models.Model):
             # Each source posts at most once per kind: retries cannot double-count.
             models.UniqueConstraint(
                 fields=["contribution", "kind"],
-                condition=models.Q(contribution__isnull=False),
+                condition=models.Q(contribution__isnull=False)
+                & models.Q(kind__in=["acceptance", "reversal"]),
                 name="entry_once_per_contribution",
             ),
             models.UniqueConstraint(
@@ -188,7 +199,7 @@ class Entry(models.Model):
             models.CheckConstraint(
                 condition=(
                     models.Q(
-                        kind__in=["acceptance", "reversal"],
+                        kind__in=["acceptance", "reversal", "adjustment"],
                         contribution__isnull=False,
                         payout__isnull=True,
                     )
@@ -200,8 +211,19 @@ class Entry(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(kind__in=["acceptance", "payout"], reverses__isnull=True)
-                | models.Q(kind__in=["reversal", "void"], reverses__isnull=False),
+                | models.Q(kind__in=["reversal", "void"], reverses__isnull=False)
+                | models.Q(kind="adjustment", reverses__isnull=True),
                 name="entry_mirror_links_original",
+            ),
+            # An adjustment names the acceptance it adjusts and the dispute that decided it;
+            # no other entry names either.
+            models.CheckConstraint(
+                condition=models.Q(kind="adjustment", adjusts__isnull=False, dispute__isnull=False)
+                | (
+                    ~models.Q(kind="adjustment")
+                    & models.Q(adjusts__isnull=True, dispute__isnull=True)
+                ),
+                name="entry_adjustment_links",
             ),
         ]
         triggers = [

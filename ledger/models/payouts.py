@@ -20,6 +20,10 @@ class PayoutStatus(models.TextChoices):
     VOID = "void", "Void"
 
 
+class Acknowledgement(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"  # the artist says the money arrived
+
+
 class PayoutQuerySet(VisibleQuerySet):
     def paid(self):
         return self.filter(status=PayoutStatus.PAID)
@@ -70,6 +74,12 @@ class Payout(models.Model):
     )
     declined_at = models.DateTimeField(null=True, blank=True)
     decline_reason = models.TextField(max_length=10_000, blank=True)
+    # The artist's word on a paid payout: null until they confirm receipt. A payout they say
+    # never arrived is a dispute (`Dispute`), not a value here.
+    acknowledged = models.CharField(  # noqa: DJ001 (null: not yet acknowledged)
+        max_length=10, choices=Acknowledgement.choices, null=True, blank=True
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     objects = PayoutQuerySet.as_manager()
 
@@ -96,6 +106,11 @@ class Payout(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=PayoutStatus.values), name="payout_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(acknowledged__isnull=True, acknowledged_at__isnull=True)
+                | models.Q(acknowledged__in=Acknowledgement.values, acknowledged_at__isnull=False),
+                name="payout_acknowledged_valid",
             ),
         ]
 

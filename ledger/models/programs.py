@@ -60,6 +60,15 @@ class Program(models.Model):
     # Payouts of this many minor units or more are proposed and need a second treasurer's
     # approval before they are posted; null: no payout needs one.
     approval_threshold_minor = models.BigIntegerField(null=True, blank=True)
+    # Deadlines, in days (1–365): work is due for review this long after its submission
+    # (UTC date), accepted work is due for payment this long after its acceptance, and a
+    # decision may be disputed this long after it was made.
+    review_within_days = models.PositiveSmallIntegerField(default=14)
+    pay_within_days = models.PositiveSmallIntegerField(default=30)
+    dispute_window_days = models.PositiveSmallIntegerField(default=30)
+    # Work still unreviewed after its review deadline is accepted by the system
+    # (`apply_deadlines`), so silence counts as acceptance, never as rejection.
+    auto_accept_overdue = models.BooleanField(default=False)
 
     objects = ProgramQuerySet.as_manager()
 
@@ -73,6 +82,12 @@ class Program(models.Model):
                 condition=models.Q(approval_threshold_minor__isnull=True)
                 | models.Q(approval_threshold_minor__gt=0),
                 name="program_threshold_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(review_within_days__gte=1, review_within_days__lte=365)
+                & models.Q(pay_within_days__gte=1, pay_within_days__lte=365)
+                & models.Q(dispute_window_days__gte=1, dispute_window_days__lte=365),
+                name="program_deadlines_in_range",
             ),
         ]
 
