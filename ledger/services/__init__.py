@@ -19,6 +19,7 @@ from .invitations import (
     invite,
     revoke_invitation,
 )
+from .notifications import mark_all_read, mark_read, set_preferences
 from .payouts import approve_payout, decline_payout, preview_payout, record_payout, void_payout
 from .programs import (
     add_rate_card,
@@ -55,6 +56,8 @@ __all__ = [
     "find_invitation",
     "grant_role",
     "invite",
+    "mark_all_read",
+    "mark_read",
     "preview_payout",
     "record_payout",
     "regenerate_recovery_codes",
@@ -64,6 +67,7 @@ __all__ = [
     "revoke_invitation",
     "revoke_role",
     "revoke_token",
+    "set_preferences",
     "submit_contribution",
     "update_program",
     "void_payout",

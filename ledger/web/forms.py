@@ -608,6 +608,17 @@ class TokenForm(Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “tracker sync”.")
 
 
+# --- Notifications ------------------------------------------------------------------------
+
+
+class PreferencesForm(Form):
+    email_notifications = forms.BooleanField(
+        required=False,
+        label="Email me my notifications",
+        help_text="Reviews, payments, disputes and reminders. The inbox keeps them either way.",
+    )
+
+
 # --- Second factor ------------------------------------------------------------------------
 
 _CODE_ATTRS = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}

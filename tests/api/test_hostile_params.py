@@ -36,6 +36,8 @@ from accounts.models import User
 from ledger import services
 from ledger.api import parsers
 from ledger.api.auth import issue_token
+from ledger.models import NotificationKind
+from ledger.notifications import notify
 from tests.conftest import TODAY, log_feedback
 
 # One value per broken assumption: a digit `int()` refuses and one it takes, a number past
@@ -221,6 +223,7 @@ PK_OF = {
     ),
     **dict.fromkeys(["api_token_revoke", "api:token-detail"], "token"),
     "api:artist-detail": "artist",
+    "notification_read": "notification",
 }  # fmt: skip
 BY_PARAM = {
     "program_id": "program",
@@ -266,7 +269,15 @@ def world(admin, artist, program):
     )
     token, _ = issue_token(user=artist, name="t")
     invitation = services.invite(actor=admin, program=program, email="invitee@example.org")
+    notification = notify(
+        user=artist,
+        kind=NotificationKind.PAYOUT_RECORDED,
+        message="A grant was recorded",
+        subject=payout,
+        program=program,
+    )
     return {
+        "notification": notification.pk,
         "contribution": work.pk,
         "payout": payout.pk,
         "program": program.pk,

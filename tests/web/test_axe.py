@@ -54,6 +54,8 @@ NOT_PAGES = {
     "invitation_revoke": "POST only; answers with the invitations page",
     "two_factor_disable": "POST only; errors re-render the two-factor page",
     "two_factor_recovery": "POST only; the new codes show on the two-factor page",
+    "notification_read": "POST only; answers with the inbox",
+    "notifications_read_all": "POST only; answers with the inbox",
 }
 
 
@@ -128,6 +130,8 @@ def _pages(d):
             ("admin", f"/programs/{p}/transparency/"),
         ],
         "api_tokens": [("artist", "/tokens/")],
+        "notifications": [("artist", "/notifications/"), ("admin", "/notifications/?unread=true")],
+        "notification_preferences": [("artist", "/account/notifications/")],
         "password_reset": [("anonymous", "/password/reset/")],
         "password_reset_done": [("anonymous", "/password/reset/sent/")],
         "password_reset_confirm": [

@@ -18,6 +18,12 @@ from .contributions import (
 from .exports import journal_export, outstanding_export, payout_batch_export
 from .home import home
 from .invitations import invitation_accept, invitation_revoke, invitations
+from .notifications import (
+    notification_preferences,
+    notification_read,
+    notifications,
+    notifications_read_all,
+)
 from .passwords import PasswordResetConfirmView, PasswordResetView
 from .payouts import (
     payout_approve,
@@ -76,6 +82,10 @@ __all__ = [
     "log_feedback",
     "login_code",
     "member_new",
+    "notification_preferences",
+    "notification_read",
+    "notifications",
+    "notifications_read_all",
     "outstanding_export",
     "payout_approve",
     "payout_batch_export",
