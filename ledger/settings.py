@@ -25,7 +25,7 @@
 | LEDGER_INVITATION_DAYS | 14 (an invitation link works this many days) |
 | LEDGER_PASSWORD_RESETS_PER_HOUR | 5 (reset requests per client address) |
 | LEDGER_STAFF_REQUIRE_2FA | on when DJANGO_DEBUG is off (staff need a second factor) |
-| LEDGER_TASK_BACKEND    | database (tasks in a table, `manage.py db_worker`); redis: RQ on REDIS_URL |
+| LEDGER_TASK_BACKEND    | database (`manage.py db_worker`); redis: RQ on REDIS_URL (`rqworker`) |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """

@@ -206,9 +206,11 @@ def test_committed_for_real_then_mailed(smtp, admin, program, artist2):
 
 
 def test_deliver_reports_failure(dead_smtp, caplog):
-    with caplog.at_level(logging.WARNING, logger="ledger.mail"):
-        with pytest.raises(mail.NotSent) as raised:
-            mail.deliver(to="x@example.org", subject="s", body="secret link")
+    with (
+        caplog.at_level(logging.WARNING, logger="ledger.mail"),
+        pytest.raises(mail.NotSent) as raised,
+    ):
+        mail.deliver(to="x@example.org", subject="s", body="secret link")
     assert "Connection refused" in str(raised.value)
     assert "secret link" not in caplog.text and "secret link" not in str(raised.value)
 
