@@ -290,9 +290,11 @@ if LEDGER_TASK_BACKEND == "database":
 elif LEDGER_TASK_BACKEND == "redis":
     if not REDIS_URL:
         raise ImproperlyConfigured("LEDGER_TASK_BACKEND=redis needs REDIS_URL.")
-    INSTALLED_APPS += ["django_rq"]
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+    # The job class that runs django-tasks' tasks, for `rqworker` without `--job-class`.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
 else:
     raise ImproperlyConfigured("LEDGER_TASK_BACKEND must be database or redis.")
 

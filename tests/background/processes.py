@@ -14,12 +14,12 @@ FAST_SETTINGS = "tests.background.fast_settings"
 
 def worker_env(**extra) -> dict[str, str]:
     """A production environment on the test database, with the fast background settings."""
-    env = production_env(
-        DATABASE_URL=database_url(),
-        DJANGO_SECURE_SSL_REDIRECT="false",
-        LEDGER_TASK_BACKEND="database",
-        **extra,
-    )
+    defaults = {
+        "DATABASE_URL": database_url(),
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "LEDGER_TASK_BACKEND": "database",
+    }
+    env = production_env(**(defaults | extra))
     return env | {"DJANGO_SETTINGS_MODULE": FAST_SETTINGS}
 
 
