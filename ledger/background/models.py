@@ -14,8 +14,18 @@ class MailStatus(models.TextChoices):
 
 class OutboundMailQuerySet(models.QuerySet):
     def due(self, moment):
-        """Messages a worker may claim at `moment`: pending ones whose next attempt has come,
-        and ones whose claim lapsed (the worker that held it died or hung)."""
+        """Messages a worker may claim at `moment`: new ones (never tried: at once, whatever
+        the clocks of the web server and the worker say), pending ones whose next attempt has
+        come, and ones whose claim lapsed (the worker that held it died or hung)."""
+        return self.filter(
+            models.Q(status=MailStatus.PENDING, attempts=0)
+            | models.Q(status=MailStatus.PENDING, next_attempt_at__lte=moment)
+            | models.Q(status=MailStatus.SENDING, claimed_until__lt=moment)
+        )
+
+    def stranded(self, moment):
+        """Messages that were due by `moment` already (queued or retried by then, or claimed
+        by a worker whose claim had lapsed by then): a task for them should have run."""
         return self.filter(
             models.Q(status=MailStatus.PENDING, next_attempt_at__lte=moment)
             | models.Q(status=MailStatus.SENDING, claimed_until__lt=moment)

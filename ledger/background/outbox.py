@@ -123,7 +123,7 @@ def sweep() -> int:
     now = clock.now()
     overdue = now - dt.timedelta(seconds=settings.LEDGER_MAIL_SWEEP_GRACE_SECONDS)
     ids = list(
-        OutboundMail.objects.due(overdue)
+        OutboundMail.objects.stranded(overdue)
         .order_by("next_attempt_at", "id")
         .values_list("id", flat=True)[: settings.LEDGER_MAIL_SWEEP_BATCH]
     )

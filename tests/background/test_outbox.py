@@ -107,13 +107,17 @@ def test_a_claimed_message_is_left_alone_until_the_claim_lapses(smtp, settings, 
 
 
 @pytest.mark.django_db
-def test_a_pending_message_waits_for_its_next_attempt(smtp, database_tasks):  # noqa: F811
-    message = queued()
-    OutboundMail.objects.filter(pk=message.pk).update(
-        next_attempt_at=clock.now() + dt.timedelta(minutes=5)
-    )
-    assert outbox.deliver(message.pk) == "skipped"
+def test_a_retry_waits_for_its_time_a_new_message_does_not(smtp, database_tasks):  # noqa: F811
+    retry, new = queued(to="retry@example.org"), queued(to="new@example.org")
+    later = clock.now() + dt.timedelta(minutes=5)
+    OutboundMail.objects.filter(pk=retry.pk).update(attempts=1, next_attempt_at=later)
+    assert outbox.deliver(retry.pk) == "skipped"
     assert smtp.messages == []
+    # A new message goes at once, even stamped a little ahead (a web server whose clock runs
+    # ahead of the worker's).
+    OutboundMail.objects.filter(pk=new.pk).update(next_attempt_at=later)
+    assert outbox.deliver(new.pk) == "sent"
+    assert [rcpt for rcpt, _ in smtp.messages] == [["new@example.org"]]
 
 
 @pytest.mark.django_db

@@ -1,9 +1,8 @@
-"""The Redis task backend (django-tasks-rq on RQ), as production runs it: the web server
+"""The Redis task backend (django-tasks-rq on RQ), as production runs it: a committed change
 enqueues into Redis, `manage.py rqworker` delivers, RQ's scheduler brings the retry, and
 `manage.py run_schedule` keeps the schedule. Needs the Redis at 127.0.0.1:6379 (skipped
 without one, except in CI where it runs)."""
 
-import json
 import secrets
 import subprocess
 import time
@@ -11,14 +10,14 @@ import time
 import pytest
 import redis
 
-from ledger.api.auth import issue_token
+from ledger import services
 from ledger.background.models import OutboundMail, ScheduledRun
 from tests.background.processes import worker_env
 from tests.background.test_worker import smtp_server
 from tests.conftest import make_program
 from tests.factories import UserFactory
 from tests.ops.helpers import manage, production_env, settings_of
-from tests.ops.servers import free_port, gunicorn, redis_or_skip, request
+from tests.ops.servers import free_port, redis_or_skip
 from tests.test_mail import SITE, Inbox
 
 QUEUE = "rq:queue:default"
@@ -45,7 +44,7 @@ def rqworker(env, *args) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_mail_through_redis_and_rqworker(redis_url):
+def test_mail_through_redis_and_rqworker(redis_url, settings):
     port = free_port()
     env = worker_env(
         LEDGER_TASK_BACKEND="redis",
@@ -56,21 +55,16 @@ def test_mail_through_redis_and_rqworker(redis_url):
         EMAIL_TIMEOUT=5,
         LEDGER_SITE_URL=SITE,
     )
+    # This process enqueues as a web server with that environment does (the settings it
+    # computes: test_the_task_backend_comes_from_the_environment).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.RQ_QUEUES = {"default": {"URL": redis_url}}
     queue = redis.Redis.from_url(redis_url)
     admin = UserFactory(username="operator", is_superuser=True)
     program = make_program(admin)
-    _, token = issue_token(user=admin, name="test")
-    with gunicorn(env) as base:
-        status, _, body = request(
-            "POST",
-            f"{base}/api/v1/programs/{program.pk}/invitations/",
-            json.dumps({"email": "nia@example.org"}).encode(),
-            Authorization=f"Bearer {token}",
-            **{"Content-Type": "application/json"},
-        )
-    assert status == 201, body
+    services.invite(actor=admin, program=program, email="nia@example.org")
     message = OutboundMail.objects.get()
-    assert queue.llen(QUEUE) == 1  # the delivery waits in Redis
+    assert queue.llen(QUEUE) == 1  # committed, its delivery waits in Redis
 
     # The mail server is down: the worker's attempt fails and RQ holds the retry.
     rqworker(env)
