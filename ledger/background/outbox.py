@@ -88,31 +88,42 @@ def deliver(mail_id: int) -> str:
     mine = OutboundMail.objects.filter(
         pk=mail_id, status=MailStatus.SENDING, attempts=message.attempts
     )
+    if message.attempts > settings.LEDGER_MAIL_ATTEMPTS:
+        # Every worker that took it died with it (a claim lapsed on the last attempt).
+        return give_up(mine, message, "its workers kept stopping before an outcome")
     try:
         mail.deliver(to=message.recipient, subject=message.subject, body=message.body)
     except mail.NotSent as error:
-        reason = str(error)[:1000]
-        if message.attempts >= settings.LEDGER_MAIL_ATTEMPTS:
-            mine.update(status=MailStatus.FAILED, body="", claimed_until=None, last_error=reason)
-            logger.error(
-                "Mail %s (%r to %s) given up after %d attempts: %s",
-                mail_id,
-                message.subject,
-                message.recipient,
-                message.attempts,
-                reason,
-            )
-            return "failed"
-        at = clock.now() + retry_delay(message.attempts)
+        reason = str(error)
+    except Exception as error:  # not the server's answer: a fault here, logged in full
+        logger.exception("Mail %s could not be handed to the email backend", mail_id)
+        reason = f"{type(error).__name__}: {error}"
+    else:
         mine.update(
-            status=MailStatus.PENDING, next_attempt_at=at, claimed_until=None, last_error=reason
+            status=MailStatus.SENT, sent_at=clock.now(), body="", claimed_until=None, last_error=""
         )
-        enqueue(mail_id, at=at)
-        return "retry"
+        return "sent"
+    if message.attempts >= settings.LEDGER_MAIL_ATTEMPTS:
+        return give_up(mine, message, reason)
+    at = clock.now() + retry_delay(message.attempts)
     mine.update(
-        status=MailStatus.SENT, sent_at=clock.now(), body="", claimed_until=None, last_error=""
+        status=MailStatus.PENDING, next_attempt_at=at, claimed_until=None, last_error=reason[:1000]
     )
-    return "sent"
+    enqueue(mail_id, at=at)
+    return "retry"
+
+
+def give_up(mine, message: OutboundMail, reason: str) -> str:
+    mine.update(status=MailStatus.FAILED, body="", claimed_until=None, last_error=reason[:1000])
+    logger.error(
+        "Mail %s (%r to %s) given up after %d attempts: %s",
+        message.pk,
+        message.subject,
+        message.recipient,
+        message.attempts,
+        reason,
+    )
+    return "failed"
 
 
 def sweep() -> int:

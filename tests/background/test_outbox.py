@@ -159,6 +159,39 @@ def test_failures_back_off_then_give_up_after_a_day(dead_smtp, database_tasks, s
 
 
 @pytest.mark.django_db
+def test_a_fault_in_handing_over_is_retried_like_a_failure(database_tasks, monkeypatch, caplog):
+    def broken(**_):
+        raise UnicodeEncodeError("ascii", "x", 0, 1, "a fault of ours")
+
+    monkeypatch.setattr(mail, "deliver", broken)
+    with clock.frozen(T0):
+        message = queued()
+        with caplog.at_level(logging.ERROR, logger="ledger.background"):
+            assert outbox.deliver(message.pk) == "retry"
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert message.last_error.startswith("UnicodeEncodeError")
+    assert "could not be handed to the email backend" in caplog.text  # with its traceback
+
+
+@pytest.mark.django_db
+def test_a_message_whose_workers_keep_dying_is_given_up(smtp, database_tasks, settings):  # noqa: F811
+    """A message that takes its worker down with it each time (its claim lapsing on every
+    attempt) is not retried for ever."""
+    message = queued(body="secret")
+    OutboundMail.objects.filter(pk=message.pk).update(
+        status="sending",
+        attempts=settings.LEDGER_MAIL_ATTEMPTS,
+        claimed_until=clock.now() - dt.timedelta(seconds=1),
+    )
+    assert outbox.deliver(message.pk) == "failed"
+    message.refresh_from_db()
+    assert (message.status, message.body) == ("failed", "")
+    assert "kept stopping" in message.last_error
+    assert smtp.messages == []
+
+
+@pytest.mark.django_db
 def test_without_deferred_tasks_the_sweep_brings_the_retry(dead_smtp, settings):  # noqa: F811
     """On a backend that cannot defer a task (the immediate one here), the retry is not
     enqueued; the sweep enqueues it once it is due."""
