@@ -3,12 +3,15 @@ enqueues into Redis, `manage.py rqworker` delivers, RQ's scheduler brings the re
 `manage.py run_schedule` keeps the schedule. Needs the Redis at 127.0.0.1:6379 (skipped
 without one, except in CI where it runs)."""
 
+import importlib.util
+import os
 import secrets
 import subprocess
 import time
 
 import pytest
 import redis
+from django.core.exceptions import ImproperlyConfigured
 
 from ledger import services
 from ledger.background.models import OutboundMail, ScheduledRun
@@ -16,7 +19,7 @@ from tests.background.processes import worker_env
 from tests.background.test_worker import smtp_server
 from tests.conftest import make_program
 from tests.factories import UserFactory
-from tests.ops.helpers import manage, production_env, settings_of
+from tests.ops.helpers import ROOT, manage, production_env, settings_of
 from tests.ops.servers import free_port, redis_or_skip
 from tests.test_mail import SITE, Inbox
 
@@ -89,25 +92,42 @@ def test_mail_through_redis_and_rqworker(redis_url, settings):
     assert queue.llen(QUEUE) == 0
 
 
-def test_the_task_backend_comes_from_the_environment():
-    names = ["TASKS", "INSTALLED_APPS", "LEDGER_SCHEDULE"]
-    default = settings_of(production_env(), names)
-    assert default["TASKS"]["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
-    assert "django_rq" not in default["INSTALLED_APPS"]
-    apps = default["INSTALLED_APPS"]
+def settings_under(monkeypatch, **env):
+    """ledger/settings.py as a process with `env` (production) would compute it, evaluated
+    here as a separate module: Django's own settings are untouched."""
+    for key in [key for key in os.environ if key.startswith(("DJANGO_", "LEDGER_", "REDIS_"))]:
+        monkeypatch.delenv(key)
+    for key, value in (production_env() | env).items():
+        monkeypatch.setenv(key, value)
+    spec = importlib.util.spec_from_file_location("settings_probe", ROOT / "ledger/settings.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_task_backend_comes_from_the_environment(monkeypatch):
+    default = settings_under(monkeypatch)
+    assert default.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
+    assert "django_rq" not in default.INSTALLED_APPS
+    apps = default.INSTALLED_APPS
     assert apps.index("ledger.background") < apps.index("django_tasks_db")  # our db_worker
-    assert "prune-task-results" in default["LEDGER_SCHEDULE"]
+    assert "prune-task-results" in default.LEDGER_SCHEDULE
 
     url = "redis://127.0.0.1:6379/3"
-    on_redis = settings_of(
-        production_env(LEDGER_TASK_BACKEND="redis", REDIS_URL=url), [*names, "RQ_QUEUES"]
-    )
-    assert on_redis["TASKS"]["default"]["BACKEND"] == "django_tasks_rq.RQBackend"
-    assert on_redis["RQ_QUEUES"]["default"]["URL"] == url
-    assert "django_rq" in on_redis["INSTALLED_APPS"]
-    assert "prune-task-results" not in on_redis["LEDGER_SCHEDULE"]  # no task table to prune
+    on_redis = settings_under(monkeypatch, LEDGER_TASK_BACKEND="redis", REDIS_URL=url)
+    assert on_redis.TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend"
+    assert on_redis.RQ_QUEUES["default"]["URL"] == url
+    assert on_redis.RQ["JOB_CLASS"] == "django_tasks_rq.Job"  # plain `rqworker` runs tasks
+    assert {"django_rq", "django_tasks_rq"} <= set(on_redis.INSTALLED_APPS)
+    assert "prune-task-results" not in on_redis.LEDGER_SCHEDULE  # no task table to prune
 
     for wrong in ({"LEDGER_TASK_BACKEND": "redis"}, {"LEDGER_TASK_BACKEND": "celery"}):
-        with pytest.raises(subprocess.CalledProcessError) as refused:
-            settings_of(production_env(**wrong), ["TASKS"])
-        assert "LEDGER_TASK_BACKEND" in refused.value.stderr
+        with pytest.raises(ImproperlyConfigured, match="LEDGER_TASK_BACKEND"):
+            settings_under(monkeypatch, **wrong)
+
+
+def test_a_real_process_reads_the_same(monkeypatch):
+    env = {"LEDGER_TASK_BACKEND": "redis", "REDIS_URL": "redis://127.0.0.1:6379/3"}
+    computed = settings_of(production_env(**env), ["TASKS", "RQ_QUEUES"])
+    probe = settings_under(monkeypatch, **env)
+    assert computed == {"TASKS": probe.TASKS, "RQ_QUEUES": probe.RQ_QUEUES}
