@@ -182,7 +182,7 @@ def record_payout(
 
 
 def _what(payout: Payout) -> str:
-    """"A grant of $50.00": the payout in a few words."""
+    """The payout in a few words: “A grant of $50.00”."""
     amount = money.display(payout.amount_minor, payout.program.currency)
     return f"A {payout.get_kind_display().lower()} of {amount}"
 
