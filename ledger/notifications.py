@@ -21,6 +21,8 @@ SUBJECT_PAGES = {
 }
 # Subjects whose page is their program's (by URL name; its one argument is the program's id).
 PROGRAM_PAGES = {"invitation": "invitations"}
+# What a notification may be about (`Notification.subject_type`: the subject's model name).
+SUBJECT_TYPES = (*SUBJECT_PAGES, *PROGRAM_PAGES)
 
 # The recipient's columns `notify` reads (and `__str__` shows in the mail's greeting), in the
 # user model's field order: a service that reads the recipient in a statement of its own (the
