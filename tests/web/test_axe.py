@@ -56,6 +56,7 @@ NOT_PAGES = {
     "two_factor_recovery": "POST only; the new codes show on the two-factor page",
     "notification_read": "POST only; answers with the inbox",
     "notifications_read_all": "POST only; answers with the inbox",
+    "payout_confirm": "POST only; the payout's page holds its button and shows the answer",
 }
 
 

@@ -27,6 +27,7 @@ from .notifications import (
 from .passwords import PasswordResetConfirmView, PasswordResetView
 from .payouts import (
     payout_approve,
+    payout_confirm,
     payout_decline,
     payout_detail,
     payout_new,
@@ -88,6 +89,7 @@ __all__ = [
     "notifications_read_all",
     "outstanding_export",
     "payout_approve",
+    "payout_confirm",
     "payout_batch_export",
     "payout_decline",
     "payout_detail",

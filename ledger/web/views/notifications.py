@@ -23,7 +23,9 @@ def notifications(request):
         rows = rows.unread()
     page = page_of(request, rows)
     for notification in page:
-        notification.link = subject_path(notification.subject_type, notification.subject_id)
+        notification.link = subject_path(
+            notification.subject_type, notification.subject_id, notification.program_id
+        )
     return render(request, "web/notifications.html", {"page": page, "unread_only": unread_only})
 
 
