@@ -47,8 +47,10 @@ def notifications_read_all(request):
 
 @login_required
 def notification_preferences(request):
+    # Bound on any POST: an unticked box sends nothing, and a POST of nothing turns it off.
     form = forms.PreferencesForm(
-        request.POST or None, initial={"email_notifications": request.user.email_notifications}
+        request.POST if request.method == "POST" else None,
+        initial={"email_notifications": request.user.email_notifications},
     )
     if request.method == "POST" and form.is_valid():
         services.set_preferences(
