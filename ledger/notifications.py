@@ -6,6 +6,9 @@ address, queues the same message by email through `ledger.mail.send`, which deli
 commit from the background worker: a dead mail server never fails or slows the change.
 """
 
+import contextlib
+import contextvars
+
 from django.db import connection
 from django.urls import reverse
 
@@ -28,6 +31,21 @@ SUBJECT_TYPES = (*SUBJECT_PAGES, *PROGRAM_PAGES)
 # user model's field order: a service that reads the recipient in a statement of its own (the
 # review lock reads the artist with the work) reads these, so telling them costs no query.
 RECIPIENT_COLUMNS = ("id", "username", "email", "display_name", "email_notifications")
+
+
+# Set while history is loaded in bulk (`without_email`): rows are written, nothing is mailed.
+_WITHOUT_EMAIL = contextvars.ContextVar("ledger_notifications_without_email", default=False)
+
+
+@contextlib.contextmanager
+def without_email():
+    """Within this block notifications go to the inbox only, never by email: for loading
+    history (the demo seed replays months of events that nobody should be mailed about)."""
+    token = _WITHOUT_EMAIL.set(True)
+    try:
+        yield
+    finally:
+        _WITHOUT_EMAIL.reset(token)
 
 
 def subject_path(subject_type: str, subject_id, program_id=None) -> str | None:
@@ -66,7 +84,7 @@ def notify(
         created_at=clock.now(),
     )
     _insert(notification)
-    if user.email and user.email_notifications:
+    if user.email and user.email_notifications and not _WITHOUT_EMAIL.get():
         path = subject_path(subject_type, subject.pk, notification.program_id)
         subject_line, body = mail.render(
             "mail/notification.txt",

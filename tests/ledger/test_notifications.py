@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from ledger import services
 from ledger.errors import InsufficientBalance
 from ledger.models import AuditEvent, Notification, NotificationKind
-from ledger.notifications import notify
+from ledger.notifications import notify, without_email
 from tests.conftest import accepted_work, log_bug, log_feedback
 from tests.factories import UserFactory
 
@@ -224,3 +224,14 @@ def test_a_bulk_review_reads_no_artist_per_row(admin, artist, artist2, program):
     inserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT INTO ledger_notification")]
     assert len(inserts) == 4
     assert Notification.objects.filter(kind=NotificationKind.CONTRIBUTION_REVIEWED).count() == 4
+
+
+def test_history_loaded_in_bulk_is_not_mailed(admin, artist, program, committed, mailoutbox):
+    """The demo seed replays months of events inside `without_email`: inboxes fill, nobody is
+    mailed; outside it, mail goes out again."""
+    with committed(), without_email():
+        accepted_work(program, artist, admin)
+    assert len(inbox(artist)) == 1 and mailoutbox == []
+    with committed():
+        accepted_work(program, artist, admin)
+    assert [m.to for m in mailoutbox] == [[artist.email]]
