@@ -153,6 +153,9 @@ def test_staff_see_the_receipt_but_may_not_confirm(client_for, admin, artist2, p
     refused = client.post(f"/payouts/{paid.pk}/confirm/", follow=True).content.decode()
     assert "Only the artist paid may confirm" in refused
     assert Payout.objects.get(pk=paid.pk).acknowledged is None
+    assert "receipt not confirmed yet" in client.get("/payouts/").content.decode()
+    services.confirm_payout(payout=paid, actor=paid.artist)
+    assert "receipt confirmed" in client.get("/payouts/").content.decode()
     # Another artist does not see it at all.
     assert client_for(artist2).post(f"/payouts/{paid.pk}/confirm/").status_code == 404
 
