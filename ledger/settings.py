@@ -403,6 +403,8 @@ SPECTACULAR_SETTINGS = {
         "StaffRoleEnum": ["manager", "reviewer", "treasurer", "auditor"],
         "InvitationStatusEnum": "ledger.models.invitations.SHOWN_STATUSES",
         "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
+        "NotificationKindEnum": "ledger.models.NotificationKind",
+        "NotificationSubjectTypeEnum": "ledger.notifications.SUBJECT_TYPES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -127,7 +127,11 @@ def test_invitation_through_a_real_smtp_server(
     assert program.staff_roles.filter(user=nia, role="reviewer").exists()
     assert Invitation.objects.get().accepted_by == nia
     assert client.get(path).status_code == 410  # used once
-    assert len(smtp.messages) == 1
+    # One more message: the manager is told the invitation was accepted (ledger.notifications).
+    assert len(smtp.messages) == 2
+    recipients, told = smtp.messages[1]
+    assert recipients == [manager.email]
+    assert "accepted your invitation" in told["Subject"]
 
 
 @pytest.mark.django_db

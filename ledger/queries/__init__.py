@@ -8,6 +8,7 @@ resource; the report's per-artist figures kept between reads are `report_cache`.
 from .balances import balance_rows, balances, payable_balance_minor, with_pending
 from .contributions import contribution_rows
 from .entries import entry_rows, monthly_series, visible_entries
+from .notifications import unconfirmed_payments, unread_count
 from .report import Report, median_days_to_payment, program_report, readable_report
 from .report_cache import WorkCounts, keep_report_figures, median_of_histogram
 from .rows import KeysetRows, SqlRows
@@ -40,6 +41,8 @@ __all__ = [
     "readable_report",
     "statement",
     "statement_membership",
+    "unconfirmed_payments",
+    "unread_count",
     "visible_entries",
     "with_pending",
 ]

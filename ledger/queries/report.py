@@ -32,6 +32,7 @@ class Report:
     paid_ratio: Decimal | None
     median_days_to_payment: Decimal | None
     head_hash: str | None
+    paid_confirmed_minor: int = 0  # paid payouts (voids excluded) their artists confirmed
 
     @property
     def paid_minor(self) -> int:
@@ -127,7 +128,23 @@ def program_report(program: Program) -> Report:
         paid_ratio=ratio,
         median_days_to_payment=posted.median_days,
         head_hash=head.hash if head and head.seq else None,
+        paid_confirmed_minor=_paid_confirmed_minor(program),
     )
+
+
+# Read live: a confirmation posts no entry, so nothing kept per artist would notice it. From
+# the partial index `payout_confirmed` alone on PostgreSQL. A payout voided after it was
+# confirmed is `void`, so it drops out.
+_PAID_CONFIRMED_SQL = (
+    "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_payout "
+    "WHERE program_id = %s AND status = 'paid' AND acknowledged = 'confirmed'"
+)
+
+
+def _paid_confirmed_minor(program: Program) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_PAID_CONFIRMED_SQL, [program.pk])
+        return int(cursor.fetchone()[0])
 
 
 # Accepted work of value 0 (no acceptance entry; NULL is not valid but counted as the report

@@ -22,7 +22,9 @@ def home(request):
         return _admin_home(request)
     user = request.user
     rows = list(queries.balances(Membership.objects.filter(artist=user)).order_by("program__name"))
+    to_confirm = queries.unconfirmed_payments(user)
     for row in rows:
+        row.to_confirm = to_confirm.get(row.program.pk)
         row.chart = cumulative_chart(
             queries.monthly_series(row.program, artist=user),
             row.program.currency,
