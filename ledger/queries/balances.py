@@ -1,10 +1,11 @@
-"""Balances: what each membership was valued, paid and still has pending (minor units)."""
+"""Balances: what each membership was valued, paid and still has pending (minor units), and
+how much of it is overdue for payment."""
 
 from django.db import connection
 from django.db.models import ExpressionWrapper, IntegerField
 from django.db.models.expressions import RawSQL
 
-from ledger import access
+from ledger import access, clock
 from ledger.models import (
     Account,
     AccountKind,
@@ -12,6 +13,8 @@ from ledger.models import (
     Program,
 )
 
+from .fifo import PayDeadline, pay_cutoff, pay_deadline, unpaid_work
+from .report_cache import unpaid_by_artist
 from .rows import SqlRows
 
 # What submitted, unreviewed work would be worth if accepted as submitted (minor units), per
@@ -40,7 +43,7 @@ def balances(memberships=None):
 # Integers and a currency code only, so the rows need no conversion on either database.
 _BALANCE_ROWS_SELECT = (
     "SELECT m.artist_id AS artist, m.program_id AS program, p.currency, m.valued_minor, "  # noqa: S608  # nosec B608
-    "m.grants_minor, m.settlements_minor, "
+    "m.grants_minor, m.settlements_minor, p.pay_within_days, "
     f"{_PENDING_MINOR_SQL.format(m='m')} AS pending_minor "
     "FROM ledger_membership m JOIN ledger_program p ON p.id = m.program_id"
 )
@@ -55,6 +58,43 @@ def balance_rows(user, *, artist_id: int | None = None, program_id: int | None =
     if program_id is not None:
         conditions.append(("m.program_id = %s", [program_id]))
     return SqlRows(_BALANCE_ROWS_SELECT, conditions, "m.id", Membership)
+
+
+def pay_deadlines(
+    memberships, *, program: Program | None = None, today=None
+) -> dict[tuple[int, int], PayDeadline]:
+    """Each membership's `PayDeadline` (overdue for payment, oldest unpaid work), keyed by
+    (program id, artist id). `memberships`: (program id, artist id, the program's
+    `pay_within_days`) triples. One statement for a page of them (`fifo.unpaid_work`);
+    `program` when they are every member of that program, read from the report's kept
+    figures instead (`report_cache.unpaid_by_artist`). `today`: `clock.today()`."""
+    memberships = list(memberships)
+    today = today or clock.today()
+    if program is not None:
+        unpaid = {(program.pk, a): days for a, days in unpaid_by_artist(program).items()}
+    else:
+        unpaid = unpaid_work((program_id, artist_id) for program_id, artist_id, _ in memberships)
+    return {
+        (program_id, artist_id): pay_deadline(
+            unpaid.get((program_id, artist_id), {}), pay_cutoff(days, today)
+        )
+        for program_id, artist_id, days in memberships
+    }
+
+
+def with_pay_deadlines(memberships, *, program: Program | None = None):
+    """Set `overdue_minor` and `oldest_unpaid_on` on each of `memberships` (`Membership`
+    objects with their program loaded, as `balances()` gives them: a page, or with `program`
+    every member of it; see `pay_deadlines`). Returns them as a list."""
+    memberships = list(memberships)
+    figures = pay_deadlines(
+        ((m.program_id, m.artist_id, m.program.pay_within_days) for m in memberships),
+        program=program,
+    )
+    for m in memberships:
+        deadline = figures[(m.program_id, m.artist_id)]
+        m.overdue_minor, m.oldest_unpaid_on = deadline.overdue_minor, deadline.oldest_unpaid_on
+    return memberships
 
 
 def payable_balance_minor(program: Program, artist) -> int:
