@@ -14,7 +14,7 @@ from ledger.models import (
 )
 
 from .fifo import PayDeadline, pay_cutoff, pay_deadline, unpaid_work
-from .report_cache import unpaid_by_artist
+from .report_cache import kept_unpaid
 from .rows import SqlRows
 
 # What submitted, unreviewed work would be worth if accepted as submitted (minor units), per
@@ -60,20 +60,37 @@ def balance_rows(user, *, artist_id: int | None = None, program_id: int | None =
     return SqlRows(_BALANCE_ROWS_SELECT, conditions, "m.id", Membership)
 
 
-def pay_deadlines(
-    memberships, *, program: Program | None = None, today=None
-) -> dict[tuple[int, int], PayDeadline]:
+def pay_deadlines(memberships, *, today=None) -> dict[tuple[int, int], PayDeadline]:
     """Each membership's `PayDeadline` (overdue for payment, oldest unpaid work), keyed by
     (program id, artist id). `memberships`: (program id, artist id, the program's
-    `pay_within_days`) triples. One statement for a page of them (`fifo.unpaid_work`);
-    `program` when they are every member of that program, read from the report's kept
-    figures instead (`report_cache.unpaid_by_artist`). `today`: `clock.today()`."""
+    `pay_within_days`) triples; `today`: `clock.today()`.
+
+    What is unpaid comes from the figures kept for the report (`report_cache.kept_unpaid`):
+    one statement reads the heads of the programs listed, and a program whose head has not
+    moved since it was last read costs nothing more, however many of its members are listed
+    (the program page lists them all). The matching over a page's artists read afresh cost
+    about 40 ms at 300 postings per artist (docs/PERFORMANCE.md), ten times the rest of a
+    balances page. Inside a transaction, or for a program nothing can be kept of, the
+    memberships are read afresh in one statement (`fifo.unpaid_work`).
+    """
     memberships = list(memberships)
     today = today or clock.today()
-    if program is not None:
-        unpaid = {(program.pk, a): days for a, days in unpaid_by_artist(program).items()}
-    else:
-        unpaid = unpaid_work((program_id, artist_id) for program_id, artist_id, _ in memberships)
+    wanted: dict[int, list[int]] = {}
+    for program_id, artist_id, _ in memberships:
+        wanted.setdefault(program_id, []).append(artist_id)
+    unpaid: dict[tuple[int, int], dict] = {}
+    afresh = set()
+    heads = {} if connection.in_atomic_block or not wanted else _heads(sorted(wanted))
+    for program_id, artist_ids in wanted.items():
+        kept = None
+        if program_id in heads:
+            kept = kept_unpaid(Program(pk=program_id), heads[program_id], artist_ids)
+        if kept is None:
+            afresh.update((program_id, artist_id) for artist_id in artist_ids)
+        else:
+            unpaid.update(((program_id, a), days) for a, days in kept.items())
+    if afresh:
+        unpaid.update(unpaid_work(afresh))
     return {
         (program_id, artist_id): pay_deadline(
             unpaid.get((program_id, artist_id), {}), pay_cutoff(days, today)
@@ -82,14 +99,24 @@ def pay_deadlines(
     }
 
 
-def with_pay_deadlines(memberships, *, program: Program | None = None):
+def _heads(program_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """The (seq, hash) of each program's chain head."""
+    in_ids = f"IN ({', '.join(['%s'] * len(program_ids))})"  # placeholders only
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT program_id, seq, hash FROM ledger_ledgerhead WHERE program_id {in_ids}",  # noqa: S608  # nosec B608
+            program_ids,
+        )
+        return {program_id: (seq, head_hash) for program_id, seq, head_hash in cursor.fetchall()}
+
+
+def with_pay_deadlines(memberships):
     """Set `overdue_minor` and `oldest_unpaid_on` on each of `memberships` (`Membership`
-    objects with their program loaded, as `balances()` gives them: a page, or with `program`
-    every member of it; see `pay_deadlines`). Returns them as a list."""
+    objects with their program loaded, as `balances()` gives them; see `pay_deadlines`).
+    Returns them as a list."""
     memberships = list(memberships)
     figures = pay_deadlines(
-        ((m.program_id, m.artist_id, m.program.pay_within_days) for m in memberships),
-        program=program,
+        (m.program_id, m.artist_id, m.program.pay_within_days) for m in memberships
     )
     for m in memberships:
         deadline = figures[(m.program_id, m.artist_id)]

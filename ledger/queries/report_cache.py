@@ -377,17 +377,25 @@ def _state(program: Program) -> _ProgramWork:
         return KEPT.setdefault(_key(program), _ProgramWork())
 
 
-def unpaid_by_artist(program: Program) -> dict[int, dict[dt.date, int]]:
-    """What is unpaid of each artist's accepted work in the program, by day of acceptance
-    (minor units; artists with nothing unpaid left out): the figures kept for the report
-    (`posted_work`, brought up to date first), so a page listing every member of a big
-    program reads only the artists whose payable moved. Read afresh inside a transaction
-    or where nothing can be kept, as the report is."""
-    head = LedgerHead.objects.filter(program=program).first()
-    if head is not None and head.seq and not connection.in_atomic_block:
-        state = _state(program)
-        with state.lock:
-            state.refresh(program, (head.seq, head.hash))
-            if state.anchor is not None:  # kept: every artist's figures are in `artists`
-                return {a: dict(w.unpaid) for a, w in state.artists.items() if w.unpaid}
-    return {a: w.unpaid for a, w in read_artist_work(program).items() if w.unpaid}
+def kept_unpaid(
+    program: Program, head: tuple[int, str] | None, artist_ids
+) -> dict[int, dict[dt.date, int]] | None:
+    """What is unpaid of each of `artist_ids`' accepted work in the program, by day of
+    acceptance (minor units; artists with nothing unpaid left out), from the figures kept for
+    the report (`posted_work`), brought up to date with the program's `head` (seq, hash) first:
+    at an unmoved head that reads nothing, otherwise the artists whose payable moved. None
+    where nothing can be kept (no entry yet, or inside a transaction): the caller reads those
+    artists afresh (`fifo.unpaid_work`)."""
+    if head is None or not head[0] or connection.in_atomic_block:
+        return None
+    state = _state(program)
+    with state.lock:
+        state.refresh(program, head)
+        if state.anchor is None:  # could not keep (work without a payable): read afresh
+            return None
+        found = {}
+        for artist_id in artist_ids:
+            work = state.artists.get(artist_id)
+            if work is not None and work.unpaid:
+                found[artist_id] = dict(work.unpaid)
+        return found

@@ -20,6 +20,7 @@ from ledger.models import (
     Contribution,
     ContributionStatus,
     Entry,
+    LedgerHead,
     Notification,
     Payout,
     PayoutStatus,
@@ -29,7 +30,13 @@ from ledger.queries import fifo, report_cache
 from ledger.verify import verify_program
 from tests.conftest import TODAY, accepted_work, log_bug, log_feedback, make_program
 from tests.factories import UserFactory
-from tests.ledger.test_report_median import ARTISTS, BASE, build_history, histories
+from tests.ledger.test_report_median import (
+    ARTISTS,
+    BASE,
+    build_history,
+    histories,
+    random_service_call,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -239,9 +246,9 @@ def check_against_the_oracle(program, artist_ids, today, pay_within_days):
         got = figures[(program.pk, artist_id)]
         want = oracle_deadline(expected.get(artist_id, []), pay_within_days, today)
         assert (got.overdue_minor, got.oldest_unpaid_on) == want, artist_id
-    # Every member at once, from the report's figures: the same per artist.
-    kept = report_cache.unpaid_by_artist(program)
-    assert {a: sorted(days.items()) for a, days in kept.items()} == {
+    # What the report keeps per artist (here, inside a transaction, read afresh): the same.
+    kept = report_cache.read_artist_work(program)
+    assert {a: sorted(w.unpaid.items()) for a, w in kept.items() if w.unpaid} == {
         a: sorted(_by_day(items).items()) for a, items in expected.items()
     }
     program.pay_within_days = pay_within_days  # the report reads the program's setting
@@ -345,6 +352,51 @@ def test_a_page_of_balances_costs_one_query_whatever_its_size(
         figures = queries.pay_deadlines(members)
     assert all(f.overdue_minor == 9000 for f in figures.values())
     assert len(figures) == 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_balances_read_the_kept_figures_and_stay_exact(django_assert_num_queries):
+    """Out of a transaction (as a page or an API list reads), balances' unpaid work comes
+    from the report's kept figures: after every service call it equals the Python FIFO, and
+    a second read at an unmoved head costs one query (the heads) whatever the page size."""
+    import random
+
+    admin = UserFactory(username="kept-admin", is_superuser=True)
+    artists = [UserFactory(username=f"kept{i}") for i in range(4)]
+    program = make_program(admin)
+    other = make_program(admin, currency="EUR")
+    for artist in artists:
+        services.enroll_artist(actor=admin, program=program, artist=artist)
+    services.enroll_artist(actor=admin, program=other, artist=artists[0])
+    with on(days_ago(50)):
+        accepted_work(other, artists[0], admin)
+    rng = random.Random(5)
+    accepted, paid = [], []
+    members = [(program.pk, a.pk, 20) for a in artists] + [(other.pk, artists[0].pk, 20)]
+    for step in range(40):
+        random_service_call(
+            rng,
+            program=program,
+            admin=admin,
+            artists=artists,
+            accepted=accepted,
+            paid=paid,
+            day=days_ago(60 - step),
+        )
+        figures = queries.pay_deadlines(members)
+        expected = oracle_unpaid(program)
+        for program_id, artist_id, days in members[:-1]:
+            want = oracle_deadline(expected.get(artist_id, []), days, TODAY)
+            got = figures[(program_id, artist_id)]
+            assert (got.overdue_minor, got.oldest_unpaid_on) == want, (step, artist_id)
+        assert figures[(other.pk, artists[0].pk)] == queries.PayDeadline(9000, days_ago(50))
+        # The heads; and, while the program has no entry yet (nothing kept), its members
+        # read afresh.
+        posted = LedgerHead.objects.get(program=program).seq > 0
+        with django_assert_num_queries(1 if posted else 2):
+            assert queries.pay_deadlines(members) == figures
+    assert any(f.overdue_minor for f in figures.values())
+    assert report_cache.KEPT  # read from (and kept for) the report
 
 
 # --- the report ----------------------------------------------------------------------------

@@ -66,12 +66,10 @@ def _program_context(request, program, *, card_form=None, enroll_form=None):
         "can_manage": access.can(request.user, access.Action.MANAGE, program.pk),
     }
     if context["staff_here"]:
-        # Every member: overdue money from the report's kept figures, not a read of its own.
         context["members"] = queries.with_pay_deadlines(
             queries.balances(
                 Membership.objects.filter(program=program).order_by("artist__username")
-            ),
-            program=program,
+            )
         )
         context["reviews_overdue"] = program.contributions.overdue().count()
         context["manage_refused"] = access.refusal(user, access.Action.MANAGE, program.pk)
