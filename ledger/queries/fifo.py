@@ -25,41 +25,39 @@ from django.db import connection
 
 # The matching as three CTEs (`WITH` + this), for the rows that `{work}` (contributions,
 # aliased c) and `{payments}` (payouts, aliased p) select: SQL conditions with placeholders,
-# constant text written by the callers. `work` is one row per work item: its program, artist,
-# `accepted_on`, `paid_on` (the completing payment's date, NULL while not fully paid) and
-# `unpaid` (minor units). Status literals are ContributionStatus.ACCEPTED and
-# PayoutStatus.PAID, written out so PostgreSQL matches the partial indexes
-# contribution_accepted_fifo and payout_paid_fifo; sums are minor units.
+# constant text written by the callers. `{key}` names whose payments pay whose work: "artist_id"
+# within one program (the report's statement, whose plan then merges the two index scans in
+# artist order: a key with the program in it made PostgreSQL sort everything again, 1.5 times
+# the statement's time), "program_id, artist_id" across programs. `work` is one row per work
+# item: its `{key}` columns, `accepted_on`, `paid_on` (the completing payment's date, NULL
+# while not fully paid) and `unpaid` (minor units). Status literals are
+# ContributionStatus.ACCEPTED and PayoutStatus.PAID, written out so PostgreSQL matches the
+# partial indexes contribution_accepted_fifo and payout_paid_fifo; sums are minor units.
 FIFO_CTE = """
 stream AS (
-    SELECT c.program_id, c.artist_id, 0 AS is_payment, c.accepted_on AS day,
-           c.value_minor AS amount,
-           SUM(c.value_minor) OVER (
-               PARTITION BY c.program_id, c.artist_id ORDER BY c.reviewed_at, c.id
-               ROWS UNBOUNDED PRECEDING
+    SELECT {key}, 0 AS is_payment, accepted_on AS day, value_minor AS amount,
+           SUM(value_minor) OVER (
+               PARTITION BY {key} ORDER BY reviewed_at, id ROWS UNBOUNDED PRECEDING
            ) AS upto
       FROM ledger_contribution c
      WHERE c.status = 'accepted' AND c.value_minor <> 0 AND {work}
     UNION ALL
-    SELECT p.program_id, p.artist_id, 1, p.paid_on, p.amount_minor,
-           SUM(p.amount_minor) OVER (
-               PARTITION BY p.program_id, p.artist_id ORDER BY p.paid_on, p.id
-               ROWS UNBOUNDED PRECEDING
+    SELECT {key}, 1, paid_on, amount_minor,
+           SUM(amount_minor) OVER (
+               PARTITION BY {key} ORDER BY paid_on, id ROWS UNBOUNDED PRECEDING
            )
       FROM ledger_payout p
      WHERE p.status = 'paid' AND {payments}
 ), settled AS (
-    SELECT program_id, artist_id, is_payment, day AS accepted_on, amount, upto,
+    SELECT {key}, is_payment, day AS accepted_on, amount, upto,
            MIN(CASE WHEN is_payment = 1 THEN day END) OVER (
-               PARTITION BY program_id, artist_id ORDER BY upto DESC, is_payment DESC
-               ROWS UNBOUNDED PRECEDING
+               PARTITION BY {key} ORDER BY upto DESC, is_payment DESC ROWS UNBOUNDED PRECEDING
            ) AS paid_on,
-           COALESCE(MAX(CASE WHEN is_payment = 1 THEN upto END) OVER (
-               PARTITION BY program_id, artist_id
-           ), 0) AS paid
+           COALESCE(MAX(CASE WHEN is_payment = 1 THEN upto END) OVER (PARTITION BY {key}), 0)
+               AS paid
       FROM stream
 ), work AS (
-    SELECT program_id, artist_id, accepted_on, paid_on,
+    SELECT {key}, accepted_on, paid_on,
            CASE WHEN paid_on IS NOT NULL THEN 0
                 WHEN upto - paid < amount THEN upto - paid
                 ELSE amount END AS unpaid
@@ -103,6 +101,7 @@ def unpaid_work(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], dict[
         in_programs = f"IN ({', '.join(['%s'] * len(programs))})"
         in_artists = f"IN ({', '.join(['%s'] * len(artists))})"
         sql = _UNPAID_SQL.format(
+            key="program_id, artist_id",
             work=f"c.program_id {in_programs} AND c.artist_id {in_artists}",
             payments=f"p.program_id {in_programs} AND p.artist_id {in_artists}",
         )

@@ -97,13 +97,16 @@ SELECT tag, artist_id, x, SUM(y) FROM (
            CASE WHEN paid_on IS NULL THEN unpaid ELSE 1 END AS y
       FROM work
 ) items
- GROUP BY tag, artist_id, x
+ GROUP BY artist_id, tag, x
 """
 
 
 _ARTIST_WORK_TEMPLATE = (
     _ARTIST_WORK_TEMPLATE.replace(
-        "FIFO", FIFO_CTE.format(work="c.program_id = %s{c}", payments="p.program_id = %s{p}")
+        "FIFO",
+        FIFO_CTE.format(
+            key="artist_id", work="c.program_id = %s{c}", payments="p.program_id = %s{p}"
+        ),
     )
     .replace("PAYABLES", _PAYABLES)
     .replace("HOURS_X100", HOURS_X100)
