@@ -134,6 +134,32 @@ class JSONBooleanField(serializers.BooleanField):
         self.fail("invalid", input=data)
 
 
+class QueryBooleanField(serializers.BooleanField):
+    """A query parameter that is `true` or `false`, spelt so: not DRF's other spellings
+    ("1", "yes", "on", "True"), which a client sending them may not have meant. Left out, it
+    is absent (not DRF's `false` for a form's unticked box)."""
+
+    default_error_messages = {"invalid": "Give true or false."}
+    default_empty_html = serializers.empty
+
+    def to_internal_value(self, data):
+        if data in ("true", "false"):
+            return data == "true"
+        self.fail("invalid", input=data)
+
+
+class JSONIntegerField(serializers.IntegerField):
+    """A JSON integer, as the schema says: DRF's IntegerField would take "7", 7.0 and
+    true."""
+
+    default_error_messages = {"invalid": "A whole number is required, not a string or fraction."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class PasswordField(serializers.Field):
     """A new password: a string of at most 4096 characters, judged by the validators of
     AUTH_PASSWORD_VALIDATORS in the serializer's `validate` (with the user's other fields).

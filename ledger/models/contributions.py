@@ -1,5 +1,7 @@
 """Contributions: feedback hours and bug reports an artist logs for review."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -42,6 +44,29 @@ TRANSITIONS = {
 }
 
 
+# Overdue for review: still submitted after its `review_due_on`, i.e. `today` (UTC,
+# `ledger.clock.today()`) is later than the due date. Computed from dates, never stored. One
+# rule, rendered three ways side by side (tests/ledger/test_deadlines.py compares them): for a
+# row in Python (`is_overdue`), as a filter (`ContributionQuerySet.overdue`), and as SQL for
+# the plain-SQL API list (`OVERDUE_SQL`, `queries.contribution_rows`).
+def is_overdue(status: str, review_due_on: dt.date | None, today: dt.date) -> bool:
+    """Whether work in `status`, due for review on `review_due_on`, is overdue on `today`."""
+    return (
+        status == ContributionStatus.SUBMITTED
+        and review_due_on is not None
+        and today > review_due_on
+    )
+
+
+def _overdue_q(today: dt.date) -> models.Q:
+    return models.Q(status=ContributionStatus.SUBMITTED, review_due_on__lt=today)
+
+
+# The same for a contribution aliased `c`; one parameter: today. A NULL due date is not
+# overdue, so `NOT (OVERDUE_SQL)` needs the IS NOT NULL to keep such rows.
+OVERDUE_SQL = "(c.status = 'submitted' AND c.review_due_on IS NOT NULL AND c.review_due_on < %s)"
+
+
 class ContributionQuerySet(VisibleQuerySet):
     def pending(self):
         return self.filter(status=ContributionStatus.SUBMITTED)
@@ -49,6 +74,15 @@ class ContributionQuerySet(VisibleQuerySet):
     def accepted(self):
         """Accepted and not reversed: the work that counts."""
         return self.filter(status=ContributionStatus.ACCEPTED)
+
+    def overdue(self, today: dt.date | None = None):
+        """Work still submitted after its review due date (`is_overdue`), as of `today`
+        (default `clock.today()`): read through the partial index contribution_review_due."""
+        return self.filter(_overdue_q(today or clock.today()))
+
+    def not_overdue(self, today: dt.date | None = None):
+        """Everything `overdue` leaves out."""
+        return self.exclude(_overdue_q(today or clock.today()))
 
 
 class Contribution(models.Model):
@@ -165,3 +199,8 @@ class Contribution(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in TRANSITIONS.get(self.status, set())
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still waiting for review after its due date, today (`is_overdue`)."""
+        return is_overdue(self.status, self.review_due_on, clock.today())

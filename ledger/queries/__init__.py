@@ -2,12 +2,21 @@
 
 Sign conventions follow the API: an artist's balance is what the program owes it (positive =
 owed); statement lines are positive for valued work and negative for payments. One module per
-resource; the report's per-artist figures kept between reads are `report_cache`.
+resource; the report's per-artist figures kept between reads are `report_cache`; which work
+the payments paid (first in, first out) is `fifo`.
 """
 
-from .balances import balance_rows, balances, payable_balance_minor, with_pending
+from .balances import (
+    balance_rows,
+    balances,
+    pay_deadlines,
+    payable_balance_minor,
+    with_pay_deadlines,
+    with_pending,
+)
 from .contributions import contribution_rows
 from .entries import entry_rows, monthly_series, visible_entries
+from .fifo import PayDeadline, unpaid_work
 from .notifications import unconfirmed_payments, unread_count
 from .report import Report, median_days_to_payment, program_report, readable_report
 from .report_cache import WorkCounts, keep_report_figures, median_of_histogram
@@ -22,6 +31,7 @@ from .statements import (
 
 __all__ = [
     "KeysetRows",
+    "PayDeadline",
     "Report",
     "SqlRows",
     "Statement",
@@ -36,13 +46,16 @@ __all__ = [
     "median_of_histogram",
     "monthly_series",
     "must_name_artist",
+    "pay_deadlines",
     "payable_balance_minor",
     "program_report",
     "readable_report",
     "statement",
     "statement_membership",
     "unconfirmed_payments",
+    "unpaid_work",
     "unread_count",
     "visible_entries",
+    "with_pay_deadlines",
     "with_pending",
 ]

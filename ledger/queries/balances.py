@@ -1,10 +1,11 @@
-"""Balances: what each membership was valued, paid and still has pending (minor units)."""
+"""Balances: what each membership was valued, paid and still has pending (minor units), and
+how much of it is overdue for payment."""
 
 from django.db import connection
 from django.db.models import ExpressionWrapper, IntegerField
 from django.db.models.expressions import RawSQL
 
-from ledger import access
+from ledger import access, clock
 from ledger.models import (
     Account,
     AccountKind,
@@ -12,6 +13,8 @@ from ledger.models import (
     Program,
 )
 
+from .fifo import PayDeadline, pay_cutoff, pay_deadline, unpaid_work
+from .report_cache import kept_unpaid
 from .rows import SqlRows
 
 # What submitted, unreviewed work would be worth if accepted as submitted (minor units), per
@@ -40,7 +43,7 @@ def balances(memberships=None):
 # Integers and a currency code only, so the rows need no conversion on either database.
 _BALANCE_ROWS_SELECT = (
     "SELECT m.artist_id AS artist, m.program_id AS program, p.currency, m.valued_minor, "  # noqa: S608  # nosec B608
-    "m.grants_minor, m.settlements_minor, "
+    "m.grants_minor, m.settlements_minor, p.pay_within_days, "
     f"{_PENDING_MINOR_SQL.format(m='m')} AS pending_minor "
     "FROM ledger_membership m JOIN ledger_program p ON p.id = m.program_id"
 )
@@ -55,6 +58,70 @@ def balance_rows(user, *, artist_id: int | None = None, program_id: int | None =
     if program_id is not None:
         conditions.append(("m.program_id = %s", [program_id]))
     return SqlRows(_BALANCE_ROWS_SELECT, conditions, "m.id", Membership)
+
+
+def pay_deadlines(memberships, *, today=None) -> dict[tuple[int, int], PayDeadline]:
+    """Each membership's `PayDeadline` (overdue for payment, oldest unpaid work), keyed by
+    (program id, artist id). `memberships`: (program id, artist id, the program's
+    `pay_within_days`) triples; `today`: `clock.today()`.
+
+    What is unpaid comes from the figures kept for the report (`report_cache.kept_unpaid`):
+    one statement reads the heads of the programs listed, and a program whose head has not
+    moved since it was last read costs nothing more, however many of its members are listed
+    (the program page lists them all). The matching over a page's artists read afresh cost
+    about 40 ms at 300 postings per artist (docs/PERFORMANCE.md), ten times the rest of a
+    balances page. Inside a transaction, or for a program nothing can be kept of, the
+    memberships are read afresh in one statement (`fifo.unpaid_work`).
+    """
+    memberships = list(memberships)
+    today = today or clock.today()
+    wanted: dict[int, list[int]] = {}
+    for program_id, artist_id, _ in memberships:
+        wanted.setdefault(program_id, []).append(artist_id)
+    unpaid: dict[tuple[int, int], dict] = {}
+    afresh = set()
+    heads = {} if connection.in_atomic_block or not wanted else _heads(sorted(wanted))
+    for program_id, artist_ids in wanted.items():
+        kept = None
+        if program_id in heads:
+            kept = kept_unpaid(Program(pk=program_id), heads[program_id], artist_ids)
+        if kept is None:
+            afresh.update((program_id, artist_id) for artist_id in artist_ids)
+        else:
+            unpaid.update(((program_id, a), days) for a, days in kept.items())
+    if afresh:
+        unpaid.update(unpaid_work(afresh))
+    return {
+        (program_id, artist_id): pay_deadline(
+            unpaid.get((program_id, artist_id), {}), pay_cutoff(days, today)
+        )
+        for program_id, artist_id, days in memberships
+    }
+
+
+def _heads(program_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """The (seq, hash) of each program's chain head."""
+    in_ids = f"IN ({', '.join(['%s'] * len(program_ids))})"  # placeholders only
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT program_id, seq, hash FROM ledger_ledgerhead WHERE program_id {in_ids}",  # noqa: S608  # nosec B608
+            program_ids,
+        )
+        return {program_id: (seq, head_hash) for program_id, seq, head_hash in cursor.fetchall()}
+
+
+def with_pay_deadlines(memberships):
+    """Set `overdue_minor` and `oldest_unpaid_on` on each of `memberships` (`Membership`
+    objects with their program loaded, as `balances()` gives them; see `pay_deadlines`).
+    Returns them as a list."""
+    memberships = list(memberships)
+    figures = pay_deadlines(
+        (m.program_id, m.artist_id, m.program.pay_within_days) for m in memberships
+    )
+    for m in memberships:
+        deadline = figures[(m.program_id, m.artist_id)]
+        m.overdue_minor, m.oldest_unpaid_on = deadline.overdue_minor, deadline.oldest_unpaid_on
+    return memberships
 
 
 def payable_balance_minor(program: Program, artist) -> int:

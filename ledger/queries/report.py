@@ -7,14 +7,16 @@ from django.db import connection
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 
-from ledger import access
+from ledger import access, clock
 from ledger.models import (
+    Contribution,
     LedgerHead,
     Membership,
     Program,
     Totals,
 )
 
+from .fifo import overdue_of, pay_cutoff
 from .report_cache import BUGS, HOURS_X100, WorkCounts, from_scratch, posted_work
 
 
@@ -33,6 +35,8 @@ class Report:
     median_days_to_payment: Decimal | None
     head_hash: str | None
     paid_confirmed_minor: int = 0  # paid payouts (voids excluded) their artists confirmed
+    reviews_overdue: int = 0  # submitted work past its review due date, today
+    overdue_outstanding_minor: int = 0  # the sum of the balances' `overdue`, today
 
     @property
     def paid_minor(self) -> int:
@@ -64,20 +68,10 @@ def readable_report(user, program_id: int) -> tuple[Program, Report, bool] | Non
 def median_days_to_payment(program: Program) -> Decimal | None:
     """Days from acceptance to the payment that completed it, median over settled work.
 
-    Per artist, payments (grants and settlements not voided, in `paid_on`, id order) settle
-    accepted, unreversed, nonzero work oldest review first (`reviewed_at`, id). Paid in advance
-    counts as 0 days.
-
-    First-in first-out in running sums, done by the database in one pass (loading
-    every row into Python took a second at 900k postings): work item i, with W(i) the running
-    sum of its artist's accepted values up to and including it, is completed by the first
-    payment whose running sum P(j) reaches W(i). Values and amounts are > 0 (check
-    constraints), so both running sums strictly increase and `paid_on` never decreases along
-    the payments. Merged per artist and read from the largest running sum down (a payment
-    before work on equal sums: P(j) = W(i) completes i), the earliest `paid_on` seen so far is
-    the completing payment's date; work with none seen is not fully paid yet. Only histograms
-    of days come back (per artist, `ARTIST_WORK_SQL`), and the median is taken from their sum
-    exactly as `statistics.median` would from the list of days.
+    Payments settle work first in, first out (`fifo.FIFO_CTE`, the matching's one home);
+    paid in advance counts as 0 days. Only histograms of days come back (per artist,
+    `ARTIST_WORK_SQL`), and the median is taken from their sum exactly as
+    `statistics.median` would from the list of days.
 
     Computed from scratch; `program_report` keeps the same figures up to date per artist.
     """
@@ -93,6 +87,7 @@ def program_report(program: Program) -> Report:
     (`posted_work`); the rest is read live: zero-value work (which posts no entry), the
     memberships' maintained totals, the head.
     """
+    today = clock.today()
     head = LedgerHead.objects.filter(program=program).first()
     posted = posted_work(program, head)
     # Accepted work of value 0 (or NULL): changes without an entry, so it is never kept.
@@ -129,6 +124,11 @@ def program_report(program: Program) -> Report:
         median_days_to_payment=posted.median_days,
         head_hash=head.hash if head and head.seq else None,
         paid_confirmed_minor=_paid_confirmed_minor(program),
+        reviews_overdue=Contribution.objects.filter(program=program).overdue(today).count(),
+        # The balances' `overdue` summed: unpaid work kept per artist with the figures above.
+        overdue_outstanding_minor=overdue_of(
+            posted.unpaid, pay_cutoff(program.pay_within_days, today)
+        ),
     )
 
 

@@ -1,6 +1,7 @@
 """The report's posted-work figures, kept per artist between reads and recomputed only for the
 artists whose payable moved."""
 
+import datetime as dt
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from ledger.models import (
     LedgerHead,
     Program,
 )
+
+from .fifo import FIFO_CTE
 
 
 def median_of_histogram(histogram: list[tuple[int, int]]) -> Decimal | None:
@@ -42,6 +45,8 @@ class WorkCounts:
     hours_x100: int  # accepted feedback hours, in hundredths of an hour
     bugs: int  # accepted bug reports
     median_days: Decimal | None = None
+    # What is unpaid of accepted work, by day of acceptance (minor units), oldest day first.
+    unpaid: tuple[tuple[dt.date, int], ...] = ()
 
 
 # Accepted feedback hours as integer hundredths (exact on SQLite too, where a DECIMAL column
@@ -71,34 +76,13 @@ _PAYABLE_VERSIONS_SQL = f"SELECT a.artist_id, b.version {_PAYABLES}"
 #   tag 0: x = the version of the artist's payable balance row (y unused),
 #   tag 1: x = accepted feedback hours in hundredths, y = accepted bug reports (value > 0),
 #   tag 2: x = whole days from acceptance to the completing payment, y = work items settled
-#          in that many days (the FIFO of `median_days_to_payment`).
+#          in that many days (the matching of `fifo.FIFO_CTE`),
+#   tag 3: x = a day of acceptance (days since 1970-01-01), y = what is unpaid of the work
+#          accepted that day (minor units; the same matching).
 # {c}, {p}, {a} restrict to some artists (`AND x.artist_id IN (%s, ...)`) or are empty.
-# Status literals are ContributionStatus.ACCEPTED and PayoutStatus.PAID, written out so
-# PostgreSQL matches the partial indexes contribution_accepted_fifo and payout_paid_fifo;
-# sums are minor units. DAYS: PostgreSQL's date - date is whole days; SQLite keeps ISO text.
+# DAYS: PostgreSQL's date - date is whole days; SQLite keeps ISO text.
 _ARTIST_WORK_TEMPLATE = """
-WITH stream AS (
-    SELECT c.artist_id, 0 AS is_payment, c.accepted_on AS day,
-           SUM(c.value_minor) OVER (
-               PARTITION BY c.artist_id ORDER BY c.reviewed_at, c.id ROWS UNBOUNDED PRECEDING
-           ) AS upto
-      FROM ledger_contribution c
-     WHERE c.program_id = %s AND c.status = 'accepted' AND c.value_minor <> 0{c}
-    UNION ALL
-    SELECT p.artist_id, 1, p.paid_on,
-           SUM(p.amount_minor) OVER (
-               PARTITION BY p.artist_id ORDER BY p.paid_on, p.id ROWS UNBOUNDED PRECEDING
-           )
-      FROM ledger_payout p
-     WHERE p.program_id = %s AND p.status = 'paid'{p}
-), settled AS (
-    SELECT artist_id, is_payment, day AS accepted_on,
-           MIN(CASE WHEN is_payment = 1 THEN day END) OVER (
-               PARTITION BY artist_id ORDER BY upto DESC, is_payment DESC
-               ROWS UNBOUNDED PRECEDING
-           ) AS paid_on
-      FROM stream
-)
+WITH FIFO
 SELECT 0, a.artist_id, b.version, 0 PAYABLES{a}
 UNION ALL
 SELECT 1, c.artist_id, HOURS_X100, BUGS
@@ -106,25 +90,41 @@ SELECT 1, c.artist_id, HOURS_X100, BUGS
  WHERE c.program_id = %s AND c.status = 'accepted' AND c.value_minor <> 0{c}
  GROUP BY c.artist_id
 UNION ALL
-SELECT 2, artist_id, DAYS, COUNT(*) FROM settled
- WHERE is_payment = 0 AND paid_on IS NOT NULL
- GROUP BY artist_id, DAYS
+SELECT tag, artist_id, x, SUM(y) FROM (
+    SELECT artist_id,
+           CASE WHEN paid_on IS NULL THEN 3 ELSE 2 END AS tag,
+           CASE WHEN paid_on IS NULL THEN EPOCH_DAY ELSE DAYS END AS x,
+           CASE WHEN paid_on IS NULL THEN unpaid ELSE 1 END AS y
+      FROM work
+) items
+ GROUP BY artist_id, tag, x
 """
 
 
 _ARTIST_WORK_TEMPLATE = (
-    _ARTIST_WORK_TEMPLATE.replace("PAYABLES", _PAYABLES)
+    _ARTIST_WORK_TEMPLATE.replace(
+        "FIFO",
+        FIFO_CTE.format(
+            key="artist_id", work="c.program_id = %s{c}", payments="p.program_id = %s{p}"
+        ),
+    )
+    .replace("PAYABLES", _PAYABLES)
     .replace("HOURS_X100", HOURS_X100)
     .replace("BUGS", BUGS)
 )
 
 
 ARTIST_WORK_SQL = {
-    "postgresql": _ARTIST_WORK_TEMPLATE.replace("DAYS", "GREATEST(paid_on - accepted_on, 0)"),
+    "postgresql": _ARTIST_WORK_TEMPLATE.replace(
+        "DAYS", "GREATEST(paid_on - accepted_on, 0)"
+    ).replace("EPOCH_DAY", "(accepted_on - DATE '1970-01-01')"),
     "sqlite": _ARTIST_WORK_TEMPLATE.replace(
         "DAYS", "MAX(CAST(julianday(paid_on) - julianday(accepted_on) AS INTEGER), 0)"
-    ),
+    ).replace("EPOCH_DAY", "CAST(julianday(accepted_on) - 2440587.5 AS INTEGER)"),
 }
+
+
+EPOCH = dt.date(1970, 1, 1)
 
 
 _ARTISTS_PER_STATEMENT = 200  # each appears in 4 IN lists: 800 parameters a statement
@@ -139,6 +139,7 @@ class _ArtistWork:
     hours_x100: int = 0  # accepted feedback hours (value > 0), hundredths of an hour
     bugs: int = 0  # accepted bug reports (value > 0)
     has_work: bool = False  # any accepted work of value > 0
+    unpaid: dict[dt.date, int] = field(default_factory=dict)  # day accepted → minor units
 
 
 def read_artist_work(program: Program, artist_ids=None) -> dict[int, _ArtistWork]:
@@ -175,8 +176,10 @@ def read_artist_work(program: Program, artist_ids=None) -> dict[int, _ArtistWork
                     work.version = int(x)
                 elif tag == 1:
                     work.hours_x100, work.bugs, work.has_work = int(x), int(y), True
-                else:
+                elif tag == 2:
                     work.days[int(x)] = int(y)
+                else:
+                    work.unpaid[EPOCH + dt.timedelta(days=int(x))] = int(y)
     return found
 
 
@@ -185,17 +188,19 @@ class _Tally:
 
     def __init__(self):
         self.days: Counter[int] = Counter()  # whole days → work items settled
+        self.unpaid: Counter[dt.date] = Counter()  # day accepted → unpaid minor units
         self.hours_x100 = 0  # hundredths of an hour
         self.bugs = 0
         self.artist_ids: set[int] = set()  # artists with accepted work of value > 0
 
     def add(self, artist_id: int, work: _ArtistWork, sign: int = 1) -> None:
-        for days, items in work.days.items():
-            left = self.days[days] + sign * items
-            if left:
-                self.days[days] = left
-            else:
-                del self.days[days]
+        for counter, figures in ((self.days, work.days), (self.unpaid, work.unpaid)):
+            for key, amount in figures.items():
+                left = counter[key] + sign * amount
+                if left:
+                    counter[key] = left
+                else:
+                    del counter[key]
         self.hours_x100 += sign * work.hours_x100
         self.bugs += sign * work.bugs
         if work.has_work and sign > 0:
@@ -209,6 +214,7 @@ class _Tally:
             hours_x100=self.hours_x100,
             bugs=self.bugs,
             median_days=median_of_histogram(sorted(self.days.items())),
+            unpaid=tuple(sorted(self.unpaid.items())),
         )
 
 
@@ -354,14 +360,45 @@ def posted_work(program: Program, head: LedgerHead | None) -> WorkCounts:
     if head is None or not head.seq:
         return from_scratch(program)  # no entry yet: nothing to keep
     at = (head.seq, head.hash)
-    key = (connection.alias, str(connection.settings_dict["NAME"]), program.pk)
-    state = KEPT.get(key)
+    state = KEPT.get(_key(program))
     exact = state.exact if state is not None else None
     if exact is not None and exact[0] == at:
         return exact[1]
     if connection.in_atomic_block:
         return from_scratch(program)
-    with KEPT_LOCK:
-        state = KEPT.setdefault(key, _ProgramWork())
+    state = _state(program)
     with state.lock:
         return state.refresh(program, at)
+
+
+def _key(program: Program) -> tuple[str, str, int]:
+    return (connection.alias, str(connection.settings_dict["NAME"]), program.pk)
+
+
+def _state(program: Program) -> _ProgramWork:
+    with KEPT_LOCK:
+        return KEPT.setdefault(_key(program), _ProgramWork())
+
+
+def kept_unpaid(
+    program: Program, head: tuple[int, str] | None, artist_ids
+) -> dict[int, dict[dt.date, int]] | None:
+    """What is unpaid of each of `artist_ids`' accepted work in the program, by day of
+    acceptance (minor units; artists with nothing unpaid left out), from the figures kept for
+    the report (`posted_work`), brought up to date with the program's `head` (seq, hash) first:
+    at an unmoved head that reads nothing, otherwise the artists whose payable moved. None
+    where nothing can be kept (no entry yet, or inside a transaction): the caller reads those
+    artists afresh (`fifo.unpaid_work`)."""
+    if head is None or not head[0] or connection.in_atomic_block:
+        return None
+    state = _state(program)
+    with state.lock:
+        state.refresh(program, head)
+        if state.anchor is None:  # could not keep (work without a payable): read afresh
+            return None
+        found = {}
+        for artist_id in artist_ids:
+            work = state.artists.get(artist_id)
+            if work is not None and work.unpaid:
+                found[artist_id] = dict(work.unpaid)
+        return found

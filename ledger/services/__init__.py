@@ -12,6 +12,7 @@ from .contributions import (
     submit_contribution,
     withdraw_contribution,
 )
+from .deadlines import apply_deadlines
 from .invitations import (
     accept_invitation,
     accept_invitation_as_new_user,
@@ -53,6 +54,7 @@ __all__ = [
     "accept_invitation",
     "accept_invitation_as_new_user",
     "add_rate_card",
+    "apply_deadlines",
     "approve_payout",
     "confirm_payout",
     "confirmation_refusal",

@@ -37,6 +37,7 @@ from .common import (
     today,
 )
 from .journal import Line, Total, entry_accounts, post_entry, post_mirror
+from .review_due import review_due_on, review_within_days
 from .valuation import card_for, estimate
 
 
@@ -202,6 +203,11 @@ def submit_contribution(
         raise ValidationFailed("No rate card is in effect on this date.", field="occurred_on")
     contribution.estimate_minor = estimate(contribution)
     with transaction.atomic():
+        # The program's deadline as committed now: a manager changing it waits for this
+        # submission (or this one for the change), so its due date moves with the rest.
+        contribution.review_due_on = review_due_on(
+            contribution.submitted_at, review_within_days(program.pk)
+        )
         contribution.save()
         # This event's own details; how an audit row is written has one home (audit.record).
         audit.record(
@@ -251,64 +257,80 @@ def accept_contribution(
     """
     with transaction.atomic():
         contribution = _lock_for_decision(contribution, actor, ContributionStatus.ACCEPTED)
-        new_hours = contribution.hours if hours is None else hours
-        new_severity = contribution.severity if severity is None else severity
-        if contribution.kind == ContributionKind.FEEDBACK and severity is not None:
-            raise ValidationFailed("Severity applies only to bug reports.", field="severity")
-        if contribution.kind == ContributionKind.BUG_REPORT and hours is not None:
-            raise ValidationFailed("Hours apply only to feedback.", field="hours")
-        _check_kind_fields(contribution.kind, new_hours, new_severity)
-        card = card_for(contribution)
-        value = card.value_of(kind=contribution.kind, hours=new_hours, severity=new_severity)
-        now = clock.now()
-        changes = {}
-        if new_hours != contribution.hours:
-            changes["hours"] = [contribution.hours, new_hours]
-        if new_severity != contribution.severity:
-            changes["severity"] = [contribution.severity, new_severity]
-        contribution.hours, contribution.severity = new_hours, new_severity
-        contribution.status = ContributionStatus.ACCEPTED
-        contribution.value_minor = value
-        contribution.estimate_minor = value
-        contribution.rate_card = card
-        contribution.reviewed_at = now
-        contribution.reviewed_by = actor
-        contribution.review_note = note or ""
-        contribution.accepted_on = now.astimezone(dt.UTC).date()
-        _save_acceptance(contribution)
-        if value:  # zero-value work (a zero card) is accepted but moves no money
-            program = contribution.program
-            accounts = entry_accounts(program, contribution.artist_id)
-            post_entry(
-                program=program,
-                kind=EntryKind.ACCEPTANCE,
-                lines=[
-                    Line(accounts[AccountKind.LABOR], value),
-                    Line(accounts[AccountKind.PAYABLE], -value),
-                ],
-                memo=f"Accepted {contribution.get_kind_display().lower()}: {contribution.title}"[
-                    :300
-                ],
-                effective_date=contribution.accepted_on,
-                actor=actor,
-                contribution=contribution,
-                total=Total(contribution.artist_id, "valued_minor", value),
-            )
-        audit.record(
+        return accept_locked(contribution, actor=actor, note=note, hours=hours, severity=severity)
+
+
+def accept_locked(
+    contribution: Contribution,
+    *,
+    actor,
+    note: str = "",
+    hours: Decimal | None = None,
+    severity: str | None = None,
+    how: str = "was accepted",
+    **audit_details,
+) -> Contribution:
+    """Acceptance itself, for work the caller has locked (`lock_for_review`) and may accept:
+    value it at the card in effect on `occurred_on`, post it dated today, and write the audit
+    row (with `audit_details` besides its own). A reviewer's acceptance checks the role and
+    separation of duties first (`accept_contribution`); the system's (`actor` None, by
+    `services.deadlines`) checks its own rule. The artist is told the work `how` it was
+    accepted and its value. Call inside the caller's transaction."""
+    new_hours = contribution.hours if hours is None else hours
+    new_severity = contribution.severity if severity is None else severity
+    if contribution.kind == ContributionKind.FEEDBACK and severity is not None:
+        raise ValidationFailed("Severity applies only to bug reports.", field="severity")
+    if contribution.kind == ContributionKind.BUG_REPORT and hours is not None:
+        raise ValidationFailed("Hours apply only to feedback.", field="hours")
+    _check_kind_fields(contribution.kind, new_hours, new_severity)
+    card = card_for(contribution)
+    value = card.value_of(kind=contribution.kind, hours=new_hours, severity=new_severity)
+    now = clock.now()
+    changes = {}
+    if new_hours != contribution.hours:
+        changes["hours"] = [contribution.hours, new_hours]
+    if new_severity != contribution.severity:
+        changes["severity"] = [contribution.severity, new_severity]
+    contribution.hours, contribution.severity = new_hours, new_severity
+    contribution.status = ContributionStatus.ACCEPTED
+    contribution.value_minor = value
+    contribution.estimate_minor = value
+    contribution.rate_card = card
+    contribution.reviewed_at = now
+    contribution.reviewed_by = actor
+    contribution.review_note = note or ""
+    contribution.accepted_on = now.astimezone(dt.UTC).date()
+    _save_acceptance(contribution)
+    if value:  # zero-value work (a zero card) is accepted but moves no money
+        program = contribution.program
+        accounts = entry_accounts(program, contribution.artist_id)
+        post_entry(
+            program=program,
+            kind=EntryKind.ACCEPTANCE,
+            lines=[
+                Line(accounts[AccountKind.LABOR], value),
+                Line(accounts[AccountKind.PAYABLE], -value),
+            ],
+            memo=f"Accepted {contribution.get_kind_display().lower()}: {contribution.title}"[:300],
+            effective_date=contribution.accepted_on,
             actor=actor,
-            action="contribution.accept",
-            obj=contribution,
-            program=contribution.program,
-            value_minor=value,
-            rate_card=card.pk,
-            note=note,
-            changes=changes,
+            contribution=contribution,
+            total=Total(contribution.artist_id, "valued_minor", value),
         )
-        _tell_artist(
-            contribution,
-            actor,
-            f"was accepted: {money.display(value, contribution.program.currency)}.",
-        )
+    audit.record(
+        actor=actor,
+        action="contribution.accept",
+        obj=contribution,
+        program=contribution.program,
+        value_minor=value,
+        rate_card=card.pk,
+        note=note,
+        changes=changes,
+        **audit_details,
+    )
+    _tell_artist(
+        contribution, actor, f"{how}: {money.display(value, contribution.program.currency)}."
+    )
     return contribution
 
 

@@ -20,6 +20,7 @@ from ledger.models.programs import ProgramStatus
 from . import audit
 from .common import require_not_too_early, require_text
 from .journal import open_account
+from .review_due import move_review_due_dates
 from .valuation import estimate
 
 
@@ -155,13 +156,34 @@ def enroll_artist(*, actor, program: Program, artist) -> Membership:
     return membership
 
 
-# What a manager may change on a program: name, description, public, status and the approval
-# threshold (minor units or None). `currency` never changes: every amount is in it.
-SETTINGS = ("name", "description", "public", "status", "approval_threshold_minor")
+# What a manager may change on a program: name, description, public, status, the approval
+# threshold (minor units or None) and the deadlines. `currency` never changes: every amount is
+# in it.
+DEADLINES = ("review_within_days", "pay_within_days", "dispute_window_days")
+SETTINGS = (
+    "name",
+    "description",
+    "public",
+    "status",
+    "approval_threshold_minor",
+    *DEADLINES,
+    "auto_accept_overdue",
+)
+DEADLINE_RANGE = (1, 365)  # days; the check constraint program_deadlines_in_range says it too
+
+
+def _check_deadline(name: str, days) -> None:
+    low, high = DEADLINE_RANGE
+    if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
+        raise ValidationFailed(f"A whole number of days from {low} to {high}.", field=name)
 
 
 def update_program(*, actor, program: Program, **changes) -> Program:
-    """Change a program's settings (a manager's); the audit row holds old and new values."""
+    """Change a program's settings (a manager's); the audit row holds old and new values.
+
+    A new `review_within_days` moves the due date of the program's submitted work with it
+    (`review_due.move_review_due_dates`), in the same transaction; the audit row says how
+    many moved."""
     access.require(actor, access.Action.MANAGE, program.pk)
     unknown = set(changes) - set(SETTINGS)
     if unknown:
@@ -178,6 +200,11 @@ def update_program(*, actor, program: Program, **changes) -> Program:
         raise ValidationFailed(
             "The threshold must be greater than zero.", field="approval_threshold"
         )
+    for name in DEADLINES:
+        if name in changes:
+            _check_deadline(name, changes[name])
+    if "auto_accept_overdue" in changes and not isinstance(changes["auto_accept_overdue"], bool):
+        raise ValidationFailed("Must be true or false.", field="auto_accept_overdue")
     with transaction.atomic():
         program = Program.objects.select_for_update().get(pk=program.pk)
         diff = {}
@@ -188,8 +215,18 @@ def update_program(*, actor, program: Program, **changes) -> Program:
                 setattr(program, name, value)
         if diff:
             program.save(update_fields=list(diff))
+            details = {}
+            if "review_within_days" in diff:
+                details["review_due_dates_moved"] = move_review_due_dates(
+                    program.pk, program.review_within_days
+                )
             audit.record(
-                actor=actor, action="program.update", obj=program, program=program, changes=diff
+                actor=actor,
+                action="program.update",
+                obj=program,
+                program=program,
+                changes=diff,
+                **details,
             )
     return program
 

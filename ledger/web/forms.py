@@ -24,6 +24,7 @@ from ledger.models import (
 from ledger.models.programs import ProgramStatus
 from ledger.params import parse_id
 from ledger.services.common import is_web_url, require_not_too_early
+from ledger.services.programs import DEADLINE_RANGE, DEADLINES
 
 from .ratelimit import over_limit
 
@@ -189,6 +190,7 @@ class ContributionFilterForm(forms.Form):
     program = IdChoiceField(
         queryset=Program.objects.none(), required=False, empty_label="All programs"
     )
+    overdue = forms.BooleanField(required=False, label="Only overdue for review")
 
     def __init__(self, *args, programs, **kwargs):
         super().__init__(*args, **kwargs)
@@ -201,6 +203,7 @@ class QueueFilterForm(forms.Form):
     )
     kind = forms.ChoiceField(choices=[("", "All kinds"), *ContributionKind.choices], required=False)
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+    overdue = forms.BooleanField(required=False, label="Only overdue")
 
     def __init__(self, *args, programs, **kwargs):
         super().__init__(*args, **kwargs)
@@ -413,6 +416,7 @@ class ProgramSettingsForm(Form):
     field). The threshold is a money string in the program's currency, empty for none."""
 
     field_aliases = {"approval_threshold_minor": "approval_threshold"}
+    DEADLINE_SETTINGS = (*DEADLINES, "auto_accept_overdue")
 
     name = ProgramForm.base_fields["name"]
     description = ProgramForm.base_fields["description"]
@@ -428,6 +432,32 @@ class ProgramSettingsForm(Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
 
+    review_within_days = forms.IntegerField(
+        min_value=DEADLINE_RANGE[0],
+        max_value=DEADLINE_RANGE[1],
+        label="Review within (days)",
+        help_text="Work is due for review this many days after it was submitted; the due "
+        "date of work already waiting moves with it.",
+    )
+    pay_within_days = forms.IntegerField(
+        min_value=DEADLINE_RANGE[0],
+        max_value=DEADLINE_RANGE[1],
+        label="Pay within (days)",
+        help_text="Accepted work still unpaid this many days after its acceptance is overdue.",
+    )
+    dispute_window_days = forms.IntegerField(
+        min_value=DEADLINE_RANGE[0],
+        max_value=DEADLINE_RANGE[1],
+        label="Dispute window (days)",
+        help_text="A decision may be disputed for this many days after it was made.",
+    )
+    auto_accept_overdue = forms.BooleanField(
+        required=False,
+        label="Accept work left unreviewed past its due date",
+        help_text="The system accepts it, valued at the rate card, and says so in its "
+        "history: silence counts as acceptance, never as rejection.",
+    )
+
     def __init__(self, *args, program, **kwargs):
         threshold = program.approval_threshold_minor
         kwargs.setdefault(
@@ -440,7 +470,8 @@ class ProgramSettingsForm(Form):
                 "approval_threshold": ""
                 if threshold is None
                 else money.format_minor(threshold, program.currency),
-            },
+            }
+            | {name: getattr(program, name) for name in self.DEADLINE_SETTINGS},
         )
         super().__init__(*args, **kwargs)
         self.program = program
@@ -465,7 +496,7 @@ class ProgramSettingsForm(Form):
             "public": data["public"],
             "status": data["status"],
             "approval_threshold_minor": data["approval_threshold_minor"],
-        }
+        } | {name: data[name] for name in self.DEADLINE_SETTINGS}
 
 
 class StaffGrantForm(Form):

@@ -170,7 +170,11 @@ def test_program_life_end_to_end(admin, anon, settings):
         "settlements": "0.00",
         "outstanding": "12.50",
         "pending_value": "0.00",
+        # Accepted today: unpaid, not yet overdue (the program pays within 30 days).
+        "overdue": "0.00",
+        "oldest_unpaid_on": row["oldest_unpaid_on"],
     }
+    assert row["oldest_unpaid_on"] == dt.datetime.now(dt.UTC).date().isoformat()
 
     # Statement, JSON and CSV.
     st = ada_api.get(f"/api/v1/statements/?program={pid}").json()

@@ -103,7 +103,7 @@ def test_contribution_rows_render_as_the_declarative_serializer_did(
 
 def test_balance_rows_render_as_the_declarative_serializer_did(admin_api, ledger_of_everything):
     got = _results(admin_api, "/api/v1/balances/?page_size=100")
-    instances = balances(Membership.objects.order_by("id"))
+    instances = queries.with_pay_deadlines(balances(Membership.objects.order_by("id")))
     assert got == _as_json(ReferenceBalance(instances, many=True).data)
     assert any(b["currency"] == "JPY" and b["settlements"] == "500" for b in got)
     assert any(b["pending_value"] != "0.00" for b in got if b["currency"] == "USD")

@@ -143,6 +143,14 @@ ALLOWED = [
         r"may have at most \d decimal places|may not have decimals here|amount is too large",
     ),
     Allowed(
+        "`currency` in a program's settings: taken only as the program's own (it never "
+        "changes), which the program's data decides",
+        400,
+        "validation_error",
+        r"^A program's currency never changes\.$",
+        r"PATCH /api/v1/programs/",
+    ),
+    Allowed(
         "hours on a bug report, or a severity on feedback, or one of them missing: which "
         "one applies depends on `kind` (and, on accept, on the stored contribution)",
         400,

@@ -77,7 +77,11 @@ def _pages(d):
         "password_change": [("artist", "/password/"), ("admin", "/password/")],
         "password_change_done": [("artist", "/password/done/")],
         "home": [("artist", "/"), ("ahead", "/"), ("admin", "/")],
-        "contribution_list": [("artist", "/contributions/"), ("admin", "/contributions/")],
+        "contribution_list": [
+            ("artist", "/contributions/"),
+            ("admin", "/contributions/"),
+            ("artist", "/contributions/?overdue=on"),
+        ],
         "log_feedback": [
             ("artist", "/contributions/new/feedback/"),
             ("admin", "/contributions/new/feedback/"),
@@ -88,8 +92,15 @@ def _pages(d):
             ("admin", f"/contributions/{w}/"),
             ("admin", f"/contributions/{d['submitted'].pk}/"),
             ("admin", f"/contributions/{d['rejected'].pk}/"),
+            ("artist", f"/contributions/{d['overdue'].pk}/"),
+            ("admin", f"/contributions/{d['overdue'].pk}/"),
+            ("artist", f"/contributions/{d['by_system'].pk}/"),
         ],
-        "review_queue": [("admin", "/review/"), ("treasurer", "/review/")],
+        "review_queue": [
+            ("admin", "/review/"),
+            ("treasurer", "/review/"),
+            ("admin", "/review/?overdue=on"),
+        ],
         "payouts": [("admin", "/payouts/")],
         "payout_new": [
             ("admin", "/payouts/new/"),
@@ -130,6 +141,7 @@ def _pages(d):
         "transparency_index": [("anonymous", "/transparency/"), ("artist", "/transparency/")],
         "transparency": [
             ("anonymous", f"/programs/{pub}/transparency/"),
+            ("artist", f"/programs/{pub}/transparency/"),
             ("admin", f"/programs/{p}/transparency/"),
         ],
         "api_tokens": [("artist", "/tokens/")],
@@ -169,7 +181,9 @@ def site(admin, artist, artist2, settings):
     program = make_program(admin)
     for person in (artist, artist2):
         services.enroll_artist(actor=admin, program=program, artist=person)
-    work = accepted_work(program, artist, admin, hours="20.00")  # $900.00
+    # Accepted 40 days ago and only partly paid below: money overdue for payment.
+    with clock.frozen(clock.now() - dt.timedelta(days=40)):
+        work = accepted_work(program, artist, admin, hours="20.00")  # $900.00
     services.accept_contribution(contribution=log_bug(program, artist, "critical"), actor=admin)
     log_bug(program, artist)
     submitted = log_feedback(program, artist, hours="1.50")
@@ -197,6 +211,16 @@ def site(admin, artist, artist2, settings):
     public = make_program(admin, public=True, currency="JPY")
     services.enroll_artist(actor=admin, program=public, artist=artist)
     accepted_work(public, artist, admin)
+    # Work left unreviewed past its due date: flagged where listed, reminded about in one
+    # program, accepted by the system in the public one (which accepts it automatically).
+    services.update_program(actor=admin, program=public, auto_accept_overdue=True)
+    with clock.frozen(clock.now() - dt.timedelta(days=20)):
+        overdue = log_feedback(program, artist, hours="3.00")
+        by_system = log_bug(public, artist, "medium")
+        log_bug(public, artist, "low")
+    services.apply_deadlines()
+    with clock.frozen(clock.now() - dt.timedelta(days=16)):
+        log_bug(public, artist, "high")  # overdue, not yet applied
     # Invitations in every state: pending (as a member and as staff), revoked, accepted, expired.
     with clock.frozen(clock.now() - dt.timedelta(days=20)):
         expired = services.invite(actor=admin, program=program, email="late@example.org")
@@ -223,6 +247,8 @@ def site(admin, artist, artist2, settings):
         "work": work,
         "submitted": submitted,
         "rejected": rejected,
+        "overdue": overdue,
+        "by_system": by_system,
         "payout": payout,
         "confirmed": confirmed,
         "proposal": proposal,

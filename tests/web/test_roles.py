@@ -493,6 +493,8 @@ def test_manager_edits_the_settings(client_for, crew, program):
     html = response.content.decode()
     assert "USD" in html and 'name="currency"' not in html
     fields = {"name": "Renamed", "description": "", "status": "closed", "public": "on"}
+    # The deadlines, as the form shows them (prefilled with the program's).
+    fields |= {"review_within_days": 14, "pay_within_days": 30, "dispute_window_days": 30}
     for bad in ("abc", "0", "1.001", "-5"):
         response = client.post(url, fields | {"approval_threshold": bad})
         assert response.status_code == 200

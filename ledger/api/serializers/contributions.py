@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
+from ledger import clock
 from ledger.models import (
     Contribution,
     ContributionKind,
@@ -10,12 +11,14 @@ from ledger.models import (
     Program,
     Severity,
 )
+from ledger.models.contributions import is_overdue
 
 from ..fields import (
     HoursField,
     IdRelatedField,
     NullableHoursField,
     NullableMoneyOutput,
+    QueryBooleanField,
     TextField,
     VisibleIdRelatedField,
     VisibleTextField,
@@ -45,6 +48,17 @@ class ContributionSerializer(RowSerializer):
     # Each resource declares its own wire fields in its contract's order (docs/API.md):
     # declarations alike in shape only.
     currency = serializers.CharField(source="program.currency", read_only=True)
+    review_due_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the work is due for review: its submission's UTC date plus the "
+        "program's `review_within_days`.",
+    )
+    overdue = serializers.BooleanField(
+        source="is_overdue",
+        read_only=True,
+        help_text="Still `submitted` after `review_due_on` (today, UTC).",
+    )
 
     class Meta:
         model = Contribution
@@ -66,8 +80,23 @@ class ContributionSerializer(RowSerializer):
             "reviewed_at",
             "reviewed_by",
             "review_note",
+            "review_due_on",
+            "overdue",
         ]
         read_only_fields = fields
+
+    @classmethod
+    def rows(cls, rows):
+        """Already rows: `queries.contribution_rows` (plain SQL)."""
+        return rows
+
+    @classmethod
+    def load(cls, rows):
+        """`overdue` from the row's status and due date (`is_overdue`, the rule's home)."""
+        today = clock.today()
+        for row in rows:
+            row["overdue"] = is_overdue(row["status"], row["review_due_on"], today)
+        return rows
 
 
 class AcceptSerializer(serializers.Serializer):
@@ -81,3 +110,7 @@ class AcceptSerializer(serializers.Serializer):
 class ContributionFilterSerializer(ProgramArtistFilterSerializer):
     status = serializers.ChoiceField(choices=ContributionStatus.choices, required=False)
     kind = serializers.ChoiceField(choices=ContributionKind.choices, required=False)
+    overdue = QueryBooleanField(
+        required=False,
+        help_text="`true`: only work overdue for review today; `false`: only work that is not.",
+    )

@@ -3,6 +3,7 @@
 from django.db import connection
 from rest_framework import serializers
 
+from ledger import queries
 from ledger.models import (
     Acknowledgement,
     Entry,
@@ -28,6 +29,16 @@ class BalanceSerializer(RowSerializer):
     settlements = MoneyOutput(minor="settlements_minor")
     outstanding = MoneyOutput(minor="outstanding_minor")
     pending_value = MoneyOutput(minor="pending_minor")
+    overdue = MoneyOutput(
+        minor="overdue_minor",
+        help_text="The part of `outstanding` whose work was accepted more than the program's "
+        "`pay_within_days` ago, payments matched to work oldest first.",
+    )
+    oldest_unpaid_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="The acceptance date of the oldest work not fully paid; null: none.",
+    )
 
     class Meta:
         model = Membership
@@ -41,6 +52,8 @@ class BalanceSerializer(RowSerializer):
             "settlements",
             "outstanding",
             "pending_value",
+            "overdue",
+            "oldest_unpaid_on",
         ]
         read_only_fields = fields
 
@@ -51,10 +64,18 @@ class BalanceSerializer(RowSerializer):
 
     @classmethod
     def load(cls, rows):
-        """Paid and outstanding from the row's totals (`Totals`, their one definition)."""
+        """Paid and outstanding from the row's totals (`Totals`, their one definition);
+        overdue and the oldest unpaid work of the whole page in one query
+        (`queries.pay_deadlines`)."""
+        deadlines = queries.pay_deadlines(
+            (row["program"], row["artist"], row["pay_within_days"]) for row in rows
+        )
         for row in rows:
             totals = Totals(row["valued_minor"], row["grants_minor"], row["settlements_minor"])
             row["paid_minor"], row["outstanding_minor"] = totals.paid, totals.outstanding
+            deadline = deadlines[(row["program"], row["artist"])]
+            row["overdue_minor"] = deadline.overdue_minor
+            row["oldest_unpaid_on"] = deadline.oldest_unpaid_on
         return rows
 
 

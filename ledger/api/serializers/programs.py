@@ -14,10 +14,12 @@ from ledger.models import (
 from ledger.models.invitations import SHOWN_STATUSES
 from ledger.models.programs import ProgramStatus
 from ledger.money import CURRENCY_CHOICES
+from ledger.services.programs import DEADLINE_RANGE
 
 from ..fields import (
     IdRelatedField,
     JSONBooleanField,
+    JSONIntegerField,
     MoneyInput,
     MoneyOutput,
     NullableMoneyOutput,
@@ -47,6 +49,10 @@ class ProgramSerializer(serializers.ModelSerializer):
             "status",
             "created_at",
             "approval_threshold",
+            "review_within_days",
+            "pay_within_days",
+            "dispute_window_days",
+            "auto_accept_overdue",
         ]
         read_only_fields = fields
 
@@ -60,6 +66,30 @@ class ProgramUpdateSerializer(serializers.Serializer):
     public = JSONBooleanField(required=False)
     status = serializers.ChoiceField(choices=ProgramStatus.choices, required=False)
     approval_threshold = MoneyInput(required=False, allow_null=True)
+    review_within_days = JSONIntegerField(
+        required=False,
+        min_value=DEADLINE_RANGE[0],
+        max_value=DEADLINE_RANGE[1],
+        help_text="Days after its submission (UTC date) that work is due for review; "
+        "the due date of work waiting for review moves with it.",
+    )
+    pay_within_days = JSONIntegerField(
+        required=False,
+        min_value=DEADLINE_RANGE[0],
+        max_value=DEADLINE_RANGE[1],
+        help_text="Days after its acceptance that work is due to be paid.",
+    )
+    dispute_window_days = JSONIntegerField(
+        required=False,
+        min_value=DEADLINE_RANGE[0],
+        max_value=DEADLINE_RANGE[1],
+        help_text="Days after a decision that it may be disputed.",
+    )
+    auto_accept_overdue = JSONBooleanField(
+        required=False,
+        help_text="Work still unreviewed after its due date is accepted by the system "
+        "(`apply_deadlines`).",
+    )
     currency = serializers.CharField(
         required=False, help_text="Never changes: every amount of the program is in it."
     )
@@ -222,3 +252,12 @@ class ReportSerializer(serializers.Serializer):
     paid_ratio = serializers.CharField(allow_null=True, help_text="paid / valued, 4 decimals.")
     median_days_to_payment = serializers.CharField(allow_null=True, help_text="One decimal.")
     head_hash = serializers.CharField(allow_null=True)
+    reviews_overdue = serializers.IntegerField(
+        allow_null=True, help_text="Work still waiting for review after its due date, today."
+    )
+    overdue_outstanding = NullableMoneyOutput(
+        minor="overdue_outstanding",
+        currency="currency",
+        help_text="The sum of the members' `overdue`: unpaid work accepted more than "
+        "`pay_within_days` ago.",
+    )

@@ -28,6 +28,7 @@ class ContributionViewSet(
         # Pages, the detail and the review actions' answers: rows of queries.contribution_rows.
         filters = query_params(request, s.ContributionFilterSerializer)
         page = self.paginate_queryset(queries.contribution_rows(request.user, **filters))
+        page = s.ContributionSerializer.load(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
@@ -47,7 +48,9 @@ class ContributionViewSet(
         pk = parse_id(pk)
         if pk is None:
             raise exceptions.NotFound()
-        rows = queries.contribution_rows(self.request.user, id=pk)[0:1]
+        rows = s.ContributionSerializer.load(
+            queries.contribution_rows(self.request.user, id=pk)[0:1]
+        )
         if not rows:
             raise exceptions.NotFound()
         return Response(s.ContributionSerializer(rows[0]).data, status=code)

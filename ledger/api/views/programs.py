@@ -256,6 +256,8 @@ class ReportView(GenericAPIView):
                 else str(report.median_days_to_payment)
             ),
             "head_hash": report.head_hash,
+            "reviews_overdue": report.reviews_overdue,
+            "overdue_outstanding": report.overdue_outstanding_minor,
         }
         if withheld:
             for key in data:

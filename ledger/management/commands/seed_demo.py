@@ -142,6 +142,16 @@ class Command(BaseCommand):
             actor=admin, artist=artists[0], program=aurora, amount_minor=120_000,
             kind=PayoutKind.GRANT, method="bank transfer", note="Quarterly grant.",
         )  # fmt: skip
+        # Work of ada's left unreviewed past Aurora's review deadline (14 days): flagged on
+        # her home, in the lists and the queue; `apply_deadlines` reminds the reviewers.
+        with clock.frozen(
+            dt.datetime.combine(today - dt.timedelta(days=18), dt.time(11), tzinfo=dt.UTC)
+        ):
+            services.submit_contribution(
+                actor=artists[0], program=aurora, kind=ContributionKind.FEEDBACK,
+                title="Inpainting edge halos", occurred_on=today - dt.timedelta(days=18),
+                hours=Decimal("1.50"), description="Halo artefacts along inpainted edges.",
+            )  # fmt: skip
 
     def _one_contribution(self, rng, program, artist, day):
         if rng.random() < 0.5:

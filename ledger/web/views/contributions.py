@@ -36,6 +36,8 @@ def contribution_list(request):
             qs = qs.filter(status=form.cleaned_data["status"])
         if form.cleaned_data["program"]:
             qs = qs.filter(program=form.cleaned_data["program"])
+        if form.cleaned_data["overdue"]:
+            qs = qs.overdue()
     return render(
         request, "web/contribution_list.html", {"form": form, "page": page_of(request, qs)}
     )
@@ -168,14 +170,19 @@ def _timeline(contribution):
     timeline = []
     for event in events:
         data = event.data or {}
+        label = ACTION_LABELS.get(event.action, event.action)
+        if event.action == "contribution.remind":
+            label = f"Reviewers reminded: its review was due {data.get('review_due_on')}"
         timeline.append(
             {
                 "at": event.at,
-                "label": ACTION_LABELS.get(event.action, event.action),
+                "label": label,
                 "actor": event.actor,
                 "why": data.get("reason") or data.get("note") or "",
                 "value_minor": data.get("value_minor"),
                 "changes": data.get("changes") or {},
+                # No actor, and a rule named: the system (`apply_deadlines`) acted.
+                "by_system": event.actor_id is None and bool(data.get("rule")),
             }
         )
     return timeline

@@ -21,7 +21,9 @@ def home(request):
     if access.is_staff(request.user):
         return _admin_home(request)
     user = request.user
-    rows = list(queries.balances(Membership.objects.filter(artist=user)).order_by("program__name"))
+    rows = queries.with_pay_deadlines(
+        queries.balances(Membership.objects.filter(artist=user)).order_by("program__name")
+    )
     to_confirm = queries.unconfirmed_payments(user)
     for row in rows:
         row.to_confirm = to_confirm.get(row.program.pk)
@@ -33,11 +35,26 @@ def home(request):
         )
     recent_work = Contribution.objects.filter(artist=user).select_related("program")[:6]
     recent_payouts = Payout.objects.filter(artist=user).select_related("program")[:6]
+    overdue_work = (
+        Contribution.objects.filter(artist=user)
+        .overdue()
+        .select_related("program")
+        .order_by("review_due_on", "id")
+    )
     return render(
         request,
         "web/home_artist.html",
-        {"rows": rows, "recent_work": recent_work, "recent_payouts": recent_payouts},
+        {
+            "rows": rows,
+            "recent_work": recent_work,
+            "recent_payouts": recent_payouts,
+            "overdue_work": list(overdue_work[:OVERDUE_SHOWN]),
+            "overdue_more": overdue_work.count() > OVERDUE_SHOWN,
+        },
     )
+
+
+OVERDUE_SHOWN = 20  # overdue work listed on the artist's home; the rest behind a link
 
 
 def _admin_home(request):
@@ -54,6 +71,13 @@ def _admin_home(request):
             pending=Count("contributions", filter=Q(contributions__status="submitted"))
         )
     )
+    overdue_work = Contribution.objects.overdue()
+    if readable is not None:
+        overdue_work = overdue_work.filter(program_id__in=sorted(readable))
+    overdue = {
+        row["program_id"]: row["n"]
+        for row in overdue_work.order_by().values("program_id").annotate(n=Count("id"))
+    }
     totals = {
         row["program"]: row
         for row in memberships.values("program").annotate(
@@ -64,12 +88,14 @@ def _admin_home(request):
         )
     }
     for program in programs:
+        program.overdue = overdue.get(program.pk, 0)
         t = totals.get(program.pk, {})
         program.members = t.get("members", 0)
         money = Totals(t.get("valued") or 0, t.get("grants") or 0, t.get("settlements") or 0)
         program.valued, program.paid = money.valued, money.paid
     reviews = access.programs_where(user, access.Action.REVIEW)
     pending = sum(p.pending for p in programs if reviews is None or p.pk in reviews)
+    pending_overdue = sum(p.overdue for p in programs if reviews is None or p.pk in reviews)
     pays = access.programs_where(user, access.Action.PAY)
     proposals = None
     if pays is None or pays:
@@ -80,5 +106,10 @@ def _admin_home(request):
     return render(
         request,
         "web/home_admin.html",
-        {"programs": programs, "pending": pending, "proposals": proposals},
+        {
+            "programs": programs,
+            "pending": pending,
+            "pending_overdue": pending_overdue,
+            "proposals": proposals,
+        },
     )

@@ -55,6 +55,7 @@ def payouts(request):
             valued_minor__gt=F("grants_minor") + F("settlements_minor")
         )
     rows = page_of(request, queries.balances(memberships), 50)
+    rows.object_list = queries.with_pay_deadlines(rows.object_list)  # one query for the page
     return render(
         request,
         "web/payouts.html",

@@ -66,9 +66,12 @@ def _program_context(request, program, *, card_form=None, enroll_form=None):
         "can_manage": access.can(request.user, access.Action.MANAGE, program.pk),
     }
     if context["staff_here"]:
-        context["members"] = queries.balances(
-            Membership.objects.filter(program=program).order_by("artist__username")
+        context["members"] = queries.with_pay_deadlines(
+            queries.balances(
+                Membership.objects.filter(program=program).order_by("artist__username")
+            )
         )
+        context["reviews_overdue"] = program.contributions.overdue().count()
         context["manage_refused"] = access.refusal(user, access.Action.MANAGE, program.pk)
         if context["manage_refused"] is None:
             context["card_form"] = card_form or forms.RateCardForm(program=program)

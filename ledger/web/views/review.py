@@ -1,4 +1,4 @@
-"""The review queue, oldest first, and bulk acceptance."""
+"""The review queue, oldest first (overdue work flagged), and bulk acceptance."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -36,6 +36,8 @@ def review_queue(request):
             qs = qs.filter(kind=data["kind"])
         if data["severity"]:
             qs = qs.filter(severity=data["severity"])
+        if data["overdue"]:
+            qs = qs.overdue()
     reviews = access.programs_where(request.user, access.Action.REVIEW)
     return render(
         request,
@@ -43,6 +45,7 @@ def review_queue(request):
         {
             "form": form,
             "page": page_of(request, qs, 50),
+            "overdue_count": qs.overdue().count(),
             "can_bulk_accept": reviews is None or bool(reviews),
         },
     )

@@ -53,6 +53,10 @@ def _statement_for(request, program_id):
 @login_required
 def statement(request, program_id):
     program, artist, form, statement, members = _statement_for(request, program_id)
+    deadline = None
+    if statement is not None:  # today's figures, whatever the period shown
+        key = (program.pk, artist.pk)
+        deadline = queries.pay_deadlines([(*key, program.pay_within_days)])[key]
     return render(
         request,
         "web/statement.html",
@@ -64,6 +68,7 @@ def statement(request, program_id):
             "printable": statement_context(statement) if statement else None,
             "members": members,
             "query": request.GET.urlencode(),
+            "deadline": deadline,
         },
     )
 
