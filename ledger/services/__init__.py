@@ -12,6 +12,7 @@ from .contributions import (
     submit_contribution,
     withdraw_contribution,
 )
+from .disputes import dismiss_dispute, open_dispute, uphold_dispute, withdraw_dispute
 from .invitations import (
     accept_invitation,
     accept_invitation_as_new_user,
@@ -51,6 +52,7 @@ __all__ = [
     "create_user",
     "decline_payout",
     "disable_second_factor",
+    "dismiss_dispute",
     "enable_second_factor",
     "enroll_artist",
     "find_invitation",
@@ -58,6 +60,7 @@ __all__ = [
     "invite",
     "mark_all_read",
     "mark_read",
+    "open_dispute",
     "preview_payout",
     "record_payout",
     "regenerate_recovery_codes",
@@ -70,6 +73,8 @@ __all__ = [
     "set_preferences",
     "submit_contribution",
     "update_program",
+    "uphold_dispute",
     "void_payout",
     "withdraw_contribution",
+    "withdraw_dispute",
 ]
