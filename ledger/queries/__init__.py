@@ -7,6 +7,7 @@ resource; the report's per-artist figures kept between reads are `report_cache`.
 
 from .balances import balance_rows, balances, payable_balance_minor, with_pending
 from .contributions import contribution_rows
+from .disputes import ResultingEntry, dispute_queue, resulting_entry
 from .entries import entry_rows, monthly_series, visible_entries
 from .report import Report, median_days_to_payment, program_report, readable_report
 from .report_cache import WorkCounts, keep_report_figures, median_of_histogram
@@ -22,6 +23,7 @@ from .statements import (
 __all__ = [
     "KeysetRows",
     "Report",
+    "ResultingEntry",
     "SqlRows",
     "Statement",
     "StatementLine",
@@ -29,6 +31,7 @@ __all__ = [
     "balance_rows",
     "balances",
     "contribution_rows",
+    "dispute_queue",
     "entry_rows",
     "keep_report_figures",
     "median_days_to_payment",
@@ -38,6 +41,7 @@ __all__ = [
     "payable_balance_minor",
     "program_report",
     "readable_report",
+    "resulting_entry",
     "statement",
     "statement_membership",
     "visible_entries",

@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db import connection
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from ledger import access
 from ledger.models import (
+    Dispute,
+    DisputeStatus,
     LedgerHead,
     Membership,
     Program,
@@ -32,6 +34,9 @@ class Report:
     paid_ratio: Decimal | None
     median_days_to_payment: Decimal | None
     head_hash: str | None
+    disputes_open: int = 0
+    disputes_upheld: int = 0
+    disputes_dismissed: int = 0
 
     @property
     def paid_minor(self) -> int:
@@ -112,6 +117,12 @@ def program_report(program: Program) -> Report:
         ratio = (Decimal(paid) / Decimal(totals["valued"])).quantize(
             Decimal("0.0001"), ROUND_HALF_EVEN
         )
+    disputes = dict(
+        Dispute.objects.filter(program=program)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     return Report(
         program=program,
         contributors=len(posted.artist_ids | unposted.artist_ids),
@@ -127,6 +138,9 @@ def program_report(program: Program) -> Report:
         paid_ratio=ratio,
         median_days_to_payment=posted.median_days,
         head_hash=head.hash if head and head.seq else None,
+        disputes_open=disputes.get(DisputeStatus.OPEN, 0),
+        disputes_upheld=disputes.get(DisputeStatus.UPHELD, 0),
+        disputes_dismissed=disputes.get(DisputeStatus.DISMISSED, 0),
     )
 
 

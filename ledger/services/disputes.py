@@ -306,16 +306,21 @@ def _subject_of(dispute: Dispute):
     return Payout.objects.select_related("program").get(pk=dispute.payout_id)
 
 
-def decision_refusal(user, dispute: Dispute, subject=None):
-    """Why `user` may not uphold or dismiss `dispute` (`access.dispute_refusal`), or None."""
+def step_refusal(user, dispute: Dispute, step: access.DisputeStep, subject=None):
+    """Why `user` may not take `step` on `dispute` (`access.dispute_refusal`, with the people
+    whose decision it disputes), or None when it may. `subject`: the dispute's subject, when
+    the caller has it loaded."""
     subject = subject if subject is not None else dispute.subject
+    deciders = frozenset()
+    if step == access.DisputeStep.DECIDE:
+        deciders = access.disputed_deciders(dispute.subject_type, subject)
     return access.dispute_refusal(
         user,
-        access.DisputeStep.DECIDE,
+        step,
         subject_type=dispute.subject_type,
         program_id=dispute.program_id,
         artist_id=dispute.artist_id,
-        deciders=access.disputed_deciders(dispute.subject_type, subject),
+        deciders=deciders,
     )
 
 
@@ -323,7 +328,7 @@ def _lock_for_decision(dispute: Dispute, actor, note: str):
     """Lock the dispute, check who decides and that it is open; the decision's note."""
     dispute = _lock_dispute(dispute)
     subject = _subject_of(dispute)
-    error = decision_refusal(actor, dispute, subject)
+    error = step_refusal(actor, dispute, access.DisputeStep.DECIDE, subject)
     if error is not None:
         raise error
     _require_open(dispute)
@@ -415,13 +420,7 @@ def withdraw_dispute(*, dispute: Dispute, actor) -> Dispute:
     """The artist who opened an open dispute takes it back."""
     with transaction.atomic():
         dispute = _lock_dispute(dispute)
-        error = access.dispute_refusal(
-            actor,
-            access.DisputeStep.WITHDRAW,
-            subject_type=dispute.subject_type,
-            program_id=dispute.program_id,
-            artist_id=dispute.artist_id,
-        )
+        error = step_refusal(actor, dispute, access.DisputeStep.WITHDRAW)
         if error is not None:
             raise error
         _require_open(dispute)
@@ -445,10 +444,10 @@ __all__ = [
     "OpenOptions",
     "claims_for",
     "decided_at",
-    "decision_refusal",
     "dismiss_dispute",
     "open_dispute",
     "open_options",
+    "step_refusal",
     "subject_type_of",
     "uphold_dispute",
     "window_closes_at",

@@ -17,7 +17,7 @@ from ledger.api import schema as hooks
 from ledger.api.auth import issue_token
 from ledger.services.common import is_blank
 from tests.api.conftest import fields_of, problem
-from tests.conftest import log_bug
+from tests.conftest import log_bug, open_dispute_about_rejection
 
 
 @pytest.fixture(scope="module")
@@ -281,6 +281,9 @@ def test_allow_headers_name_exactly_the_schema_operations(schema, admin, admin_a
         "/api/v1/programs/": program.pk,
         "/api/v1/artists/": program.memberships.first().artist.pk,
         "/api/v1/auth/tokens/": issue_token(user=admin)[0].pk,
+        "/api/v1/disputes/": open_dispute_about_rejection(
+            program, program.memberships.first().artist, admin
+        ).pk,
     }  # fmt: skip
     wrong = []
     for template, operations in schema["paths"].items():

@@ -27,6 +27,13 @@ from .contributions import (
     ContributionFilterSerializer,
     ContributionSerializer,
 )
+from .disputes import (
+    DisputeCreateSerializer,
+    DisputeDismissSerializer,
+    DisputeFilterSerializer,
+    DisputeSerializer,
+    DisputeUpholdSerializer,
+)
 from .exports import JournalExportQuerySerializer, PayoutBatchQuerySerializer
 from .ledger import (
     BalanceSerializer,
@@ -69,6 +76,11 @@ __all__ = [
     "ContributionCreateSerializer",
     "ContributionFilterSerializer",
     "ContributionSerializer",
+    "DisputeCreateSerializer",
+    "DisputeDismissSerializer",
+    "DisputeFilterSerializer",
+    "DisputeSerializer",
+    "DisputeUpholdSerializer",
     "EmptySerializer",
     "EntrySerializer",
     "InvitationCreateSerializer",

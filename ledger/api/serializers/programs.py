@@ -216,3 +216,8 @@ class ReportSerializer(serializers.Serializer):
     paid_ratio = serializers.CharField(allow_null=True, help_text="paid / valued, 4 decimals.")
     median_days_to_payment = serializers.CharField(allow_null=True, help_text="One decimal.")
     head_hash = serializers.CharField(allow_null=True)
+    disputes_open = serializers.IntegerField(
+        allow_null=True, help_text="Disputes waiting for a decision."
+    )
+    disputes_upheld = serializers.IntegerField(allow_null=True)
+    disputes_dismissed = serializers.IntegerField(allow_null=True)

@@ -16,6 +16,7 @@ from .common import (
     query_params,
 )
 from .contributions import ContributionViewSet
+from .disputes import DisputeViewSet
 from .exports import JournalExportView, OutstandingExportView, PayoutBatchExportView
 from .ledger import BalanceViewSet, EntryViewSet, StatementCheckView, StatementView, VerifyView
 from .payouts import PayoutViewSet
@@ -35,6 +36,7 @@ __all__ = [
     "BalanceViewSet",
     "CSVRenderer",
     "ContributionViewSet",
+    "DisputeViewSet",
     "DocsView",
     "EntryViewSet",
     "InvitationViewSet",

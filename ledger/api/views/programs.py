@@ -255,6 +255,9 @@ class ReportView(GenericAPIView):
                 else str(report.median_days_to_payment)
             ),
             "head_hash": report.head_hash,
+            "disputes_open": report.disputes_open,
+            "disputes_upheld": report.disputes_upheld,
+            "disputes_dismissed": report.disputes_dismissed,
         }
         if withheld:
             for key in data:

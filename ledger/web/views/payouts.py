@@ -30,6 +30,7 @@ from .common import (
     show_domain_error,
     staff_programs,
 )
+from .disputes import dispute_offer, subject_disputes
 
 TREASURERS_ONLY = "Only a treasurer of a program may record payments or decide proposals."
 
@@ -245,6 +246,8 @@ def payout_detail(request, pk):
         context["decision_refused"] = _decision_refusal(user, payout)
     if staff_here and payout.status == PayoutStatus.PAID:
         context["void_refused"] = access.refusal(user, access.Action.PAY, payout.program_id)
+    context["disputes"] = subject_disputes(payout)
+    context["dispute_offer"] = dispute_offer(user, payout)
     return render(request, "web/payout_detail.html", context)
 
 
