@@ -349,6 +349,9 @@ SPECTACULAR_SETTINGS = {
         "StaffRoleEnum": ["manager", "reviewer", "treasurer", "auditor"],
         "InvitationStatusEnum": "ledger.models.invitations.SHOWN_STATUSES",
         "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
+        "DisputeSubjectEnum": "ledger.models.DisputeSubject",
+        "DisputeClaimEnum": "ledger.models.DisputeClaim",
+        "DisputeStatusEnum": "ledger.models.DisputeStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

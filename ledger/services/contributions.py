@@ -263,13 +263,18 @@ def accept_through_dispute(
     return contribution
 
 
-def _checked_corrections(contribution: Contribution, hours, severity):
-    """The hours and severity the work is valued with: the reviewer's corrections over what
-    was logged, each only for the kind of work it applies to (400 naming it)."""
+def _refuse_misplaced(contribution: Contribution, hours, severity) -> None:
+    """Hours are for feedback, a severity for a bug report (400 naming the other)."""
     if contribution.kind == ContributionKind.FEEDBACK and severity is not None:
         raise ValidationFailed("Severity applies only to bug reports.", field="severity")
     if contribution.kind == ContributionKind.BUG_REPORT and hours is not None:
         raise ValidationFailed("Hours apply only to feedback.", field="hours")
+
+
+def _checked_corrections(contribution: Contribution, hours, severity):
+    """The hours and severity the work is valued with: the reviewer's corrections over what
+    was logged, each only for the kind of work it applies to (400 naming it)."""
+    _refuse_misplaced(contribution, hours, severity)
     new_hours = contribution.hours if hours is None else hours
     new_severity = contribution.severity if severity is None else severity
     _check_kind_fields(contribution.kind, new_hours, new_severity)
@@ -357,6 +362,7 @@ def adjust_through_dispute(
         raise InvalidTransition(
             f"This contribution is {contribution.status}; only accepted work is revalued."
         )
+    _refuse_misplaced(contribution, hours, severity)
     if contribution.kind == ContributionKind.FEEDBACK and hours is None:
         raise ValidationFailed("Give the hours the work is worth.", field="hours")
     if contribution.kind == ContributionKind.BUG_REPORT and severity is None:

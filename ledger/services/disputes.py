@@ -308,11 +308,13 @@ def _subject_of(dispute: Dispute):
 
 def step_refusal(user, dispute: Dispute, step: access.DisputeStep, subject=None):
     """Why `user` may not take `step` on `dispute` (`access.dispute_refusal`, with the people
-    whose decision it disputes), or None when it may. `subject`: the dispute's subject, when
-    the caller has it loaded."""
+    whose decision it disputes while it is open), or None when it may. `subject`: the
+    dispute's subject, when the caller has it loaded. Once decided, the subject's deciders
+    may have changed (an upheld rejection makes its decider the work's reviewer): a closed
+    dispute is refused to everyone in the role alike, by its state (409)."""
     subject = subject if subject is not None else dispute.subject
     deciders = frozenset()
-    if step == access.DisputeStep.DECIDE:
+    if step == access.DisputeStep.DECIDE and dispute.status == DisputeStatus.OPEN:
         deciders = access.disputed_deciders(dispute.subject_type, subject)
     return access.dispute_refusal(
         user,

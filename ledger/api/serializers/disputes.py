@@ -2,6 +2,7 @@
 
 from django.db.models import F
 from django.db.models.functions import Coalesce
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ledger.models import (
@@ -18,6 +19,20 @@ from ..fields import HoursField, IdField, TextField, VisibleTextField
 from .common import TEXT_MAX, ProgramArtistFilterSerializer, RowSerializer
 
 EVIDENCE_MAX = 2000
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": EVIDENCE_MAX,
+        "pattern": r"^$|^[Hh][Tt][Tt][Pp][Ss]?://[^\u0000]+$",
+        "description": "An http(s) link to evidence (a well-formed URL), or empty.",
+    }
+)
+class EvidenceUrlField(TextField):
+    """A link to evidence: empty, or an http(s) URL (`services.common.is_web_url` decides)."""
+
+
 _SUBJECTS = {DisputeSubject.CONTRIBUTION: Contribution, DisputeSubject.PAYOUT: Payout}
 
 
@@ -32,12 +47,11 @@ class DisputeCreateSerializer(serializers.Serializer):
         ),
     )
     statement = VisibleTextField(max_length=TEXT_MAX)
-    evidence_url = TextField(
+    evidence_url = EvidenceUrlField(
         max_length=EVIDENCE_MAX,
         required=False,
         allow_blank=True,
         default="",
-        help_text="An http(s) link to evidence, or empty.",
     )
 
     def validate(self, attrs):
@@ -61,6 +75,9 @@ class DisputeCreateSerializer(serializers.Serializer):
 class DisputeSerializer(RowSerializer):
     subject = serializers.IntegerField(
         read_only=True, help_text="The id of the contribution or payout (`subject_type`)."
+    )
+    evidence_url = serializers.CharField(
+        read_only=True, help_text="An http(s) link to evidence, or empty."
     )
 
     class Meta:
