@@ -63,7 +63,8 @@ def visible_entries(user, *, program_id: int | None = None, artist_id: int | Non
 
 _ENTRY_ROWS_SELECT = (
     "SELECT e.id, e.program_id AS program, e.seq, e.posted_at, e.effective_date, e.kind, "
-    "e.memo, e.prev_hash, e.hash FROM ledger_entry e"
+    "e.memo, e.prev_hash, e.hash, e.adjusts_id AS adjusts, e.dispute_id AS dispute "
+    "FROM ledger_entry e"
 )
 # An entry is about an artist when one of its postings is to an account of the artist. On
 # PostgreSQL as arrays of the artist's accounts and of their entries, computed once per
