@@ -237,3 +237,15 @@ def test_the_transparency_page_counts_disputes(client_for, admin, artist, progra
     page = html(client_for(artist).get(f"/programs/{program.pk}/transparency/"))
     assert re.search(r'data-testid="disputes-upheld">1<', page)
     assert re.search(r'data-testid="disputes-open">0<', page)
+
+
+def test_the_django_admin_lists_disputes_read_only(client_for, admin, artist, program):
+    admin.is_staff = True  # the admin site's own flag
+    admin.save(update_fields=["is_staff"])
+    dispute = services.open_dispute(
+        actor=artist, subject=rejected_work(program, artist, admin), claim="rejection",
+        statement="x",
+    )  # fmt: skip
+    client = client_for(admin)
+    assert f"/admin/ledger/dispute/{dispute.pk}/" in html(client.get("/admin/ledger/dispute/"))
+    assert client.get("/admin/ledger/dispute/add/").status_code == 403
