@@ -267,3 +267,32 @@ def test_an_upheld_non_receipt_voids_the_payout_on_the_api(admin, artist, progra
     response = client_for(treasurer).post(url, {"note": "Never arrived."}, format="json")
     assert response.status_code == 200, response.content
     assert client_for(artist).get(f"/api/v1/payouts/{payout.pk}/").json()["status"] == "void"
+
+
+def test_list_and_queue_query_budgets_do_not_grow_with_the_disputes(
+    admin, artist, program, client, django_assert_max_num_queries
+):
+    def add_disputes(count):
+        for _ in range(count):
+            services.open_dispute(
+                actor=artist, subject=rejected_work(program, artist, admin), claim="rejection",
+                statement="x",
+            )  # fmt: skip
+            services.open_dispute(
+                actor=artist,
+                subject=services.record_payout(
+                    actor=admin, artist=artist, program=program, amount_minor=100, kind="grant"
+                ),
+                claim="not_received",
+                statement="y",
+            )
+
+    api = client_for(admin)
+    client.force_login(admin)
+    add_disputes(1)
+    for _ in range(2):
+        with django_assert_max_num_queries(6):
+            assert api.get("/api/v1/disputes/").status_code == 200
+        with django_assert_max_num_queries(12):
+            assert client.get("/disputes/").status_code == 200
+        add_disputes(5)
