@@ -24,7 +24,8 @@ from ledger.errors import NotAllowed, SeparationOfDuties
 class Role(StrEnum):
     MANAGER = "manager"  # program settings, rate cards, members, invitations, staff
     REVIEWER = "reviewer"  # accept, reject, reverse; decide disputes about contributions
-    TREASURER = "treasurer"  # propose, approve, decline and void payouts
+    TREASURER = "treasurer"  # propose, approve, decline and void payouts; decide disputes
+    # about payouts
     AUDITOR = "auditor"  # reads everything in the program, writes nothing
 
 
@@ -146,6 +147,65 @@ def require(user, action: Action, program_id, *, artist_id=None, proposer_id=Non
     error = refusal(user, action, program_id, artist_id=artist_id, proposer_id=proposer_id)
     if error is not None:
         raise error
+
+
+class DisputeStep(StrEnum):
+    """What someone does with a dispute: the artist concerned opens or withdraws it; staff in
+    the role that makes the kind of decision disputed decide it (uphold or dismiss)."""
+
+    OPEN = "open"
+    WITHDRAW = "withdraw"
+    DECIDE = "decide"
+
+
+# Who decides a dispute, by the kind of subject disputed: the role that made the decision.
+DISPUTE_DECIDER: dict[str, Action] = {"contribution": Action.REVIEW, "payout": Action.PAY}
+DISPUTE_REFUSAL = {
+    DisputeStep.OPEN: "Only the artist whose work or pay this is may dispute it.",
+    DisputeStep.WITHDRAW: "Only the artist who opened this dispute may withdraw it.",
+    Action.REVIEW: "Only a reviewer of this program may decide disputes about its work.",
+    Action.PAY: "Only a treasurer of this program may decide disputes about its payouts.",
+}
+OWN_DISPUTE = "Nobody decides a dispute about their own work or pay."
+OWN_DECISION = "Nobody decides a dispute about their own decision."
+
+
+def disputed_deciders(subject_type: str, subject) -> frozenset[int]:
+    """The ids of the people whose decision a dispute about `subject` questions: the reviewer
+    of a contribution; whoever recorded, proposed or approved a payout."""
+    if subject_type == "contribution":
+        ids = (subject.reviewed_by_id,)
+    else:
+        ids = (subject.created_by_id, subject.proposed_by_id, subject.approved_by_id)
+    return frozenset(pk for pk in ids if pk is not None)
+
+
+def dispute_refusal(
+    user,
+    step: DisputeStep,
+    *,
+    subject_type: str,
+    program_id,
+    artist_id,
+    deciders: frozenset[int] = frozenset(),
+):
+    """Why `user` may not take `step` on a dispute about a `subject_type` ("contribution" or
+    "payout") of `artist_id` in the program, as the error a service raises, or None when it
+    may. `deciders`: `disputed_deciders` of the subject. Opening and withdrawing are the
+    artist's alone; deciding is for the role that makes such decisions (a reviewer, a
+    treasurer), never the artist nor anyone whose decision is disputed."""
+    if step in (DisputeStep.OPEN, DisputeStep.WITHDRAW):
+        if not _authenticated(user) or user.pk != artist_id:
+            return NotAllowed(DISPUTE_REFUSAL[step])
+        return None
+    action = DISPUTE_DECIDER[subject_type]
+    if not can(user, action, program_id):
+        return NotAllowed(DISPUTE_REFUSAL[action])
+    if artist_id == user.pk:
+        return SeparationOfDuties(OWN_DISPUTE)
+    if user.pk in deciders:
+        return SeparationOfDuties(OWN_DECISION)
+    return None
 
 
 def programs_where(user, action: Action) -> frozenset[int] | None:

@@ -9,6 +9,7 @@ from ledger.models import (
     AccountBalance,
     AuditEvent,
     Contribution,
+    Dispute,
     Entry,
     Membership,
     Payout,
@@ -79,6 +80,13 @@ class ContributionAdmin(ReadOnlyAdmin):
 class PayoutAdmin(ReadOnlyAdmin):
     list_display = ("id", "program", "artist", "kind", "amount_minor", "paid_on", "status")
     list_filter = ("status", "kind", "program")
+    list_select_related = ("program", "artist")
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    list_display = ("id", "program", "artist", "subject_type", "claim", "status", "opened_at")
+    list_filter = ("status", "claim", "program")
     list_select_related = ("program", "artist")
 
 

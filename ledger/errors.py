@@ -71,3 +71,18 @@ class InvitationUnusable(DomainError):
     def __init__(self, message: str = "", *, reason: str):
         super().__init__(message)
         self.reason = reason
+
+
+class DisputeWindowClosed(DomainError):
+    """The decision is older than the program's dispute window: it can no longer be
+    disputed."""
+
+    code = "dispute_window_closed"
+    status = 409
+
+
+class AlreadyDisputed(DomainError):
+    """An open dispute about this subject already exists: one at a time."""
+
+    code = "already_disputed"
+    status = 409

@@ -24,13 +24,21 @@ def canonical_content(
     posted_at,
     effective_date,
     postings: Iterable[tuple[str, int, str]],
+    adjusts_hash: str | None = None,
+    dispute_id: int | None = None,
 ) -> str:
     """The entry as canonical JSON: what its hash covers (postings sorted, UTC microseconds).
 
-    `postings` are (account code, amount in minor units, currency) triples.
+    `postings` are (account code, amount in minor units, currency) triples. An adjustment
+    also covers the hash of the entry it adjusts and its dispute's id; the keys appear only
+    on adjustments, so every other entry hashes exactly as it did before adjustments existed.
     """
+    links = {}
+    if adjusts_hash is not None or dispute_id is not None:
+        links = {"adjusts": adjusts_hash, "dispute": dispute_id}
     return json.dumps(
         {
+            **links,
             "program": program_id,
             "seq": seq,
             "kind": kind,
@@ -55,8 +63,11 @@ def chain_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256((prev_hash + content).encode()).hexdigest()
 
 
-def entry_hash(entry, postings: Iterable[tuple[str, int, str]], reverses_hash=None) -> str:
-    """Recompute a stored `Entry`'s hash from its fields and postings."""
+def entry_hash(
+    entry, postings: Iterable[tuple[str, int, str]], reverses_hash=None, adjusts_hash=None
+) -> str:
+    """Recompute a stored `Entry`'s hash from its fields and postings (`reverses_hash`,
+    `adjusts_hash`: the hashes of the entries it reverses or adjusts)."""
     return chain_hash(
         entry.prev_hash,
         canonical_content(
@@ -70,5 +81,7 @@ def entry_hash(entry, postings: Iterable[tuple[str, int, str]], reverses_hash=No
             posted_at=entry.posted_at,
             effective_date=entry.effective_date,
             postings=postings,
+            adjusts_hash=adjusts_hash,
+            dispute_id=entry.dispute_id,
         ),
     )

@@ -405,6 +405,9 @@ SPECTACULAR_SETTINGS = {
         "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
         "NotificationKindEnum": "ledger.models.NotificationKind",
         "NotificationSubjectTypeEnum": "ledger.notifications.SUBJECT_TYPES",
+        "DisputeSubjectEnum": "ledger.models.DisputeSubject",
+        "DisputeClaimEnum": "ledger.models.DisputeClaim",
+        "DisputeStatusEnum": "ledger.models.DisputeStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1,9 +1,12 @@
 """Recompute a program's books from the stored postings and compare with what the app keeps.
 
 Checks, in chain order: sequence numbers without gaps, each entry's link to the previous hash,
-each entry's hash from its canonical content, each entry's balance (two or more postings, zero
-sum per currency); then every account's balance row and every membership's totals against
-the sums recomputed from postings, contributions and payouts; and the chain head. Reads are
+each entry's hash from its canonical content (an adjustment's links to the acceptance it
+adjusts and its dispute included), each entry's balance (two or more postings, zero sum per
+currency); then every account's balance row and every membership's totals against the sums
+recomputed from postings, contributions and payouts; each contribution's value against what
+its entries credited (acceptance plus adjustments; zero once reversed); each adjustment's
+links; and the chain head. Reads are
 streamed, so memory stays flat however long the ledger is.
 """
 
@@ -11,14 +14,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
 
 from ledger.hashing import entry_hash
 from ledger.models import (
     AccountBalance,
+    AccountKind,
     Contribution,
     ContributionStatus,
+    DisputeClaim,
+    DisputeStatus,
     Entry,
+    EntryKind,
     LedgerHead,
     Membership,
     Payout,
@@ -59,6 +67,8 @@ _COLUMNS = (
     "account__code",
     "amount_minor",
     "currency",
+    "entry__adjusts__hash",
+    "entry__dispute_id",
 )
 
 
@@ -99,9 +109,10 @@ def walk_chain(program: Program, *, up_to_seq: int | None = None, chunk_size: in
         entry = Entry(
             program_id=program.pk, seq=seq, kind=kind, contribution_id=contribution_id,
             payout_id=payout_id, memo=memo, posted_at=posted_at, effective_date=effective_date,
-            prev_hash=stored_prev,
+            prev_hash=stored_prev, dispute_id=legs[0][16],
         )  # fmt: skip
-        if entry_hash(entry, [(g[12], g[13], g[14]) for g in legs], reverses_hash) != stored_hash:
+        legs_content = [(g[12], g[13], g[14]) for g in legs]
+        if entry_hash(entry, legs_content, reverses_hash, legs[0][15]) != stored_hash:
             problems.append(f"entry {entry_id} (seq {seq}): hash does not match its content")
         yield ChainStep(entry_id, seq, stored_hash, [(g[11], g[13], g[14]) for g in legs], problems)
         prev_hash, expected_seq = stored_hash, seq + 1
@@ -138,7 +149,68 @@ def verify_program(program: Program, *, chunk_size: int = 5000) -> VerifyResult:
                 f"postings {sums.get(row.account_id, 0)}"
             )
     problems.extend(_check_memberships(program))
+    problems.extend(_check_contributions(program))
+    problems.extend(_check_adjustments(program))
     return result
+
+
+def _check_contributions(program: Program) -> list[str]:
+    """Each contribution's value against what its entries credited the artist's payable:
+    accepted work, its value (the acceptance plus any adjustments); anything else, nothing
+    (a reversal undoes the acceptance and every adjustment of it, so the books return to
+    zero). One grouped statement; only the rows that differ come back."""
+    posted = Coalesce(
+        Sum(
+            "entries__postings__amount_minor",
+            filter=Q(entries__postings__account__kind=AccountKind.PAYABLE),
+        ),
+        0,
+    )
+    accepted = Q(status=ContributionStatus.ACCEPTED)
+    wrong = (
+        Contribution.objects.filter(program=program)
+        .annotate(credited=-posted)
+        .filter(
+            (accepted & ~Q(credited=Coalesce(F("value_minor"), 0))) | (~accepted & ~Q(credited=0))
+        )
+        .order_by("id")
+        .values_list("id", "status", "value_minor", "credited")[:100]
+    )
+    return [
+        f"contribution {pk} ({status}, value {value}): its entries credit {credited} to the "
+        "artist's payable"
+        for pk, status, value, credited in wrong
+    ]
+
+
+def _check_adjustments(program: Program) -> list[str]:
+    """Each adjustment adjusts the acceptance of its own contribution and posts the decision
+    of an upheld `valuation` dispute about that contribution."""
+    problems = []
+    adjustments = (
+        Entry.objects.filter(program=program, kind=EntryKind.ADJUSTMENT)
+        .select_related("adjusts", "dispute")
+        .order_by("seq")
+    )
+    for entry in adjustments.iterator(chunk_size=1000):
+        original, dispute = entry.adjusts, entry.dispute
+        if original.kind != EntryKind.ACCEPTANCE or original.contribution_id != (
+            entry.contribution_id
+        ):
+            problems.append(
+                f"entry {entry.pk} (seq {entry.seq}): adjusts entry {original.pk}, not the "
+                "acceptance of its contribution"
+            )
+        if (
+            dispute.contribution_id != entry.contribution_id
+            or dispute.claim != DisputeClaim.VALUATION
+            or dispute.status != DisputeStatus.UPHELD
+        ):
+            problems.append(
+                f"entry {entry.pk} (seq {entry.seq}): dispute {dispute.pk} is not an upheld "
+                "valuation dispute about its contribution"
+            )
+    return problems
 
 
 def _check_memberships(program: Program) -> list[str]:

@@ -194,3 +194,20 @@ def otp_clock(monkeypatch, settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
     settings.OTP_STATIC_THROTTLE_FACTOR = 0
     return clock
+
+
+def rejected_work(program, artist, reviewer, hours="2.00"):
+    """Submit feedback and reject it; returns the rejected contribution."""
+    return services.reject_contribution(
+        contribution=log_feedback(program, artist, hours), actor=reviewer, reason="Not in scope"
+    )
+
+
+def open_dispute_about_rejection(program, artist, reviewer):
+    """Work of `artist` rejected by `reviewer`, and the artist's open dispute about it."""
+    return services.open_dispute(
+        actor=artist,
+        subject=rejected_work(program, artist, reviewer),
+        claim="rejection",
+        statement="This was in scope: see the brief.",
+    )

@@ -282,6 +282,53 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
             "409": "`invalid_transition`: not `paid` (proposed, declined or void)",
         },
     ),
+    "GET /disputes/": (
+        _STAFF + " of their programs' disputes; an artist sees its own.",
+        {"404": _PAGE_PAST_END},
+    ),
+    "POST /disputes/": (
+        "The artist whose work or pay the subject is, within the program's "
+        "`dispute_window_days` of the decision disputed (its review; the payout's recording, "
+        "or its approval when it needed one).",
+        {
+            "400": "`subject` not one the caller sees; `claim` that does not fit the subject "
+            "(`rejection`: rejected work, `valuation`: accepted work, `not_received`: a paid "
+            "payout); `statement` blank; `evidence_url` not an http(s) link",
+            "403": "anyone else who sees the subject (its program's staff)",
+            "409": "`dispute_window_closed`: the decision is older than the window; "
+            "`already_disputed`: a dispute about the subject is still open",
+        },
+    ),
+    "GET /disputes/{id}/": (_STAFF + "; an artist, its own.", {}),
+    "POST /disputes/{id}/uphold/": (
+        "A reviewer of the program (a dispute about work) or a treasurer (about a payout); "
+        "never the artist nor whoever made the decision disputed. `rejection`: the work is "
+        "accepted and valued (`hours`/`severity` optional); `valuation`: `hours` (feedback) or "
+        "`severity` (bug report) required, worth more than now, and an `adjustment` entry "
+        "posts the difference; `not_received`: the payout is voided.",
+        {
+            "400": "`note` blank; `hours`/`severity` missing, not for this kind of work, or not "
+            "worth more than the current value",
+            "403": "anyone else who sees it; the artist or the person whose decision is "
+            "disputed (" + _SOD + ")",
+            "409": "`invalid_transition`: not `open`, or the subject moved on (work no longer "
+            "rejected or accepted, payout no longer paid)",
+        },
+    ),
+    "POST /disputes/{id}/dismiss/": (
+        "As uphold: a reviewer (work) or treasurer (payout), never the artist nor whoever "
+        "made the decision disputed; `note` required. Nothing else changes.",
+        {
+            "400": "`note` blank",
+            "403": "anyone else who sees it; the artist or the person whose decision is "
+            "disputed (" + _SOD + ")",
+            "409": "`invalid_transition`: not `open`",
+        },
+    ),
+    "POST /disputes/{id}/withdraw/": (
+        "The artist who opened it.",
+        {"403": "anyone else who sees it", "409": "`invalid_transition`: not `open`"},
+    ),
     "GET /balances/": (
         _STAFF + " of their programs; an artist sees its own.",
         {"404": _PAGE_PAST_END},

@@ -11,6 +11,7 @@ router.register("artists", views.ArtistViewSet, basename="artist")
 router.register("programs", views.ProgramViewSet, basename="program")
 router.register("contributions", views.ContributionViewSet, basename="contribution")
 router.register("payouts", views.PayoutViewSet, basename="payout")
+router.register("disputes", views.DisputeViewSet, basename="dispute")
 router.register("balances", views.BalanceViewSet, basename="balance")
 router.register("ledger/entries", views.EntryViewSet, basename="entry")
 router.register("notifications", views.NotificationViewSet, basename="notification")
@@ -82,6 +83,14 @@ urlpatterns = [
             name=f"payout-{name}",
         )
         for name in ("void", "approve", "decline", "confirm")
+    ],
+    *[
+        path(
+            f"disputes/<int:pk>/{name}/",
+            views.DisputeViewSet.as_view({"post": name}),
+            name=f"dispute-{name}",
+        )
+        for name in ("uphold", "dismiss", "withdraw")
     ],
     path("statements/", views.StatementView.as_view(), name="statement"),
     path("statements/verify/", views.StatementCheckView.as_view(), name="statement-verify"),

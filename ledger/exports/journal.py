@@ -1,9 +1,11 @@
 """A program's journal as plain text for hledger or beancount, streamed.
 
 Every entry with its postings, dated by `effective_date`, narrated by its memo, tagged with its
-chain position (`seq`) and `hash`; every account declared with the program's currency; and at
-the end one balance assertion per account equal to the app's own balance row, so the outside
-tool checks the app's balances against the postings. Amounts carry exactly the currency's
+chain position (`seq`), `kind` and `hash` (an adjustment also with `adjusts`, the `seq` of the
+acceptance it adjusts, and `dispute`, the id of the dispute that decided it); every account
+declared with the program's currency; and at the end one balance assertion per account equal
+to the app's own balance row, so the outside tool checks the app's balances against the
+postings. Amounts carry exactly the currency's
 minor digits (`format_minor`), never a float.
 
 Consistency: the chain head and every balance row are read by one SQL statement (one snapshot),
@@ -40,6 +42,8 @@ _COLUMNS = (
     "entry__hash",
     "account__code",
     "amount_minor",
+    "entry__adjusts__seq",
+    "entry__dispute_id",
 )
 
 
@@ -141,8 +145,9 @@ def stream_journal(program: Program, fmt: str, *, chunk_size: int = 2000) -> Ite
     )
     for _entry_id, legs in groupby(rows, key=lambda row: row[0]):
         legs = list(legs)
-        _id, seq, kind, day, memo, entry_hash = legs[0][:6]
-        put(render(seq, kind, day, memo, entry_hash, [(r[6], r[7]) for r in legs], cur))
+        _id, seq, kind, day, memo, entry_hash, _code, _amount, adjusts, dispute = legs[0]
+        links = {"adjusts": adjusts, "dispute": dispute} if adjusts else {}
+        put(render(seq, kind, day, memo, entry_hash, [(r[6], r[7]) for r in legs], cur, links))
         if size >= _FLUSH_AT:
             yield flush()
 
@@ -160,19 +165,21 @@ def stream_journal(program: Program, fmt: str, *, chunk_size: int = 2000) -> Ite
     yield flush()
 
 
-def _hledger_entry(seq, kind, day, memo, entry_hash, legs, cur) -> str:
+def _hledger_entry(seq, kind, day, memo, entry_hash, legs, cur, links) -> str:
     tags = f"seq:{seq}, kind:{kind}, hash:{entry_hash}"
+    tags += "".join(f", {name}:{value}" for name, value in links.items())
     lines = [f"{day.isoformat()} * ({seq}) {hledger_text(memo)}  ; {tags}"]
     lines += [f"    {code}  {format_minor(amount, cur)} {cur}" for code, amount in legs]
     return "\n".join(lines) + "\n\n"
 
 
-def _beancount_entry(seq, kind, day, memo, entry_hash, legs, cur) -> str:
+def _beancount_entry(seq, kind, day, memo, entry_hash, legs, cur, links) -> str:
     lines = [
         f"{day.isoformat()} * {beancount_string(memo)}",
         f"  seq: {seq}",
         f'  kind: "{kind}"',
         f'  hash: "{entry_hash}"',
     ]
+    lines += [f"  {name}: {value}" for name, value in links.items()]
     lines += [f"  {code}  {format_minor(amount, cur)} {cur}" for code, amount in legs]
     return "\n".join(lines) + "\n\n"

@@ -42,6 +42,11 @@ TRANSITIONS = {
     },
     ContributionStatus.ACCEPTED: {ContributionStatus.REVERSED},
 }
+# Moves only an upheld dispute makes: rejected work accepted after all. No reviewer's own
+# decision takes it (`can_move_to(..., through_dispute=True)`, services.disputes).
+DISPUTE_TRANSITIONS = {
+    ContributionStatus.REJECTED: {ContributionStatus.ACCEPTED},
+}
 
 
 # Overdue for review: still submitted after its `review_due_on`, i.e. `today` (UTC,
@@ -197,10 +202,13 @@ class Contribution(models.Model):
     def __str__(self):
         return self.title
 
-    def can_move_to(self, status: str) -> bool:
-        return status in TRANSITIONS.get(self.status, set())
-
     @property
     def is_overdue(self) -> bool:
         """Still waiting for review after its due date, today (`is_overdue`)."""
         return is_overdue(self.status, self.review_due_on, clock.today())
+
+    def can_move_to(self, status: str, *, through_dispute: bool = False) -> bool:
+        """Whether the state machine allows the move: a review's (`TRANSITIONS`) or, with
+        `through_dispute`, only an upheld dispute's (`DISPUTE_TRANSITIONS`)."""
+        moves = DISPUTE_TRANSITIONS if through_dispute else TRANSITIONS
+        return status in moves.get(self.status, set())

@@ -15,6 +15,7 @@ from .balances import (
     with_pending,
 )
 from .contributions import contribution_rows
+from .disputes import ResultingEntry, dispute_queue, resulting_entry
 from .entries import entry_rows, monthly_series, visible_entries
 from .fifo import PayDeadline, unpaid_work
 from .notifications import unconfirmed_payments, unread_count
@@ -33,6 +34,7 @@ __all__ = [
     "KeysetRows",
     "PayDeadline",
     "Report",
+    "ResultingEntry",
     "SqlRows",
     "Statement",
     "StatementLine",
@@ -40,6 +42,7 @@ __all__ = [
     "balance_rows",
     "balances",
     "contribution_rows",
+    "dispute_queue",
     "entry_rows",
     "keep_report_figures",
     "median_days_to_payment",
@@ -50,6 +53,7 @@ __all__ = [
     "payable_balance_minor",
     "program_report",
     "readable_report",
+    "resulting_entry",
     "statement",
     "statement_membership",
     "unconfirmed_payments",

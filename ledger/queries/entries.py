@@ -7,11 +7,15 @@ from ledger import access
 from ledger.models import (
     AccountKind,
     Entry,
+    EntryKind,
     Posting,
     Program,
 )
 
 from .rows import KeysetRows
+
+# Entries that move valued work (the rest, payouts and voids, move what was paid).
+_VALUED_KINDS = {EntryKind.ACCEPTANCE, EntryKind.ADJUSTMENT, EntryKind.REVERSAL}
 
 
 def monthly_series(program: Program, artist=None) -> list[tuple[str, int, int]]:
@@ -24,7 +28,7 @@ def monthly_series(program: Program, artist=None) -> list[tuple[str, int, int]]:
         "entry__effective_date", "entry__kind", "amount_minor"
     ).order_by("entry__effective_date"):
         bucket = by_month.setdefault(day.strftime("%Y-%m"), [0, 0])
-        if kind in ("acceptance", "reversal"):
+        if kind in _VALUED_KINDS:
             bucket[0] -= amount  # credit to the payable = valued work
         else:
             bucket[1] += amount  # debit to the payable = paid
@@ -59,7 +63,8 @@ def visible_entries(user, *, program_id: int | None = None, artist_id: int | Non
 
 _ENTRY_ROWS_SELECT = (
     "SELECT e.id, e.program_id AS program, e.seq, e.posted_at, e.effective_date, e.kind, "
-    "e.memo, e.prev_hash, e.hash FROM ledger_entry e"
+    "e.memo, e.prev_hash, e.hash, e.adjusts_id AS adjusts, e.dispute_id AS dispute "
+    "FROM ledger_entry e"
 )
 # An entry is about an artist when one of its postings is to an account of the artist. On
 # PostgreSQL as arrays of the artist's accounts and of their entries, computed once per

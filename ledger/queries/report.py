@@ -4,12 +4,14 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db import connection
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from ledger import access, clock
 from ledger.models import (
     Contribution,
+    Dispute,
+    DisputeStatus,
     LedgerHead,
     Membership,
     Program,
@@ -37,6 +39,9 @@ class Report:
     paid_confirmed_minor: int = 0  # paid payouts (voids excluded) their artists confirmed
     reviews_overdue: int = 0  # submitted work past its review due date, today
     overdue_outstanding_minor: int = 0  # the sum of the balances' `overdue`, today
+    disputes_open: int = 0
+    disputes_upheld: int = 0
+    disputes_dismissed: int = 0
 
     @property
     def paid_minor(self) -> int:
@@ -108,6 +113,12 @@ def program_report(program: Program) -> Report:
         ratio = (Decimal(paid) / Decimal(totals["valued"])).quantize(
             Decimal("0.0001"), ROUND_HALF_EVEN
         )
+    disputes = dict(
+        Dispute.objects.filter(program=program)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     return Report(
         program=program,
         contributors=len(posted.artist_ids | unposted.artist_ids),
@@ -129,6 +140,9 @@ def program_report(program: Program) -> Report:
         overdue_outstanding_minor=overdue_of(
             posted.unpaid, pay_cutoff(program.pay_within_days, today)
         ),
+        disputes_open=disputes.get(DisputeStatus.OPEN, 0),
+        disputes_upheld=disputes.get(DisputeStatus.UPHELD, 0),
+        disputes_dismissed=disputes.get(DisputeStatus.DISMISSED, 0),
     )
 
 

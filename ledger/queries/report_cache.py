@@ -340,9 +340,12 @@ def posted_work(program: Program, head: LedgerHead | None) -> WorkCounts:
     hours, value, reviewed_at, accepted_on, id) and paid payouts (amount, paid_on, id), and
     those rows enter or leave the set only in a service transaction that also posts an entry
     to that artist's payable account (ledger/services: an acceptance of value > 0 credits
-    it; a reversal mirrors that acceptance; a payout debits it; a void mirrors the payout;
-    rejecting or withdrawing touches only submitted work, and zero-value work posts nothing
-    and is read live by the report). Their fields do not change afterwards (no other write
+    it, also one made by an upheld dispute; an upheld valuation dispute changes the work's
+    hours, severity and value only with the adjustment it credits (or, for work accepted at
+    value 0, the acceptance it then posts); a reversal mirrors the acceptance and its
+    adjustments; a payout debits it; a void mirrors the payout, also one made by an upheld
+    dispute; rejecting or withdrawing touches only submitted work, and zero-value work posts
+    nothing and is read live by the report). Their fields do not change afterwards (no other write
     path; the admin is read-only). `post_entry` adds 1 to `AccountBalance.version` of every
     account an entry posts to, in the same transaction. So in committed history an artist's
     figures are a function of (payable account, version); the statement that recomputes an

@@ -13,6 +13,7 @@ from .contributions import (
     withdraw_contribution,
 )
 from .deadlines import apply_deadlines
+from .disputes import dismiss_dispute, open_dispute, uphold_dispute, withdraw_dispute
 from .invitations import (
     accept_invitation,
     accept_invitation_as_new_user,
@@ -63,6 +64,7 @@ __all__ = [
     "create_user",
     "decline_payout",
     "disable_second_factor",
+    "dismiss_dispute",
     "enable_second_factor",
     "enroll_artist",
     "find_invitation",
@@ -70,6 +72,7 @@ __all__ = [
     "invite",
     "mark_all_read",
     "mark_read",
+    "open_dispute",
     "preview_payout",
     "record_payout",
     "regenerate_recovery_codes",
@@ -82,6 +85,8 @@ __all__ = [
     "set_preferences",
     "submit_contribution",
     "update_program",
+    "uphold_dispute",
     "void_payout",
     "withdraw_contribution",
+    "withdraw_dispute",
 ]

@@ -260,6 +260,54 @@ def accept_contribution(
         return accept_locked(contribution, actor=actor, note=note, hours=hours, severity=severity)
 
 
+def accept_through_dispute(
+    *,
+    contribution: Contribution,
+    actor,
+    dispute,
+    note: str = "",
+    hours: Decimal | None = None,
+    severity: str | None = None,
+) -> Contribution:
+    """Accept rejected work because `dispute` (a `rejection` claim) is upheld: valued and
+    posted exactly as an acceptance. Only `services.disputes.uphold_dispute` calls it, inside
+    its transaction, after checking who decides; the move rejected → accepted exists only
+    here (`DISPUTE_TRANSITIONS`)."""
+    contribution = lock_for_review(contribution)
+    if not contribution.can_move_to(ContributionStatus.ACCEPTED, through_dispute=True):
+        raise InvalidTransition(
+            f"This contribution is {contribution.status}; only rejected work is accepted "
+            "through a dispute."
+        )
+    return accept_locked(
+        contribution,
+        actor=actor,
+        note=note,
+        hours=hours,
+        severity=severity,
+        how=None,  # the artist is told of the decision (`dispute_decided`)
+        dispute=dispute.pk,
+    )
+
+
+def _refuse_misplaced(contribution: Contribution, hours, severity) -> None:
+    """Hours are for feedback, a severity for a bug report (400 naming the other)."""
+    if contribution.kind == ContributionKind.FEEDBACK and severity is not None:
+        raise ValidationFailed("Severity applies only to bug reports.", field="severity")
+    if contribution.kind == ContributionKind.BUG_REPORT and hours is not None:
+        raise ValidationFailed("Hours apply only to feedback.", field="hours")
+
+
+def _checked_corrections(contribution: Contribution, hours, severity):
+    """The hours and severity the work is valued with: the reviewer's corrections over what
+    was logged, each only for the kind of work it applies to (400 naming it)."""
+    _refuse_misplaced(contribution, hours, severity)
+    new_hours = contribution.hours if hours is None else hours
+    new_severity = contribution.severity if severity is None else severity
+    _check_kind_fields(contribution.kind, new_hours, new_severity)
+    return new_hours, new_severity
+
+
 def accept_locked(
     contribution: Contribution,
     *,
@@ -267,22 +315,18 @@ def accept_locked(
     note: str = "",
     hours: Decimal | None = None,
     severity: str | None = None,
-    how: str = "was accepted",
+    how: str | None = "was accepted",
     **audit_details,
 ) -> Contribution:
-    """Acceptance itself, for work the caller has locked (`lock_for_review`) and may accept:
-    value it at the card in effect on `occurred_on`, post it dated today, and write the audit
-    row (with `audit_details` besides its own). A reviewer's acceptance checks the role and
-    separation of duties first (`accept_contribution`); the system's (`actor` None, by
-    `services.deadlines`) checks its own rule. The artist is told the work `how` it was
-    accepted and its value. Call inside the caller's transaction."""
-    new_hours = contribution.hours if hours is None else hours
-    new_severity = contribution.severity if severity is None else severity
-    if contribution.kind == ContributionKind.FEEDBACK and severity is not None:
-        raise ValidationFailed("Severity applies only to bug reports.", field="severity")
-    if contribution.kind == ContributionKind.BUG_REPORT and hours is not None:
-        raise ValidationFailed("Hours apply only to feedback.", field="hours")
-    _check_kind_fields(contribution.kind, new_hours, new_severity)
+    """The acceptance itself, on work the caller has locked (`lock_for_review`) and may
+    accept: value it at the card in effect on `occurred_on`, save, post it dated today, and
+    write the audit row (with `audit_details` besides its own). The one home of what accepting
+    does, for a reviewer (`accept_contribution` checks the role and separation of duties
+    first), an upheld dispute (`accept_through_dispute`) and the system (`actor` None, by
+    `services.deadlines`, which checks its own rule). The artist is told the work `how` it was
+    accepted and its value, unless `how` is None (the dispute's decision tells it). Call
+    inside the caller's transaction."""
+    new_hours, new_severity = _checked_corrections(contribution, hours, severity)
     card = card_for(contribution)
     value = card.value_of(kind=contribution.kind, hours=new_hours, severity=new_severity)
     now = clock.now()
@@ -302,21 +346,7 @@ def accept_locked(
     contribution.accepted_on = now.astimezone(dt.UTC).date()
     _save_acceptance(contribution)
     if value:  # zero-value work (a zero card) is accepted but moves no money
-        program = contribution.program
-        accounts = entry_accounts(program, contribution.artist_id)
-        post_entry(
-            program=program,
-            kind=EntryKind.ACCEPTANCE,
-            lines=[
-                Line(accounts[AccountKind.LABOR], value),
-                Line(accounts[AccountKind.PAYABLE], -value),
-            ],
-            memo=f"Accepted {contribution.get_kind_display().lower()}: {contribution.title}"[:300],
-            effective_date=contribution.accepted_on,
-            actor=actor,
-            contribution=contribution,
-            total=Total(contribution.artist_id, "valued_minor", value),
-        )
+        _post_acceptance(contribution, value, actor)
     audit.record(
         actor=actor,
         action="contribution.accept",
@@ -328,10 +358,111 @@ def accept_locked(
         changes=changes,
         **audit_details,
     )
-    _tell_artist(
-        contribution, actor, f"{how}: {money.display(value, contribution.program.currency)}."
-    )
+    if how is not None:
+        value_text = money.display(value, contribution.program.currency)
+        _tell_artist(contribution, actor, f"{how}: {value_text}.")
     return contribution
+
+
+def _post_acceptance(contribution: Contribution, value: int, actor, *, effective_date=None):
+    """Dr program labor, Cr the artist's payable: `value` minor units of accepted work."""
+    program = contribution.program
+    accounts = entry_accounts(program, contribution.artist_id)
+    return post_entry(
+        program=program,
+        kind=EntryKind.ACCEPTANCE,
+        lines=[
+            Line(accounts[AccountKind.LABOR], value),
+            Line(accounts[AccountKind.PAYABLE], -value),
+        ],
+        memo=f"Accepted {contribution.get_kind_display().lower()}: {contribution.title}"[:300],
+        effective_date=effective_date or contribution.accepted_on,
+        actor=actor,
+        contribution=contribution,
+        total=Total(contribution.artist_id, "valued_minor", value),
+    )
+
+
+def adjust_through_dispute(
+    *,
+    contribution: Contribution,
+    actor,
+    dispute,
+    hours: Decimal | None = None,
+    severity: str | None = None,
+) -> int:
+    """Value accepted work higher because `dispute` (a `valuation` claim) is upheld: the
+    corrected hours (feedback) or severity (bug report), required, valued at the card that
+    valued it at acceptance, must be worth more than its current value. Posts the difference
+    as an `adjustment` entry (Dr labor, Cr the artist's payable) linked to the acceptance
+    entry and the dispute, and keeps the work's hours, severity and value and the membership's
+    valued total current. Returns the difference in minor units.
+
+    Work accepted at value 0 has no acceptance entry to adjust: its first value is posted as
+    its acceptance entry instead (so a reversal still finds what to mirror). Only
+    `services.disputes.uphold_dispute` calls it, inside its transaction.
+    """
+    contribution = lock_for_review(contribution)
+    if contribution.status != ContributionStatus.ACCEPTED:
+        raise InvalidTransition(
+            f"This contribution is {contribution.status}; only accepted work is revalued."
+        )
+    _refuse_misplaced(contribution, hours, severity)
+    if contribution.kind == ContributionKind.FEEDBACK and hours is None:
+        raise ValidationFailed("Give the hours the work is worth.", field="hours")
+    if contribution.kind == ContributionKind.BUG_REPORT and severity is None:
+        raise ValidationFailed("Give the severity the report is worth.", field="severity")
+    new_hours, new_severity = _checked_corrections(contribution, hours, severity)
+    card = contribution.rate_card
+    value = card.value_of(kind=contribution.kind, hours=new_hours, severity=new_severity)
+    old_value = contribution.value_minor or 0
+    if value <= old_value:
+        raise ValidationFailed(
+            "An upheld valuation must value the work higher than its current value "
+            f"({money.display(old_value, contribution.program.currency)}).",
+            field="hours" if contribution.kind == ContributionKind.FEEDBACK else "severity",
+        )
+    difference = value - old_value
+    changes = {}
+    if new_hours != contribution.hours:
+        changes["hours"] = [contribution.hours, new_hours]
+    if new_severity != contribution.severity:
+        changes["severity"] = [contribution.severity, new_severity]
+    contribution.hours, contribution.severity = new_hours, new_severity
+    contribution.value_minor = contribution.estimate_minor = value
+    contribution.save(update_fields=["hours", "severity", "value_minor", "estimate_minor"])
+    original = contribution.entries.filter(kind=EntryKind.ACCEPTANCE).first()
+    if original is None:
+        _post_acceptance(contribution, difference, actor, effective_date=today())
+    else:
+        program = contribution.program
+        accounts = entry_accounts(program, contribution.artist_id)
+        post_entry(
+            program=program,
+            kind=EntryKind.ADJUSTMENT,
+            lines=[
+                Line(accounts[AccountKind.LABOR], difference),
+                Line(accounts[AccountKind.PAYABLE], -difference),
+            ],
+            memo=f"Adjusted after dispute #{dispute.pk}: {contribution.title}"[:300],
+            effective_date=today(),
+            actor=actor,
+            contribution=contribution,
+            adjusts=original,
+            dispute=dispute,
+            total=Total(contribution.artist_id, "valued_minor", difference),
+        )
+    audit.record(
+        actor=actor,
+        action="contribution.adjust",
+        obj=contribution,
+        program=contribution.program,
+        value_minor=value,
+        difference_minor=difference,
+        dispute=dispute.pk,
+        changes=changes,
+    )
+    return difference
 
 
 def reject_contribution(*, contribution: Contribution, actor, reason: str) -> Contribution:
@@ -374,7 +505,8 @@ def withdraw_contribution(*, contribution: Contribution, actor) -> Contribution:
 
 
 def reverse_contribution(*, contribution: Contribution, actor, reason: str) -> Contribution:
-    """Undo accepted work with the exact mirror of its acceptance entry (the original stays)."""
+    """Undo accepted work with the mirror of its acceptance entry and of any adjustments of it
+    (the originals stay): its whole current value leaves the artist's payable."""
     reason = require_reason(reason)
     with transaction.atomic():
         # Reject's steps, by design: the shared ones have one home each (_lock_for_decision,
@@ -389,8 +521,10 @@ def reverse_contribution(*, contribution: Contribution, actor, reason: str) -> C
         )
         original = contribution.entries.filter(kind=EntryKind.ACCEPTANCE).first()
         if original is not None:
+            # The acceptance and any adjustments of it: the whole current value is undone.
             post_mirror(
                 original=original,
+                also=list(original.adjustments.order_by("seq")),
                 kind=EntryKind.REVERSAL,
                 memo=f"Reversed: {contribution.title}"[:300],
                 effective_date=today(),

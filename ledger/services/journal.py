@@ -116,6 +116,8 @@ _ENTRY_COLUMNS = (
     "contribution_id",
     "payout_id",
     "reverses_id",
+    "adjusts_id",
+    "dispute_id",
     "memo",
     "posted_at",
     "effective_date",
@@ -173,11 +175,14 @@ def post_entry(
     contribution=None,
     payout=None,
     reverses: Entry | None = None,
+    adjusts: Entry | None = None,
+    dispute=None,
     check: Callable[[dict[int, int]], None] | None = None,
     total: Total | None = None,
 ) -> Entry:
     """Append one balanced entry to the program's chain and update the balances it touches,
-    and the membership `total` that moves with it.
+    and the membership `total` that moves with it. An adjustment names the entry it
+    `adjusts` (an acceptance) and the `dispute` whose decision it posts.
 
     `check` receives the locked balances (minor units, by account id) and may raise to refuse
     the entry before anything is written. Callers run it inside their own atomic block (the
@@ -229,6 +234,8 @@ def post_entry(
             "contribution_id": contribution.pk if contribution else None,
             "payout_id": payout.pk if payout else None,
             "reverses_id": reverses.pk if reverses else None,
+            "adjusts_id": adjusts.pk if adjusts else None,
+            "dispute_id": dispute.pk if dispute else None,
             "memo": memo,
             "posted_at": posted_at,
             "effective_date": effective_date,
@@ -248,6 +255,8 @@ def post_entry(
                 posted_at=posted_at,
                 effective_date=effective_date,
                 postings=legs,
+                adjusts_hash=adjusts.hash if adjusts else None,
+                dispute_id=fields["dispute_id"],
             ),
         )
         stored_at = ops.adapt_datetimefield_value(posted_at)
@@ -305,12 +314,26 @@ def post_entry(
 
 
 def post_mirror(
-    *, original: Entry, kind: str, memo: str, effective_date, actor, total: Total | None = None
+    *,
+    original: Entry,
+    kind: str,
+    memo: str,
+    effective_date,
+    actor,
+    total: Total | None = None,
+    also: list[Entry] | tuple = (),
 ) -> Entry:
-    """Post the exact mirror of `original` (every posting negated), linked to it."""
+    """Post the mirror of `original` (every posting negated), linked to it. With `also` (the
+    adjustments of an acceptance), the mirror of them all netted per account, so the whole
+    current value is undone in one entry and the accounts return to where they were."""
+    net: dict[int, int] = {}  # account id → minor units, in the order first posted
+    accounts: dict[int, Account] = {}
+    for entry in (original, *also):
+        for p in entry.postings.select_related("account").order_by("id"):
+            net[p.account_id] = net.get(p.account_id, 0) + p.amount_minor
+            accounts[p.account_id] = p.account
     lines = [
-        Line(account=p.account, amount_minor=-p.amount_minor)
-        for p in original.postings.select_related("account").order_by("id")
+        Line(account=accounts[pk], amount_minor=-amount) for pk, amount in net.items() if amount
     ]
     return post_entry(
         program=original.program,

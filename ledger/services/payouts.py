@@ -353,8 +353,9 @@ _INSERT_PAYOUT = (
 )
 
 
-def void_payout(*, payout: Payout, actor, reason: str) -> Payout:
-    """Void a payout that was recorded in error, with the mirror of its entry."""
+def void_payout(*, payout: Payout, actor, reason: str, dispute=None) -> Payout:
+    """Void a payout that was recorded in error, with the mirror of its entry. `dispute`: the
+    upheld `not_received` dispute that voids it (`services.disputes`), named in the audit."""
     access.require(actor, access.Action.PAY, payout.program_id)
     reason = require_reason(reason)
     with transaction.atomic():
@@ -378,8 +379,14 @@ def void_payout(*, payout: Payout, actor, reason: str) -> Payout:
             actor=actor,
             total=Total(payout.artist_id, _TOTAL_FIELD[payout.kind], -payout.amount_minor),
         )
+        details = {"dispute": dispute.pk} if dispute is not None else {}
         audit.record(
-            actor=actor, action="payout.void", obj=payout, program=payout.program, reason=reason
+            actor=actor,
+            action="payout.void",
+            obj=payout,
+            program=payout.program,
+            reason=reason,
+            **details,
         )
     return payout
 

@@ -17,6 +17,8 @@ from ledger.errors import DomainError, ValidationFailed
 from ledger.models import (
     ContributionKind,
     ContributionStatus,
+    DisputeClaim,
+    DisputeStatus,
     PayoutKind,
     Program,
     Severity,
@@ -251,6 +253,95 @@ class ReasonForm(Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "A reason is required."},
     )
+
+
+class DisputeForm(Form):
+    """An artist's dispute: what is wrong with the decision, and a link to evidence."""
+
+    statement = forms.CharField(
+        max_length=10_000,
+        label="What is wrong with the decision",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Say what is wrong with the decision."},
+    )
+    evidence_url = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Link to evidence",
+        help_text="An http(s) link: a screenshot, a bank statement, a ticket.",
+        widget=forms.URLInput(attrs={"inputmode": "url", "autocomplete": "url"}),
+    )
+
+
+class DisputeFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", "All statuses"), *DisputeStatus.choices], required=False
+    )
+    program = IdChoiceField(
+        queryset=Program.objects.none(), required=False, empty_label="All programs"
+    )
+
+    def __init__(self, *args, programs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs
+
+
+class DisputeDecisionForm(Form):
+    """Uphold or dismiss: the note (required) and, to uphold a dispute about work, the hours
+    or severity it is valued at (required for an undervalued claim, a correction for a
+    wrongful rejection)."""
+
+    note = forms.CharField(
+        max_length=10_000,
+        label="Decision note",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "A note saying why is required."},
+    )
+    hours = forms.CharField(
+        max_length=6,
+        required=False,
+        label="Hours the work is worth",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    severity = forms.ChoiceField(
+        choices=[("", "As reported"), *Severity.choices],
+        required=False,
+        label="Severity the report is worth",
+    )
+
+    def __init__(self, *args, dispute=None, with_valuation=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        contribution = dispute.contribution if dispute is not None else None
+        if not with_valuation or contribution is None:
+            del self.fields["hours"], self.fields["severity"]
+            return
+        if contribution.kind == ContributionKind.FEEDBACK:
+            del self.fields["severity"]
+            field = self.fields["hours"]
+            field.help_text = f"Logged: {money.format_hours(contribution.hours)} h."
+        else:
+            del self.fields["hours"]
+            field = self.fields["severity"]
+            field.help_text = f"Logged: {contribution.get_severity_display().lower()}."
+        if dispute.claim == DisputeClaim.VALUATION:
+            field.required = True
+            field.help_text += " Required: it must be worth more than its current value."
+            if "severity" in self.fields:
+                self.fields["severity"].choices = Severity.choices
+        else:
+            field.help_text += " Leave empty to accept it as logged."
+
+    def clean_hours(self):
+        raw = self.cleaned_data["hours"].strip()
+        if not raw:
+            return None
+        try:
+            return money.parse_hours(raw)
+        except money.MoneyError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_severity(self):
+        return self.cleaned_data["severity"] or None
 
 
 class BulkAcceptForm(forms.Form):

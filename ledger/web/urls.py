@@ -50,6 +50,9 @@ urlpatterns = [
     path(
         "contributions/<int:pk>/reverse/", views.contribution_reverse, name="contribution_reverse"
     ),
+    path(
+        "contributions/<int:pk>/dispute/", views.dispute_contribution, name="dispute_contribution"
+    ),
     path("review/", views.review_queue, name="review_queue"),
     path("review/accept/", views.review_bulk_accept, name="review_bulk_accept"),
     path("payouts/", views.payouts, name="payouts"),
@@ -57,9 +60,15 @@ urlpatterns = [
     path("payouts/proposals/", views.payout_proposals, name="payout_proposals"),
     path("payouts/<int:pk>/", views.payout_detail, name="payout_detail"),
     path("payouts/<int:pk>/void/", views.payout_void, name="payout_void"),
+    path("payouts/<int:pk>/dispute/", views.dispute_payout, name="dispute_payout"),
     path("payouts/<int:pk>/approve/", views.payout_approve, name="payout_approve"),
     path("payouts/<int:pk>/decline/", views.payout_decline, name="payout_decline"),
     path("payouts/<int:pk>/confirm/", views.payout_confirm, name="payout_confirm"),
+    path("disputes/", views.dispute_list, name="dispute_list"),
+    path("disputes/<int:pk>/", views.dispute_detail, name="dispute_detail"),
+    path("disputes/<int:pk>/uphold/", views.dispute_uphold, name="dispute_uphold"),
+    path("disputes/<int:pk>/dismiss/", views.dispute_dismiss, name="dispute_dismiss"),
+    path("disputes/<int:pk>/withdraw/", views.dispute_withdraw, name="dispute_withdraw"),
     path("programs/", views.program_list, name="program_list"),
     path("programs/new/", views.program_new, name="program_new"),
     path("programs/<int:pk>/", views.program_detail, name="program_detail"),

@@ -1,10 +1,12 @@
 """Two programs with their artists and staff, for the routes × roles tests.
 
 Program A (USD, private, payouts of 1,000.00 or more need a second treasurer) has two members
-(`artist`, `peer`) and one person per staff role; program B (EUR) has its own member
-(`artist_b`) and one person (`staff_b`) holding all four roles there and none in A. The
-operator (a superuser) created both. Each program has accepted work, a pending contribution
-and a grant, so every list has rows of both programs to hide or show.
+(`artist`, `peer`) and one person per staff role (a second treasurer and, once asked for, a
+second reviewer make the decisions the first ones decide disputes about); program B (EUR) has
+its own member (`artist_b`) and one person (`staff_b`) holding all four roles there and none in
+A. The
+operator (a superuser) created both. Each program has accepted work, a pending contribution,
+a grant and an open dispute, so every list has rows of both programs to hide or show.
 """
 
 import datetime as dt
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 
 from accounts.tokens import issue_token
 from ledger import access, services
-from ledger.models import Contribution, NotificationKind, Payout, Program, StaffRole
+from ledger.models import Contribution, Dispute, NotificationKind, Payout, Program, StaffRole
 from ledger.notifications import notify
 from tests.conftest import CARD_FROM, accepted_work, log_feedback, make_program
 from tests.factories import UserFactory
@@ -80,6 +82,36 @@ class World:
         )
         assert payout.status == "proposed"
         return payout
+
+    def reviewer2(self):
+        """A second reviewer of A: makes the decisions that `reviewer` decides disputes of."""
+        if "reviewer2" not in self.objects:
+            person = UserFactory(username="w-reviewer2")
+            services.grant_role(actor=self.operator, program=self.a, user=person, role="reviewer")
+            self.objects["reviewer2"] = person
+        return self.objects["reviewer2"]
+
+    def rejected(self) -> Contribution:
+        """Fresh work of `artist` in A, rejected by the second reviewer."""
+        return services.reject_contribution(
+            contribution=self.submitted(), actor=self.reviewer2(), reason="Out of scope"
+        )
+
+    def disputed_rejection(self) -> Dispute:
+        """The artist's open dispute about work the second reviewer rejected."""
+        return services.open_dispute(
+            actor=self.artist, subject=self.rejected(), claim="rejection", statement="In scope."
+        )
+
+    def disputed_payout(self) -> Dispute:
+        """The artist's open dispute about a grant the second treasurer paid (never arrived)."""
+        payout = services.record_payout(
+            actor=self.treasurer2, artist=self.artist, program=self.a, amount_minor=100,
+            kind="grant",
+        )  # fmt: skip
+        return services.open_dispute(
+            actor=self.artist, subject=payout, claim="not_received", statement="Not arrived."
+        )
 
     def staff_row(self) -> StaffRole:
         return services.grant_role(
@@ -150,5 +182,12 @@ def build_world() -> World:
     objects["b_pending"] = log_feedback(b, people["artist_b"])
     objects["b_grant"] = services.record_payout(
         actor=operator, artist=people["artist_b"], program=b, amount_minor=500, kind="grant"
+    )
+    objects["dispute"] = world.disputed_rejection()
+    b_rejected = services.reject_contribution(
+        contribution=log_feedback(b, people["artist_b"]), actor=operator, reason="Out of scope"
+    )
+    objects["b_dispute"] = services.open_dispute(
+        actor=people["artist_b"], subject=b_rejected, claim="rejection", statement="In scope."
     )
     return world

@@ -216,6 +216,29 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("payout-confirm", "POST"): Route(  # only the artist paid; staff and operators see it: 403
         "401 200 404 404 403 403 403 403 404 403", _on("payout-confirm", World.paid_grant)
     ),
+    ("dispute-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("dispute-list")),
+    ("dispute-list", "POST"): Route(  # about `artist`'s rejected work: only it may dispute
+        "401 201 400 400 403 403 403 403 400 403",
+        lambda w: url("dispute-list"),
+        lambda w, who: {
+            "subject_type": "contribution",
+            "subject": w.rejected().pk,
+            "claim": "rejection",
+            "statement": "It was in scope.",
+        },
+    ),
+    ("dispute-detail", "GET"): Route(
+        READ_OWN, _on("dispute-detail", lambda w: w.objects["dispute"])
+    ),
+    ("dispute-uphold", "POST"): Route(  # about work: a reviewer other than its rejecter
+        REVIEW, _on("dispute-uphold", World.disputed_rejection), {"note": "Upheld."}
+    ),
+    ("dispute-dismiss", "POST"): Route(  # about a payout: a treasurer other than its payer
+        PAY, _on("dispute-dismiss", World.disputed_payout), {"note": "It arrived."}
+    ),
+    ("dispute-withdraw", "POST"): Route(  # only its own artist
+        "401 200 404 404 403 403 403 403 404 403", _on("dispute-withdraw", World.disputed_payout)
+    ),
     ("balance-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("balance-list")),
     ("entry-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("entry-list")),
     ("statement", "GET"): Route(

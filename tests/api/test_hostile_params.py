@@ -38,7 +38,7 @@ from ledger.api import parsers
 from ledger.api.auth import issue_token
 from ledger.models import NotificationKind
 from ledger.notifications import notify
-from tests.conftest import TODAY, log_feedback
+from tests.conftest import TODAY, log_feedback, open_dispute_about_rejection
 
 # One value per broken assumption: a digit `int()` refuses and one it takes, a number past
 # bigint, a sign, zero, empty, NUL (PostgreSQL refuses it in text), very long, a link scheme,
@@ -207,14 +207,20 @@ PK_OF = {
         ["contribution_detail", "contribution_withdraw", "contribution_accept",
          "contribution_reject", "contribution_reverse", "api:contribution-detail",
          "api:contribution-accept", "api:contribution-reject", "api:contribution-reverse",
-         "api:contribution-withdraw"],
+         "api:contribution-withdraw", "dispute_contribution"],
         "contribution",
     ),
     **dict.fromkeys(
         ["payout_void", "payout_detail", "payout_approve", "payout_decline",
          "api:payout-detail", "api:payout-void", "api:payout-approve", "api:payout-decline",
-         "api:payout-confirm", "payout_confirm"],
+         "api:payout-confirm", "payout_confirm", "dispute_payout"],
         "payout",
+    ),
+    **dict.fromkeys(
+        ["dispute_detail", "dispute_uphold", "dispute_dismiss", "dispute_withdraw",
+         "api:dispute-detail", "api:dispute-uphold", "api:dispute-dismiss",
+         "api:dispute-withdraw"],
+        "dispute",
     ),
     **dict.fromkeys(
         ["program_detail", "rate_card_new", "member_new", "transparency", "outstanding_csv",
@@ -277,7 +283,9 @@ def world(admin, artist, program):
         subject=payout,
         program=program,
     )
+    dispute = open_dispute_about_rejection(program, artist, admin)
     return {
+        "dispute": dispute.pk,
         "notification": notification.pk,
         "contribution": work.pk,
         "payout": payout.pk,

@@ -4,6 +4,7 @@ token authentication keeps its rules in its one plain query."""
 
 import copy
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -70,6 +71,23 @@ def ledger_of_everything(admin, artist, artist2, program):
     services.record_payout(
         actor=admin, artist=artist, program=yen, amount_minor=500, kind="settlement"
     )
+    # An adjustment (an upheld valuation dispute) and an open dispute.
+    reviewer = UserFactory(username="rows-reviewer")
+    services.grant_role(actor=admin, program=program, user=reviewer, role="reviewer")
+    dispute = services.open_dispute(
+        actor=artist, subject=accepted_work(program, artist, admin), claim="valuation",
+        statement="More.",
+    )  # fmt: skip
+    services.uphold_dispute(dispute=dispute, actor=reviewer, note="Yes.", hours=Decimal(3))
+    services.open_dispute(
+        actor=artist2,
+        subject=services.reject_contribution(
+            contribution=log_bug(program, artist2), actor=admin, reason="duplicate"
+        ),
+        claim="rejection",
+        statement="Not a duplicate.",
+        evidence_url="https://example.org/x",
+    )
     return program, yen
 
 
@@ -115,6 +133,10 @@ def test_entry_rows_render_as_the_declarative_serializer_did(admin_api, ledger_o
     assert got == _as_json(ReferenceEntry(instances, many=True).data)
     assert all(len(e["postings"]) >= 2 for e in got)
     assert {p["amount"] for e in got for p in e["postings"]} >= {"-500", "12.34", "-12.34"}
+    (adjustment,) = [e for e in got if e["kind"] == "adjustment"]
+    assert adjustment["adjusts"] == Entry.objects.get(adjustments__isnull=False).pk
+    assert adjustment["dispute"] is not None
+    assert all(e["adjusts"] is e["dispute"] is None for e in got if e["kind"] != "adjustment")
 
 
 def test_payout_rows_render_as_the_declarative_serializer_did(admin_api, ledger_of_everything):
@@ -127,7 +149,13 @@ def test_payout_rows_render_as_the_declarative_serializer_did(admin_api, ledger_
 
 @pytest.mark.parametrize(
     "serializer",
-    [s.ContributionSerializer, s.BalanceSerializer, s.EntrySerializer, s.PayoutSerializer],
+    [
+        s.ContributionSerializer,
+        s.BalanceSerializer,
+        s.EntrySerializer,
+        s.PayoutSerializer,
+        s.DisputeSerializer,
+    ],
 )
 def test_rows_have_exactly_the_declared_fields(serializer, admin_api, ledger_of_everything):
     """The schema (declared fields) and the rendering cannot drift apart."""
@@ -136,6 +164,7 @@ def test_rows_have_exactly_the_declared_fields(serializer, admin_api, ledger_of_
         s.BalanceSerializer: "/api/v1/balances/",
         s.EntrySerializer: "/api/v1/ledger/entries/",
         s.PayoutSerializer: "/api/v1/payouts/",
+        s.DisputeSerializer: "/api/v1/disputes/",
     }[serializer]
     for row in _results(admin_api, url):
         assert list(row) == list(serializer().fields)

@@ -19,7 +19,7 @@ from ledger.models import NotificationKind
 from ledger.notifications import notify
 from ledger.services.common import is_blank
 from tests.api.conftest import fields_of, problem
-from tests.conftest import log_bug
+from tests.conftest import log_bug, open_dispute_about_rejection
 
 
 @pytest.fixture(scope="module")
@@ -286,6 +286,9 @@ def test_allow_headers_name_exactly_the_schema_operations(schema, admin, admin_a
         "/api/v1/notifications/": notify(
             user=admin, kind=NotificationKind.PAYOUT_NEEDS_APPROVAL, message="m",
             subject=program,
+        ).pk,
+        "/api/v1/disputes/": open_dispute_about_rejection(
+            program, program.memberships.first().artist, admin
         ).pk,
     }  # fmt: skip
     wrong = []

@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from ledger import services
 from ledger.api.auth import issue_token
 from tests.conftest import accepted_work, log_bug
+from tests.factories import UserFactory
 
 EXAMPLES = 4
 
@@ -74,6 +75,42 @@ ALLOWED = [
         "a domain state: a settlement larger than the outstanding balance",
         409,
         "insufficient_balance",
+    ),
+    Allowed(
+        "a domain state: the decision disputed is older than the program's dispute window",
+        409,
+        "dispute_window_closed",
+    ),
+    Allowed(
+        "a domain state: a dispute about the same subject is still open",
+        409,
+        "already_disputed",
+    ),
+    Allowed(
+        "a dispute's `claim` must fit its subject's kind and state (`rejection`: rejected "
+        "work, `valuation`: accepted work, `not_received`: a paid payout): the subject's data "
+        "decides",
+        400,
+        "validation_error",
+        r"^A dispute about a (contribution|payout) claims|can be disputed as",
+        r"POST /api/v1/disputes/$",
+    ),
+    Allowed(
+        "a link to evidence the URL validator refuses beyond its scheme (a host it does not "
+        "take): a pattern cannot say what a well-formed URL is",
+        400,
+        "validation_error",
+        r"^Evidence is an http\(s\) link",
+        r"POST /api/v1/disputes/$",
+    ),
+    Allowed(
+        "upholding a dispute about work: `hours` or `severity` as the stored contribution's "
+        "kind and the claim decide (required and worth more for `valuation`; neither for a "
+        "payout)",
+        400,
+        "validation_error",
+        r"^Give the (hours|severity)|must value the work higher|^Only a dispute about work",
+        r"POST /api/v1/disputes/\{id\}/uphold/$",
     ),
     Allowed(
         "an Idempotency-Key (optional header, any string) the caller already used for a "
@@ -163,7 +200,7 @@ ALLOWED = [
         "refuse every Unicode control, format, separator and unassigned character)",
         400,
         "validation_error",
-        r"^A (title|name|reason) is required\.$",
+        r"^A (title|name|reason) is required\.$|^Say what is wrong with the decision\.$",
     ),
 ]
 
@@ -230,6 +267,7 @@ def real_ids(path: str, objects: dict) -> dict:
         ("/api/v1/programs/", "program"),
         ("/api/v1/artists/", "artist"),
         ("/api/v1/auth/tokens/", "token"),
+        ("/api/v1/disputes/", "dispute"),
     ):
         if path.startswith(prefix):
             ids["id"] = objects[key]
@@ -251,6 +289,15 @@ def test_api_conforms_to_its_schema(wsgi_in_test_transaction, admin, artist, art
         "artist": artist.pk,
         "token": issue_token(user=artist)[0].pk,
     }
+    # A dispute the admin may decide: about work a second reviewer rejected.
+    reviewer = UserFactory(username="reviewer-st")
+    services.grant_role(actor=admin, program=program, user=reviewer, role="reviewer")
+    rejected = services.reject_contribution(
+        contribution=log_bug(program, artist), actor=reviewer, reason="Duplicate"
+    )
+    objects["dispute"] = services.open_dispute(
+        actor=artist, subject=rejected, claim="rejection", statement="Not a duplicate."
+    ).pk
     users = {"admin": admin, "artist": artist}
     load_all_checks()
     checks = CHECKS.get_all()

@@ -182,6 +182,10 @@ def test_seed_demo_is_idempotent_and_verifies():
 
     statuses = set(Contribution.objects.values_list("status", flat=True))
     assert statuses == {"submitted", "accepted", "rejected", "withdrawn", "reversed"}
+    from ledger.models import Dispute, Entry
+
+    assert set(Dispute.objects.values_list("status", flat=True)) == {"open", "upheld", "dismissed"}
+    assert Entry.objects.filter(kind="adjustment").exists()
     assert Contribution.objects.count() >= 200
     assert set(Payout.objects.values_list("kind", flat=True)) == {"grant", "settlement"}
     out = io.StringIO()

@@ -1,5 +1,6 @@
-"""Random submits, reviews, payouts, voids and reversals, checked after every step against a
-plain in-memory model of what each artist is owed."""
+"""Random submits, reviews, payouts, voids and reversals, and disputes about them (opened,
+upheld with adjustments, acceptances and voids, dismissed, withdrawn), checked after every step
+against a plain in-memory model of what each artist is owed."""
 
 import itertools
 from collections import defaultdict
@@ -12,8 +13,23 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from ledger import queries, services
-from ledger.errors import InsufficientBalance, InvalidTransition, NotAllowed
-from ledger.models import AccountBalance, AuditEvent, Entry, Membership, Payout, Posting
+from ledger.errors import (
+    AlreadyDisputed,
+    InsufficientBalance,
+    InvalidTransition,
+    NotAllowed,
+    ValidationFailed,
+)
+from ledger.models import (
+    AccountBalance,
+    AuditEvent,
+    Contribution,
+    Dispute,
+    Entry,
+    Membership,
+    Payout,
+    Posting,
+)
 from ledger.money import value_of_hours
 from tests.conftest import TODAY, make_program
 from tests.factories import UserFactory
@@ -174,9 +190,10 @@ class LedgerMachine(RuleBasedStateMachine):
             "account_id", "balance_minor"
         ):
             assert balance == sums.get(account_id, 0)
-        # no source posted twice
+        # no source posted twice (an acceptance may be adjusted any number of times)
         assert not (
             Entry.objects.exclude(contribution=None)
+            .exclude(kind="adjustment")
             .values("contribution_id", "kind")
             .annotate(n=Count("id"))
             .filter(n__gt=1)
@@ -203,6 +220,174 @@ class LedgerMachine(RuleBasedStateMachine):
                     account__program=program, account__artist=artist
                 )
                 assert -payable.balance_minor == valued - grants - settlements
+
+    # --- disputes: self-contained rules over the same model ----------------------------------
+    # Every review and payment above is the operator `admin`'s; a second operator decides the
+    # disputes about them, and `admin` those about the second's decisions (an upheld rejection
+    # makes the second the work's reviewer). The model: `self.disputes` maps each open
+    # dispute's id to (dispute, subject); `self.disputed` holds the subjects with one open.
+
+    def _dispute_state(self):
+        if not hasattr(self, "disputes"):
+            self.admin2 = UserFactory(username=f"sm-admin2-{next(_ids)}", is_superuser=True)
+            self.disputes, self.disputed = {}, set()
+
+    def _decider(self, dispute):
+        subject = dispute.contribution or dispute.payout
+        reviewer = getattr(subject, "reviewed_by_id", None) or subject.created_by_id
+        return self.admin2 if reviewer == self.admin.pk else self.admin
+
+    @rule(
+        i=st.integers(0, 1000),
+        claim=st.sampled_from(["rejection", "valuation", "not_received"]),
+    )
+    def open_dispute(self, i, claim):
+        """The artist disputes something of its own: `claim` if anything fits it, else the
+        next claim that does."""
+        self._dispute_state()
+        claims = ["rejection", "valuation", "not_received"]
+        start = claims.index(claim)
+        for candidate in claims[start:] + claims[:start]:
+            pool = self._disputable(candidate)
+            if pool:
+                claim = candidate
+                break
+        else:
+            return
+        subject = pool[i % len(pool)]
+        key = (type(subject).__name__, subject.pk)
+        try:
+            dispute = services.open_dispute(
+                actor=subject.artist, subject=subject, claim=claim, statement="No."
+            )
+        except AlreadyDisputed:
+            assert key in self.disputed
+            return
+        assert key not in self.disputed
+        self.disputed.add(key)
+        self.disputes[dispute.pk] = (dispute, subject)
+
+    def _disputable(self, claim):
+        """What `claim` may be made about, as the model knows it."""
+        if claim == "valuation":
+            return self.accepted
+        if claim == "not_received":
+            return self.paid
+        return list(
+            Contribution.objects.filter(status="rejected", program__in=self.programs)
+            .select_related("program", "artist")
+            .order_by("id")
+        )
+
+    def _settle(self, dispute_id, subject):
+        del self.disputes[dispute_id]
+        self.disputed.discard((type(subject).__name__, subject.pk))
+
+    @precondition(lambda self: getattr(self, "disputes", None))
+    @rule(i=st.integers(0, 1000), more=st.integers(1, 400))
+    def uphold_dispute(self, i, more):
+        dispute_id = sorted(self.disputes)[i % len(self.disputes)]
+        dispute, subject = self.disputes[dispute_id]
+        decider = self._decider(dispute)
+        if dispute.claim == "not_received":
+            if subject not in self.paid:  # voided since it was disputed
+                with pytest.raises(InvalidTransition):
+                    services.uphold_dispute(dispute=dispute, actor=decider, note="y")
+                return
+            services.uphold_dispute(dispute=dispute, actor=decider, note="y")
+            self.paid.remove(subject)
+            self.model[self.key(subject.program, subject.artist)][
+                2 if subject.kind == "settlement" else 1
+            ] -= subject.amount_minor
+        elif dispute.claim == "rejection":
+            services.uphold_dispute(dispute=dispute, actor=decider, note="y")
+            subject.refresh_from_db()
+            expected = (
+                value_of_hours(subject.hours, RATE[subject.program.currency])
+                if subject.kind == "feedback"
+                else BOUNTY[subject.severity]
+            )
+            assert (subject.status, subject.value_minor) == ("accepted", expected)
+            self.model[self.key(subject.program, subject.artist)][0] += expected
+            self.accepted.append(subject)
+        else:
+            if subject not in self.accepted:  # reversed since it was disputed
+                with pytest.raises(InvalidTransition):
+                    services.uphold_dispute(
+                        dispute=dispute, actor=decider, note="y", hours=Decimal(1)
+                    )
+                return
+            if not self._uphold_valuation(dispute, subject, decider, more):
+                return  # worth no more: refused, still open
+        self._settle(dispute_id, subject)
+
+    def _uphold_valuation(self, dispute, subject, decider, more) -> bool:
+        """Value the work higher (hours + more/100, or one severity up); where it cannot go
+        higher (24 hours, critical) the uphold is refused and the dispute stays open (False)."""
+        rate = RATE[subject.program.currency]
+        if subject.kind == "feedback":
+            hours = min(subject.hours + Decimal(more) / 100, Decimal(24))
+            new_value, change = value_of_hours(hours, rate), {"hours": hours}
+        else:
+            levels = list(BOUNTY)
+            severity = levels[min(levels.index(subject.severity) + 1, len(levels) - 1)]
+            new_value, change = BOUNTY[severity], {"severity": severity}
+        if new_value <= subject.value_minor:
+            with pytest.raises(ValidationFailed):
+                services.uphold_dispute(dispute=dispute, actor=decider, note="y", **change)
+            dispute.refresh_from_db()
+            assert dispute.status == "open"
+            return False
+        services.uphold_dispute(dispute=dispute, actor=decider, note="y", **change)
+        self.model[self.key(subject.program, subject.artist)][0] += new_value - subject.value_minor
+        # The object the reverse rule reverses: its value is now the adjusted one.
+        subject.value_minor = new_value
+        for name, value in change.items():
+            setattr(subject, name, value)
+        entry = Entry.objects.get(dispute=dispute)
+        assert entry.kind == "adjustment" and entry.adjusts.contribution_id == subject.pk
+        return True
+
+    @precondition(lambda self: self.accepted)
+    @rule(i=st.integers(0, 1000), more=st.integers(1, 400))
+    def revalue(self, i, more):
+        """Open a valuation dispute and decide it at once (adjustments are the point of the
+        exercise; the open and uphold rules alone reach them rarely)."""
+        self._dispute_state()
+        subject = self.accepted[i % len(self.accepted)]
+        if ("Contribution", subject.pk) in self.disputed:
+            return
+        dispute = services.open_dispute(
+            actor=subject.artist, subject=subject, claim="valuation", statement="More."
+        )
+        decider = self._decider(dispute)
+        if not self._uphold_valuation(dispute, subject, decider, more):
+            services.dismiss_dispute(dispute=dispute, actor=decider, note="Worth no more.")
+
+    @precondition(lambda self: getattr(self, "disputes", None))
+    @rule(i=st.integers(0, 1000), withdraw=st.booleans())
+    def close_dispute(self, i, withdraw):
+        dispute_id = sorted(self.disputes)[i % len(self.disputes)]
+        dispute, subject = self.disputes[dispute_id]
+        if withdraw:
+            services.withdraw_dispute(dispute=dispute, actor=subject.artist)
+        else:
+            services.dismiss_dispute(dispute=dispute, actor=self._decider(dispute), note="n")
+        self._settle(dispute_id, subject)
+
+    @invariant()
+    def disputes_agree_with_the_model(self):
+        if not hasattr(self, "disputes"):
+            return
+        still_open = set(
+            Dispute.objects.filter(program__in=self.programs, status="open").values_list(
+                "pk", flat=True
+            )
+        )
+        assert still_open == set(self.disputes)
+        for contribution in self.accepted:
+            stored = Contribution.objects.get(pk=contribution.pk)
+            assert (stored.status, stored.value_minor) == ("accepted", contribution.value_minor)
 
 
 LedgerMachine.TestCase.settings = settings(

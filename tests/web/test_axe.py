@@ -58,6 +58,9 @@ NOT_PAGES = {
     "notification_read": "POST only; answers with the inbox",
     "notifications_read_all": "POST only; answers with the inbox",
     "payout_confirm": "POST only; the payout's page holds its button and shows the answer",
+    "dispute_uphold": "POST only; errors re-render the dispute's page",
+    "dispute_dismiss": "POST only; errors re-render the dispute's page",
+    "dispute_withdraw": "POST only; answers with the dispute's page",
 }
 
 
@@ -170,6 +173,26 @@ def _pages(d):
         "login_code": [("enrolled", "/login/code/")],
         "two_factor": [("artist", "/account/two-factor/"), ("admin", "/account/two-factor/")],
         "two_factor_enrol": [("artist", "/account/two-factor/enrol/")],
+        "dispute_list": [
+            ("admin", "/disputes/"),
+            ("artist", "/disputes/"),
+            ("treasurer", "/disputes/?status=open"),
+        ],
+        "dispute_detail": [
+            ("admin", f"/disputes/{d['valuation'].pk}/"),  # the uphold form with the hours
+            ("artist", f"/disputes/{d['valuation'].pk}/"),
+            ("admin", f"/disputes/{d['upheld'].pk}/"),  # the timeline and the entry posted
+            ("admin", f"/disputes/{d['not_received'].pk}/"),  # refused: its own decision
+            ("treasurer", f"/disputes/{d['not_received'].pk}/"),
+        ],
+        "dispute_contribution": [
+            ("artist", f"/contributions/{w}/dispute/"),
+            ("admin", f"/contributions/{w}/dispute/"),
+        ],
+        "dispute_payout": [
+            ("ahead", f"/payouts/{d['grant'].pk}/dispute/"),
+            ("artist", f"/payouts/{d['payout'].pk}/dispute/"),  # one is open already
+        ],
     }
 
 
@@ -197,7 +220,7 @@ def site(admin, artist, artist2, settings):
         actor=admin, artist=artist, program=program, amount_minor=50000, kind="settlement"
     )
     # artist2 was paid a grant before any work was valued: paid ahead.
-    services.record_payout(
+    grant = services.record_payout(
         actor=admin, artist=artist2, program=program, amount_minor=7000, kind="grant"
     )
     program = services.update_program(actor=admin, program=program, approval_threshold_minor=100000)
@@ -207,6 +230,31 @@ def site(admin, artist, artist2, settings):
     treasurer = UserFactory(username="treasurer2")
     treasurer_role = services.grant_role(
         actor=admin, program=program, user=treasurer, role="treasurer"
+    )
+    # Disputes: an open valuation (work another reviewer accepted, for the admin to decide), an
+    # upheld rejection, an open non-receipt of the admin's payout (for the treasurer).
+    reviewer = UserFactory(username="reviewer3")
+    services.grant_role(actor=admin, program=program, user=reviewer, role="reviewer")
+    valuation = services.open_dispute(
+        actor=artist,
+        subject=services.accept_contribution(
+            contribution=log_feedback(program, artist, hours="1.00"), actor=reviewer
+        ),
+        claim="valuation",
+        statement="The session took two hours.",
+        evidence_url="https://example.org/notes",
+    )
+    upheld = services.open_dispute(
+        actor=artist,
+        subject=services.reject_contribution(
+            contribution=log_bug(program, artist, "medium"), actor=admin, reason="Duplicate"
+        ),
+        claim="rejection",
+        statement="Not a duplicate: another screen.",
+    )
+    services.uphold_dispute(dispute=upheld, actor=reviewer, note="A different screen indeed.")
+    not_received = services.open_dispute(
+        actor=artist, subject=payout, claim="not_received", statement="Nothing arrived."
     )
     public = make_program(admin, public=True, currency="JPY")
     services.enroll_artist(actor=admin, program=public, artist=artist)
@@ -252,6 +300,10 @@ def site(admin, artist, artist2, settings):
         "payout": payout,
         "confirmed": confirmed,
         "proposal": proposal,
+        "grant": grant,
+        "valuation": valuation,
+        "upheld": upheld,
+        "not_received": not_received,
         "treasurer_role": treasurer_role,
         "artist": artist,
         "invitation": invitation,

@@ -54,12 +54,15 @@ def nav(client):
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("operator", ["Home", "Review", "Payouts", "Proposals", "Programs", "Transparency"]),
-        ("manager", ["Home", "Payouts", "Programs", "Transparency"]),
-        ("reviewer", ["Home", "Review", "Payouts", "Programs", "Transparency"]),
-        ("treasurer", ["Home", "Payouts", "Proposals", "Programs", "Transparency"]),
-        ("auditor", ["Home", "Payouts", "Programs", "Transparency"]),
-        ("artist", ["Home", "My work", "Log work", "Programs", "Transparency"]),
+        (
+            "operator",
+            ["Home", "Review", "Payouts", "Disputes", "Proposals", "Programs", "Transparency"],
+        ),
+        ("manager", ["Home", "Payouts", "Disputes", "Programs", "Transparency"]),
+        ("reviewer", ["Home", "Review", "Payouts", "Disputes", "Programs", "Transparency"]),
+        ("treasurer", ["Home", "Payouts", "Disputes", "Proposals", "Programs", "Transparency"]),
+        ("auditor", ["Home", "Payouts", "Disputes", "Programs", "Transparency"]),
+        ("artist", ["Home", "My work", "Log work", "Disputes", "Programs", "Transparency"]),
     ],
 )
 def test_navigation_shows_each_role_its_pages(client_for, crew, role, expected):

@@ -27,6 +27,13 @@ from .contributions import (
     ContributionFilterSerializer,
     ContributionSerializer,
 )
+from .disputes import (
+    DisputeCreateSerializer,
+    DisputeDismissSerializer,
+    DisputeFilterSerializer,
+    DisputeSerializer,
+    DisputeUpholdSerializer,
+)
 from .exports import JournalExportQuerySerializer, PayoutBatchQuerySerializer
 from .ledger import (
     BalanceSerializer,
@@ -76,6 +83,11 @@ __all__ = [
     "ContributionCreateSerializer",
     "ContributionFilterSerializer",
     "ContributionSerializer",
+    "DisputeCreateSerializer",
+    "DisputeDismissSerializer",
+    "DisputeFilterSerializer",
+    "DisputeSerializer",
+    "DisputeUpholdSerializer",
     "EmptySerializer",
     "EntrySerializer",
     "InvitationCreateSerializer",

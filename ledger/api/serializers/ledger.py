@@ -162,8 +162,14 @@ class EntrySerializer(RowSerializer):
             "postings",
             "prev_hash",
             "hash",
+            "adjusts",
+            "dispute",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "adjusts": {"help_text": "An adjustment: the id of the acceptance entry it adjusts."},
+            "dispute": {"help_text": "An adjustment: the id of the dispute that decided it."},
+        }
 
     @classmethod
     def rows(cls, rows):

@@ -261,3 +261,8 @@ class ReportSerializer(serializers.Serializer):
         help_text="The sum of the members' `overdue`: unpaid work accepted more than "
         "`pay_within_days` ago.",
     )
+    disputes_open = serializers.IntegerField(
+        allow_null=True, help_text="Disputes waiting for a decision."
+    )
+    disputes_upheld = serializers.IntegerField(allow_null=True)
+    disputes_dismissed = serializers.IntegerField(allow_null=True)

@@ -16,6 +16,7 @@ from .common import (
     query_params,
 )
 from .contributions import ContributionViewSet
+from .disputes import DisputeViewSet
 from .exports import JournalExportView, OutstandingExportView, PayoutBatchExportView
 from .ledger import BalanceViewSet, EntryViewSet, StatementCheckView, StatementView, VerifyView
 from .notifications import NotificationViewSet, PreferencesView
@@ -36,6 +37,7 @@ __all__ = [
     "BalanceViewSet",
     "CSVRenderer",
     "ContributionViewSet",
+    "DisputeViewSet",
     "DocsView",
     "EntryViewSet",
     "InvitationViewSet",

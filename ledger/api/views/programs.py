@@ -258,6 +258,9 @@ class ReportView(GenericAPIView):
             "head_hash": report.head_hash,
             "reviews_overdue": report.reviews_overdue,
             "overdue_outstanding": report.overdue_outstanding_minor,
+            "disputes_open": report.disputes_open,
+            "disputes_upheld": report.disputes_upheld,
+            "disputes_dismissed": report.disputes_dismissed,
         }
         if withheld:
             for key in data:

@@ -1,4 +1,5 @@
-"""Demo data: two programs (one public), 20 artists, a few hundred contributions, payouts.
+"""Demo data: two programs (one public), 20 artists, a few hundred contributions, payouts and
+a few disputes.
 
 Idempotent: a second run finds the demo admin and only prints the logins again. Everything
 goes through the services (with the clock set into the past), so the demo ledger is a real,
@@ -15,7 +16,7 @@ from django.db import transaction
 
 from accounts.models import User
 from ledger import clock, services
-from ledger.models import Contribution, ContributionKind, PayoutKind, Severity
+from ledger.models import Contribution, ContributionKind, Payout, PayoutKind, Severity
 from ledger.notifications import without_email
 
 DEMO_PASSWORD = "ledger-demo-2026"  # noqa: S105 - a published demo login, not a secret
@@ -133,6 +134,7 @@ class Command(BaseCommand):
             if day_offset % 30 == 28:
                 with clock.frozen(moment + dt.timedelta(hours=7)):
                     self._pay_some(rng, admin, members, day)
+        self._disputes(admin, reviewer, aurora, kumo)
         # From today, Aurora's payouts of $1,000 or more need a second treasurer: one waits.
         # The service answers with the program as saved; the old object still has no threshold.
         aurora = services.update_program(
@@ -152,6 +154,61 @@ class Command(BaseCommand):
                 title="Inpainting edge halos", occurred_on=today - dt.timedelta(days=18),
                 hours=Decimal("1.50"), description="Halo artefacts along inpainted edges.",
             )  # fmt: skip
+
+    def _disputes(self, admin, reviewer, aurora, kumo):
+        """A few disputes about the operator's recent decisions (inside the 30-day window), no
+        randomness: an upheld rejection, an upheld valuation (an adjustment entry), a dismissed
+        rejection, and an undervalued session and a payout never received waiting in the
+        queue (for `reviewer` and `tessa`)."""
+        since = clock.now() - dt.timedelta(days=29)
+        by_admin = Contribution.objects.filter(reviewed_by=admin, reviewed_at__gte=since)
+        latest = by_admin.order_by("-reviewed_at", "-id")
+
+        def dispute(subject, claim, statement):
+            return services.open_dispute(
+                actor=subject.artist, subject=subject, claim=claim, statement=statement
+            )
+
+        rejected = latest.filter(program=aurora, status="rejected").first()
+        if rejected is not None:
+            services.uphold_dispute(
+                dispute=dispute(rejected, "rejection", "Not a duplicate: a different screen."),
+                actor=reviewer,
+                note="Checked: a different screen, so a different bug.",
+            )
+        bug = latest.filter(
+            program=aurora, status="accepted", kind=ContributionKind.BUG_REPORT,
+            severity__in=[Severity.LOW, Severity.MEDIUM],
+        ).first()  # fmt: skip
+        if bug is not None:
+            higher = Severity.HIGH if bug.severity == Severity.MEDIUM else Severity.MEDIUM
+            services.uphold_dispute(
+                dispute=dispute(bug, "valuation", "It loses work: that is more than minor."),
+                actor=reviewer,
+                note="Agreed: data loss.",
+                severity=higher,
+            )
+        session = latest.filter(
+            program=aurora, status="accepted", kind=ContributionKind.FEEDBACK
+        ).first()
+        if session is not None:
+            dispute(session, "valuation", "The session ran an hour longer than logged.")
+        kumo_rejected = latest.filter(program=kumo, status="rejected").first()
+        if kumo_rejected is not None:
+            services.dismiss_dispute(
+                dispute=dispute(kumo_rejected, "rejection", "Please look again."),
+                actor=reviewer,
+                note="It is the same crash as the earlier report.",
+            )
+        payout = (
+            Payout.objects.filter(
+                program=aurora, status="paid", created_by=admin, created_at__gte=since
+            )
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if payout is not None:
+            dispute(payout, "not_received", "Nothing arrived in my account.")
 
     def _one_contribution(self, rng, program, artist, day):
         if rng.random() < 0.5:

@@ -15,6 +15,15 @@ from .contributions import (
     log_feedback,
     rate_preview,
 )
+from .disputes import (
+    dispute_contribution,
+    dispute_detail,
+    dispute_dismiss,
+    dispute_list,
+    dispute_payout,
+    dispute_uphold,
+    dispute_withdraw,
+)
 from .exports import journal_export, outstanding_export, payout_batch_export
 from .home import home
 from .invitations import invitation_accept, invitation_revoke, invitations
@@ -74,6 +83,13 @@ __all__ = [
     "contribution_reject",
     "contribution_reverse",
     "contribution_withdraw",
+    "dispute_contribution",
+    "dispute_detail",
+    "dispute_dismiss",
+    "dispute_list",
+    "dispute_payout",
+    "dispute_uphold",
+    "dispute_withdraw",
     "home",
     "invitation_accept",
     "invitation_revoke",

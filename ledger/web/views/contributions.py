@@ -23,6 +23,7 @@ from ledger.params import parse_id
 
 from .. import forms
 from .common import admin_required, next_url, page_of, show_domain_error
+from .disputes import dispute_offer, subject_disputes
 
 
 @login_required
@@ -160,6 +161,7 @@ ACTION_LABELS = {
     "contribution.reject": "Rejected",
     "contribution.withdraw": "Withdrawn",
     "contribution.reverse": "Reversed",
+    "contribution.adjust": "Revalued after a dispute",
 }
 
 
@@ -180,6 +182,7 @@ def _timeline(contribution):
                 "actor": event.actor,
                 "why": data.get("reason") or data.get("note") or "",
                 "value_minor": data.get("value_minor"),
+                "dispute": data.get("dispute"),
                 "changes": data.get("changes") or {},
                 # No actor, and a rule named: the system (`apply_deadlines`) acted.
                 "by_system": event.actor_id is None and bool(data.get("rule")),
@@ -216,6 +219,8 @@ def _detail_context(request, contribution, **forms_given):
     context["can_withdraw"] = (
         contribution.artist_id == user.pk and status == ContributionStatus.SUBMITTED
     )
+    context["disputes"] = subject_disputes(contribution)
+    context["dispute_offer"] = dispute_offer(user, contribution)
     return context
 
 

@@ -30,6 +30,7 @@ from .common import (
     show_domain_error,
     staff_programs,
 )
+from .disputes import dispute_offer, subject_disputes
 
 TREASURERS_ONLY = "Only a treasurer of a program may record payments or decide proposals."
 
@@ -250,6 +251,8 @@ def payout_detail(request, pk):
     context["may_confirm"] = (
         payout.acknowledged is None and services.confirmation_refusal(payout, user) is None
     )
+    context["disputes"] = subject_disputes(payout)
+    context["dispute_offer"] = dispute_offer(user, payout)
     return render(request, "web/payout_detail.html", context)
 
 
