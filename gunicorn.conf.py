@@ -10,6 +10,12 @@
 | GUNICORN_TIMEOUT  | 35 (seconds a request may take) |
 | FORWARDED_ALLOW_IPS | 127.0.0.1,::1 (gunicorn's own; proxies trusted for X-Forwarded-*) |
 | LEDGER_WARM_REPORTS | true (the master reads the report figures before forking)    |
+
+Mail and scheduled jobs are not gunicorn's: run the background worker beside it, with the same
+environment (docs/OPERATIONS.md, "Background work"):
+
+    .venv/bin/python manage.py db_worker        # LEDGER_TASK_BACKEND=database, the default
+    .venv/bin/python manage.py rqworker --with-scheduler default  # and `run_schedule`, on Redis
 """
 
 import multiprocessing

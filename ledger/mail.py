@@ -1,25 +1,31 @@
 """Mail: the one place the application sends a message from.
 
-Every message (invitations, password resets) goes through `send`, which hands it to Django's
-email backend after the transaction that caused it commits: a rolled-back change sends
-nothing, and a mail server that is down, refuses or times out is logged and never fails the
-request whose change it reports. When background tasks arrive, `send` enqueues the delivery
-for the worker instead; callers do not change.
+Every message (invitations, password resets, notifications) goes through `send`, which writes
+it to the outbox (`ledger.background.models.OutboundMail`) in the caller's transaction and asks
+the background worker to deliver it once that transaction commits. So a rolled-back change
+sends nothing, a committed one is never lost (the row is the promise, whatever happens to the
+queue), and no request ever talks to the mail server: one that is down, refuses or hangs
+neither fails nor slows the request whose change the message reports. The worker hands the
+message to Django's email backend through `deliver`, and retries with growing delays for about
+a day (`ledger/background/outbox.py`, docs/OPERATIONS.md).
 
 The backend is the console in development and SMTP when `EMAIL_HOST` is set (settings.py).
 Links in messages start with `LEDGER_SITE_URL`, never the request's Host header.
 """
 
-import functools
 import logging
 import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 
 logger = logging.getLogger("ledger.mail")
+
+
+class NotSent(Exception):
+    """The mail server did not take the message (down, refusing, timed out); the text says why,
+    never what the message held."""
 
 
 def site_url(path: str) -> str:
@@ -37,17 +43,19 @@ def render(template_name: str, context: dict) -> tuple[str, str]:
 
 def send(*, to: str, subject: str, body: str) -> None:
     """Send a plain-text message to `to` once the current transaction commits (at once when
-    none is open). The single place mail is sent from: keep it so."""
-    transaction.on_commit(
-        functools.partial(deliver, to=to, subject=subject, body=body), robust=True
-    )
+    none is open), through the outbox and the background worker. The single place mail is
+    sent from: keep it so."""
+    from ledger.background import outbox  # the outbox's models load after this module
+
+    outbox.queue(to=to, subject=subject, body=body)
 
 
-def deliver(*, to: str, subject: str, body: str) -> bool:
-    """Hand one message to the email backend now; False (logged) when the server failed.
+def deliver(*, to: str, subject: str, body: str) -> None:
+    """Hand one message to the email backend now; `NotSent` (logged) when the server failed.
 
-    Called by `send` after commit. A dead or refusing SMTP server is an expected outcome
-    here, not an error of the request that caused the message.
+    Called by the background worker (`ledger.background.outbox.deliver`), never by a request.
+    A dead, refusing or hanging SMTP server (at most `EMAIL_TIMEOUT` seconds per step) is an
+    expected outcome here: the worker retries later.
     """
     message = EmailMessage(
         subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]
@@ -57,5 +65,4 @@ def deliver(*, to: str, subject: str, body: str) -> bool:
     except (smtplib.SMTPException, OSError) as error:
         # The body holds single-use links: never logged.
         logger.warning("Mail %r to %s was not sent: %s", subject, to, error)
-        return False
-    return True
+        raise NotSent(f"{type(error).__name__}: {error}") from error

@@ -25,6 +25,7 @@
 | LEDGER_INVITATION_DAYS | 14 (an invitation link works this many days) |
 | LEDGER_PASSWORD_RESETS_PER_HOUR | 5 (reset requests per client address) |
 | LEDGER_STAFF_REQUIRE_2FA | on when DJANGO_DEBUG is off (staff need a second factor) |
+| LEDGER_TASK_BACKEND    | database (`manage.py db_worker`); redis: RQ on REDIS_URL (`rqworker`) |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
@@ -88,6 +89,11 @@ INSTALLED_APPS = [
     "accounts",
     "ledger",
     "ledger.api",
+    # Before django_tasks_db: its `db_worker` command is replaced by this app's (which adds
+    # the schedule), and Django takes a command from the first app listed that has it.
+    "ledger.background",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -242,8 +248,8 @@ LEDGER_EARLIEST_DATE = dt.date.fromisoformat(
 
 # --- Mail -----------------------------------------------------------------------------------
 # SMTP when EMAIL_HOST is set; otherwise every message is printed on the console (development).
-# Mail is sent after the change that causes it commits, and a dead mail server is logged, never
-# an error of the request (ledger/mail.py).
+# Mail is queued with the change that causes it and sent after commit by the background worker
+# (below): a dead mail server never fails nor slows a request; the worker retries (ledger/mail.py).
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -252,7 +258,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL, not both.")
-# A mail server that accepts the connection and then hangs holds the request this long at most.
+# A mail server that accepts the connection and then hangs holds the worker this long per step.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
@@ -272,6 +278,54 @@ LEDGER_INVITATION_DAYS = int(os.environ.get("LEDGER_INVITATION_DAYS", "14"))
 # is also mailed at most this many reset links an hour, whoever asks (silently: the page
 # never says whether an address has an account).
 LEDGER_PASSWORD_RESETS_PER_HOUR = int(os.environ.get("LEDGER_PASSWORD_RESETS_PER_HOUR", "5"))
+# --- Background work (django-tasks, `django.tasks` from Django 6 on) ---------------------------
+# Mail (and whatever else must not hold up a request) runs in a worker process. "database":
+# tasks wait in a table of this database and `manage.py db_worker` runs them, with the schedule
+# below; nothing else to run. "redis": tasks wait in Redis (RQ, on REDIS_URL), `manage.py
+# rqworker --with-scheduler default` runs them and `manage.py run_schedule` keeps the schedule.
+# Either way the outbox's rows, not the queue, make sure nothing is lost (ledger/background/).
+LEDGER_TASK_BACKEND = os.environ.get("LEDGER_TASK_BACKEND", "database").strip().lower()
+if LEDGER_TASK_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif LEDGER_TASK_BACKEND == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("LEDGER_TASK_BACKEND=redis needs REDIS_URL.")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+    # The job class that runs django-tasks' tasks, for `rqworker` without `--job-class`.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+else:
+    raise ImproperlyConfigured("LEDGER_TASK_BACKEND must be database or redis.")
+
+# Jobs the worker runs every `every` seconds, each slot once however many workers there are
+# (ledger/background/schedule.py): the outbox sweep re-enqueues mail whose task was lost or
+# whose worker died; `apply_deadlines` applies the programs' deadlines (idempotent).
+LEDGER_SCHEDULE = {
+    "mail-sweep": {"every": 60, "call": "ledger.background.outbox.sweep"},
+    "apply-deadlines": {"every": 3600, "command": "apply_deadlines"},
+}
+if LEDGER_TASK_BACKEND == "database":
+    # Finished task rows are kept 14 days (django-tasks-db's own command).
+    LEDGER_SCHEDULE["prune-task-results"] = {
+        "every": 86400,
+        "command": "prune_db_task_results",
+        "args": ["--queue-name=*"],
+    }
+LEDGER_SCHEDULE_TICK_SECONDS = 10  # how often a worker looks whether a slot is due
+
+# Mail delivery by the worker (ledger/background/outbox.py). A failed attempt is retried after
+# 1 minute, then 2, 4, … at most 6 hours apart; after 13 attempts (about 26 hours) the message
+# is given up (logged as an error, kept as `failed`). A worker holds a message it is sending for
+# the lease; one that dies is replaced when the lease lapses (more than the SMTP steps may take).
+LEDGER_MAIL_RETRY_SECONDS = 60
+LEDGER_MAIL_RETRY_MAX_SECONDS = 6 * 3600
+LEDGER_MAIL_ATTEMPTS = 13
+LEDGER_MAIL_LEASE_SECONDS = 10 * EMAIL_TIMEOUT + 30
+LEDGER_MAIL_SWEEP_GRACE_SECONDS = 60  # due this long with no task seen: the sweep enqueues it
+LEDGER_MAIL_SWEEP_BATCH = 500
+LEDGER_MAIL_KEEP_DAYS = 30  # sent and failed messages (their bodies erased) are kept this long
+
 # --- Second factor (django-otp: TOTP, with single-use recovery codes) -------------------------
 # On: staff (an operator, or anyone holding a role in a program) must have a session verified
 # with a code to use the pages, and a code to create an API token; without a device they are
@@ -349,6 +403,8 @@ SPECTACULAR_SETTINGS = {
         "StaffRoleEnum": ["manager", "reviewer", "treasurer", "auditor"],
         "InvitationStatusEnum": "ledger.models.invitations.SHOWN_STATUSES",
         "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
+        "NotificationKindEnum": "ledger.models.NotificationKind",
+        "NotificationSubjectTypeEnum": "ledger.notifications.SUBJECT_TYPES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pgtrigger
 import pytest
 from django.db import connection
-from django.test import TransactionTestCase
+from django.test import TransactionTestCase, override_settings
 
 from ledger import clock, services
 from ledger.queries import report_cache
@@ -71,6 +71,19 @@ def _flush_past_append_only_triggers():
     TransactionTestCase._fixture_teardown = teardown
     yield
     TransactionTestCase._fixture_teardown = original
+
+
+# Background tasks run in the test's own process, at once, when enqueued (django-tasks'
+# immediate backend): the on-commit enqueue of a message delivers it to the test's mailbox.
+# The worker, its retries and the schedule are tested with real processes on the database
+# and Redis backends (tests/background/).
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_run_at_once():
+    with override_settings(TASKS=IMMEDIATE_TASKS):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,11 @@
 """Mail through a real SMTP server (aiosmtpd, in-process): an invitation and a password reset
 end to end, from the request that causes the message to the link in the delivered message.
-And a mail server that is down never fails the request."""
+And a mail server that is down never fails the request.
 
+Here background tasks run at once in the test's process (tests/conftest.py); the worker as a
+real process, retries and a killed worker: tests/background/."""
+
+import datetime as dt
 import email
 import email.policy
 import logging
@@ -13,6 +17,7 @@ from aiosmtpd.controller import Controller
 
 from accounts.models import User
 from ledger import mail, services
+from ledger.background.models import OutboundMail
 from ledger.models import Invitation, Membership
 from tests.api.conftest import client_for
 from tests.factories import UserFactory
@@ -122,7 +127,11 @@ def test_invitation_through_a_real_smtp_server(
     assert program.staff_roles.filter(user=nia, role="reviewer").exists()
     assert Invitation.objects.get().accepted_by == nia
     assert client.get(path).status_code == 410  # used once
-    assert len(smtp.messages) == 1
+    # One more message: the manager is told the invitation was accepted (ledger.notifications).
+    assert len(smtp.messages) == 2
+    recipients, told = smtp.messages[1]
+    assert recipients == [manager.email]
+    assert "accepted your invitation" in told["Subject"]
 
 
 @pytest.mark.django_db
@@ -177,6 +186,15 @@ def test_a_dead_mail_server_does_not_fail_the_request(
     assert len(failures) == 3
     assert all("was not sent" in r.getMessage() for r in failures)
     assert not any("/invitations/" in r.getMessage() for r in failures)  # no secret logged
+    # Each message waits in the outbox for its next attempt, a minute later.
+    waiting = OutboundMail.objects.order_by("id")
+    assert [(m.recipient, m.status, m.attempts) for m in waiting] == [
+        ("nia@example.org", "pending", 1),
+        (program.created_by.email, "pending", 1),
+        ("bo@example.org", "pending", 1),
+    ]
+    assert all(m.next_attempt_at - m.created_at >= dt.timedelta(minutes=1) for m in waiting)
+    assert all("Connection refused" in m.last_error for m in waiting)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -192,9 +210,13 @@ def test_committed_for_real_then_mailed(smtp, admin, program, artist2):
 
 
 def test_deliver_reports_failure(dead_smtp, caplog):
-    with caplog.at_level(logging.WARNING, logger="ledger.mail"):
-        assert mail.deliver(to="x@example.org", subject="s", body="secret link") is False
-    assert "secret link" not in caplog.text
+    with (
+        caplog.at_level(logging.WARNING, logger="ledger.mail"),
+        pytest.raises(mail.NotSent) as raised,
+    ):
+        mail.deliver(to="x@example.org", subject="s", body="secret link")
+    assert "Connection refused" in str(raised.value)
+    assert "secret link" not in caplog.text and "secret link" not in str(raised.value)
 
 
 def test_email_settings_come_from_the_environment():

@@ -84,6 +84,21 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
         _SIGNED_IN + " With its roles per program and whether it uses two-factor sign-in.",
         {},
     ),
+    "GET /me/preferences/": (_SIGNED_IN + " Its own preferences.", {}),
+    "PATCH /me/preferences/": (
+        _SIGNED_IN + " Its own preferences: the fields sent change, the rest stay.",
+        {"400": "`email_notifications` not a JSON `true` or `false`"},
+    ),
+    "GET /notifications/": (
+        _SIGNED_IN + " Its own notifications only (nobody reads another's, operators "
+        "included), newest first.",
+        {"404": _PAGE_PAST_END},
+    ),
+    "POST /notifications/{id}/read/": (
+        _SIGNED_IN + " Its own notifications; marking one already read changes nothing.",
+        {"404": "not one of the caller's notifications"},
+    ),
+    "POST /notifications/read-all/": (_SIGNED_IN + " Marks its own unread notifications.", {}),
     "GET /artists/": (
         "An operator sees everyone but operators; staff, the members of their programs and "
         "the people who accepted an invitation to one; anyone, itself.",
@@ -257,6 +272,14 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "403": "anyone else who sees it; the proposer or the payee (" + _SOD + ")",
             "409": "`invalid_transition`: not `proposed`",
+        },
+    ),
+    "POST /payouts/{id}/confirm/": (
+        "The artist paid, on a `paid` payout: `acknowledged` becomes `confirmed`. Confirming "
+        "again changes nothing and answers the same.",
+        {
+            "403": "anyone else who sees it (staff of the program, operators)",
+            "409": "`invalid_transition`: not `paid` (proposed, declined or void)",
         },
     ),
     "GET /balances/": (

@@ -13,6 +13,7 @@ router.register("contributions", views.ContributionViewSet, basename="contributi
 router.register("payouts", views.PayoutViewSet, basename="payout")
 router.register("balances", views.BalanceViewSet, basename="balance")
 router.register("ledger/entries", views.EntryViewSet, basename="entry")
+router.register("notifications", views.NotificationViewSet, basename="notification")
 
 contribution_action = {
     name: views.ContributionViewSet.as_view({"post": name})
@@ -22,6 +23,7 @@ contribution_action = {
 app_name = "api"
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/preferences/", views.PreferencesView.as_view(), name="me-preferences"),
     path(
         "programs/<int:program_id>/rate-cards/",
         views.RateCardViewSet.as_view({"get": "list", "post": "create"}),
@@ -79,7 +81,7 @@ urlpatterns = [
             views.PayoutViewSet.as_view({"post": name}),
             name=f"payout-{name}",
         )
-        for name in ("void", "approve", "decline")
+        for name in ("void", "approve", "decline", "confirm")
     ],
     path("statements/", views.StatementView.as_view(), name="statement"),
     path("statements/verify/", views.StatementCheckView.as_view(), name="statement-verify"),

@@ -7,9 +7,11 @@ as of that entry must give the same lines and balances. The first discrepancy is
 
 Input: the statement as the API returns it (JSON: `{artist, program, currency, from, to,
 opening_balance, closing_balance, head_hash, lines: [{date, kind, description, amount,
-balance}]}`, money as strings), or the statement CSV. The CSV names no artist, program or
-period: they are taken from its lines (the entries their hashes name, the first and last
-dates), and the checkpoint is the line entry latest in the chain.
+balance, payout, acknowledged}]}`, money as strings; `payout` and `acknowledged` are not
+checked: a confirmation is the artist's word, not an entry of the chain), or the statement
+CSV. The CSV names no artist, program or period: they are taken from its lines (the entries
+their hashes name, the first and last dates), and the checkpoint is the line entry latest in
+the chain.
 """
 
 import csv
@@ -63,6 +65,8 @@ def statement_json(statement: Statement) -> dict:
                 "description": line.description,
                 "amount": format_minor(line.amount_minor, cur),
                 "balance": format_minor(line.balance_minor, cur),
+                "payout": line.payout_id,
+                "acknowledged": line.acknowledged,
             }
             for line in statement.lines
         ],

@@ -46,6 +46,11 @@ def statement_context(statement: Statement, *, made_at: dt.datetime | None = Non
         "closing_minor": statement.closing_minor,
         "head_hash": statement.head_hash,
         "made_at": made_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        # Payments of the period still standing, by whether the artist confirmed receiving
+        # them (the artist's word, not the chain's: not part of the checkpoint).
+        "has_payments": any(line.receipt for line in statement.lines),
+        "confirmed": display(statement.payments_minor("confirmed"), cur),
+        "unconfirmed": display(statement.payments_minor("unconfirmed"), cur),
         "lines": [
             {
                 "date": line.date.isoformat(),
@@ -54,6 +59,7 @@ def statement_context(statement: Statement, *, made_at: dt.datetime | None = Non
                 "amount": display(line.amount_minor, cur),
                 "negative": line.amount_minor < 0,
                 "balance": display(line.balance_minor, cur),
+                "receipt": line.receipt,
             }
             for line in statement.lines
         ],

@@ -17,6 +17,7 @@ from .balances import (
 from .contributions import contribution_rows
 from .entries import entry_rows, monthly_series, visible_entries
 from .fifo import PayDeadline, unpaid_work
+from .notifications import unconfirmed_payments, unread_count
 from .report import Report, median_days_to_payment, program_report, readable_report
 from .report_cache import WorkCounts, keep_report_figures, median_of_histogram
 from .rows import KeysetRows, SqlRows
@@ -51,7 +52,9 @@ __all__ = [
     "readable_report",
     "statement",
     "statement_membership",
+    "unconfirmed_payments",
     "unpaid_work",
+    "unread_count",
     "visible_entries",
     "with_pay_deadlines",
     "with_pending",

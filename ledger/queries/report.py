@@ -36,6 +36,7 @@ class Report:
     head_hash: str | None
     reviews_overdue: int = 0  # submitted work past its review due date, today
     overdue_outstanding_minor: int = 0  # the sum of the balances' `overdue`, today
+    paid_confirmed_minor: int = 0  # paid payouts (voids excluded) their artists confirmed
 
     @property
     def paid_minor(self) -> int:
@@ -127,7 +128,23 @@ def program_report(program: Program) -> Report:
         overdue_outstanding_minor=overdue_of(
             posted.unpaid, pay_cutoff(program.pay_within_days, today)
         ),
+        paid_confirmed_minor=_paid_confirmed_minor(program),
     )
+
+
+# Read live: a confirmation posts no entry, so nothing kept per artist would notice it. From
+# the partial index `payout_confirmed` alone on PostgreSQL. A payout voided after it was
+# confirmed is `void`, so it drops out.
+_PAID_CONFIRMED_SQL = (
+    "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_payout "
+    "WHERE program_id = %s AND status = 'paid' AND acknowledged = 'confirmed'"
+)
+
+
+def _paid_confirmed_minor(program: Program) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_PAID_CONFIRMED_SQL, [program.pk])
+        return int(cursor.fetchone()[0])
 
 
 # Accepted work of value 0 (no acceptance entry; NULL is not valid but counted as the report

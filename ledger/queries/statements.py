@@ -9,7 +9,10 @@ from django.db.models.functions import Coalesce
 from ledger import access
 from ledger.models import (
     AccountKind,
+    Acknowledgement,
+    EntryKind,
     Membership,
+    PayoutStatus,
     Posting,
     Program,
 )
@@ -47,6 +50,19 @@ class StatementLine:
     balance_minor: int  # running balance after this line
     entry_id: int
     entry_hash: str
+    # A payment's line (kind `payout`): its payout, and whether the artist confirmed receiving
+    # it ("confirmed", or None). Not part of the chain: a confirmation posts nothing.
+    payout_id: int | None = None
+    acknowledged: str | None = None
+    payout_status: str | None = None
+
+    @property
+    def receipt(self) -> str | None:
+        """For a payment still standing: `confirmed` or `unconfirmed` by the artist; None
+        for any other line (work, a void, a payment voided since)."""
+        if self.kind != EntryKind.PAYOUT or self.payout_status != PayoutStatus.PAID:
+            return None
+        return "confirmed" if self.acknowledged == Acknowledgement.CONFIRMED else "unconfirmed"
 
 
 @dataclass
@@ -63,6 +79,11 @@ class Statement:
     @property
     def currency(self) -> str:
         return self.program.currency
+
+    def payments_minor(self, receipt: str) -> int:
+        """The payments of the period still standing that the artist has (`confirmed`) or
+        has not yet (`unconfirmed`) confirmed receiving, as a positive amount."""
+        return -sum(line.amount_minor for line in self.lines if line.receipt == receipt)
 
 
 def statement(
@@ -95,11 +116,17 @@ def statement(
         "amount_minor",
         "entry_id",
         "entry__hash",
+        "entry__payout_id",
+        "entry__payout__acknowledged",
+        "entry__payout__status",
     )
     lines, running = [], opening
-    for day, kind, memo, amount, entry_id, entry_hash in rows:
+    for day, kind, memo, amount, entry_id, entry_hash, payout_id, acknowledged, status in rows:
         running -= amount
-        lines.append(StatementLine(day, kind, memo, -amount, running, entry_id, entry_hash))
+        line = StatementLine(day, kind, memo, -amount, running, entry_id, entry_hash)
+        if kind == EntryKind.PAYOUT:
+            line.payout_id, line.acknowledged, line.payout_status = payout_id, acknowledged, status
+        lines.append(line)
     last = postings.order_by("-entry__seq").values_list("entry__hash", flat=True).first()
     # By keyword, as records are built everywhere here (alike in shape only): eight figures
     # built by position could swap two without an error.

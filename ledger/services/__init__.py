@@ -21,7 +21,15 @@ from .invitations import (
     revoke_invitation,
 )
 from .notifications import mark_all_read, mark_read, set_preferences
-from .payouts import approve_payout, decline_payout, preview_payout, record_payout, void_payout
+from .payouts import (
+    approve_payout,
+    confirm_payout,
+    confirmation_refusal,
+    decline_payout,
+    preview_payout,
+    record_payout,
+    void_payout,
+)
 from .programs import (
     add_rate_card,
     create_program,
@@ -48,6 +56,8 @@ __all__ = [
     "add_rate_card",
     "apply_deadlines",
     "approve_payout",
+    "confirm_payout",
+    "confirmation_refusal",
     "create_artist",
     "create_program",
     "create_user",

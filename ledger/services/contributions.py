@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
-from ledger import access, clock
+from accounts.models import User
+from ledger import access, clock, money
 from ledger.errors import (
     DomainError,
     InvalidTransition,
@@ -20,10 +21,12 @@ from ledger.models import (
     ContributionStatus,
     EntryKind,
     Membership,
+    NotificationKind,
     Program,
     Severity,
 )
 from ledger.models.programs import ProgramStatus
+from ledger.notifications import RECIPIENT_COLUMNS, notify
 
 from . import audit
 from .common import (
@@ -65,19 +68,31 @@ def lock_for_review(contribution: Contribution) -> Contribution:
     program takes (found by bench/load.py). A raw query: every review runs it, and the ORM's
     compile of it cost three times the query (docs/PERFORMANCE.md). The program is the
     caller's when it has one loaded (its row is not locked either way), else read on use.
+    The artist comes in the same statement (not locked), with the columns a notification
+    reads (`notifications.RECIPIENT_COLUMNS`): every decision tells the artist, and a
+    statement of its own per decision would cost one per row of a bulk review.
     """
     sql = _LOCK_CONTRIBUTION[connection.features.has_select_for_update]
     locked = next(iter(Contribution.objects.raw(sql, [contribution.pk])), None)
     if locked is None:
         raise Contribution.DoesNotExist("No such contribution.")
+    values = [locked.__dict__.pop(f"recipient_{column}") for column in RECIPIENT_COLUMNS]
+    artist = User.from_db(connection.alias, RECIPIENT_COLUMNS, values)
+    artist.email_notifications = bool(artist.email_notifications)  # SQLite answers 0 or 1
+    locked.artist = artist
     if Contribution.program.is_cached(contribution):
         locked.program = contribution.program
     return locked
 
 
+_RECIPIENT = ", ".join(f"u.{column} AS recipient_{column}" for column in RECIPIENT_COLUMNS)
+_LOCK_SQL = (
+    f"SELECT c.*, {_RECIPIENT} FROM ledger_contribution c "  # noqa: S608  # nosec B608 (constant columns)
+    "JOIN accounts_user u ON u.id = c.artist_id WHERE c.id = %s"
+)
 _LOCK_CONTRIBUTION = {
-    True: "SELECT * FROM ledger_contribution WHERE id = %s FOR UPDATE",
-    False: "SELECT * FROM ledger_contribution WHERE id = %s",  # SQLite: IMMEDIATE transactions
+    True: _LOCK_SQL + " FOR UPDATE OF c",  # the work's row, not its artist's
+    False: _LOCK_SQL,  # SQLite: IMMEDIATE transactions
 }
 
 
@@ -252,11 +267,13 @@ def accept_locked(
     note: str = "",
     hours: Decimal | None = None,
     severity: str | None = None,
+    how: str = "",
     **audit_details,
 ) -> Contribution:
     """Acceptance itself, for work the caller has locked (`lock_for_review`) and may accept:
-    value it at the card in effect on `occurred_on`, post it dated today, and write the audit
-    row (with `audit_details` besides its own). A reviewer's acceptance checks the role and
+    value it at the card in effect on `occurred_on`, post it dated today, write the audit row
+    (with `audit_details` besides its own) and tell the artist (`how` it was accepted, in
+    their message: " automatically …"). A reviewer's acceptance checks the role and
     separation of duties first (`accept_contribution`); the system's (`actor` None, by
     `services.deadlines`) checks its own rule. Call inside the caller's transaction."""
     new_hours = contribution.hours if hours is None else hours
@@ -311,6 +328,11 @@ def accept_locked(
         changes=changes,
         **audit_details,
     )
+    _tell_artist(
+        contribution,
+        actor,
+        f"was accepted{how}: {money.display(value, contribution.program.currency)}.",
+    )
     return contribution
 
 
@@ -332,6 +354,7 @@ def reject_contribution(*, contribution: Contribution, actor, reason: str) -> Co
             program=contribution.program,
             reason=reason,
         )
+        _tell_artist(contribution, actor, f"was rejected: {reason}")
     return contribution
 
 
@@ -383,4 +406,21 @@ def reverse_contribution(*, contribution: Contribution, actor, reason: str) -> C
             program=contribution.program,
             reason=reason,
         )
+        taken = money.display(contribution.value_minor or 0, contribution.program.currency)
+        _tell_artist(contribution, actor, f"was reversed, taking back {taken}: {reason}")
     return contribution
+
+
+def _tell_artist(contribution: Contribution, actor, outcome: str) -> None:
+    """Tell the artist what a reviewer decided about its work (never the reviewer itself), or
+    the system (`actor` None, `services.deadlines`)."""
+    notify(
+        user=contribution.artist,
+        kind=NotificationKind.CONTRIBUTION_REVIEWED,
+        message=(
+            f"Your {contribution.get_kind_display().lower()} “{contribution.title}” {outcome}"
+        ),
+        subject=contribution,
+        program=contribution.program_id,
+        actor=actor,
+    )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from ledger import access, clock, money
+from ledger import access, clock
 from ledger.models import (
     AuditEvent,
     Contribution,
@@ -96,7 +96,8 @@ def auto_accept(pk: int, *, today) -> Contribution | None:
 
     Valued at the rate card as a reviewer's acceptance is (`accept_locked`), dated today; the
     audit row names no actor (the system) and says the rule and the due date. Separation of
-    duties does not apply: the system is nobody's artist. The artist is told.
+    duties does not apply: the system is nobody's artist. The artist is told, as by a
+    reviewer's acceptance (`contribution_reviewed`), that it was accepted automatically.
     """
     with transaction.atomic():
         try:
@@ -110,29 +111,17 @@ def auto_accept(pk: int, *, today) -> Contribution | None:
         if not program.auto_accept_overdue:
             return None
         contribution.program = program
-        contribution = accept_locked(
+        return accept_locked(
             contribution,
             actor=None,
             note=(
                 f"Accepted by the system: not reviewed by its due date, {due.isoformat()}; "
                 "this program accepts work left unreviewed past its deadline."
             ),
+            how=f" automatically (its review was due on {due.isoformat()})",
             rule=RULE,
             review_due_on=due,
         )
-        value = money.format_minor(contribution.value_minor, program.currency)
-        notify(
-            user=contribution.artist,
-            kind=NotificationKind.CONTRIBUTION_REVIEWED,
-            message=(
-                f"Your {contribution.get_kind_display().lower()} “{contribution.title}” was "
-                f"accepted automatically: its review was due on {due.isoformat()}. "
-                f"Valued at {value} {program.currency}."
-            ),
-            subject=contribution,
-            program=program,
-        )
-    return contribution
 
 
 def reminder_recipients(program_id: int) -> list:

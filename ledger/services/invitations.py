@@ -17,7 +17,15 @@ from accounts.models import User
 from accounts.tokens import hash_token
 from ledger import access, clock, mail
 from ledger.errors import InvalidTransition, InvitationUnusable, ValidationFailed
-from ledger.models import Invitation, InvitationStatus, Membership, Program, StaffRole
+from ledger.models import (
+    Invitation,
+    InvitationStatus,
+    Membership,
+    NotificationKind,
+    Program,
+    StaffRole,
+)
+from ledger.notifications import notify
 
 from . import audit
 from .common import is_blank
@@ -183,6 +191,18 @@ def accept_invitation(*, token: str, user) -> Invitation:
             user=user.pk,
             role=invitation.role,
         )
+        if invitation.created_by_id is not None:  # sent by a person, not by the system
+            notify(
+                user=invitation.created_by,
+                kind=NotificationKind.INVITATION_ACCEPTED,
+                message=(
+                    f"{user} accepted your invitation and joined {program.name} as "
+                    f"{ROLE_NAMES[invitation.role]}."
+                ),
+                subject=invitation,
+                program=program,
+                actor=user,
+            )
     access.forget(user)
     return invitation
 

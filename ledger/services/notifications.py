@@ -28,16 +28,18 @@ def mark_all_read(*, user) -> int:
 
 
 @transaction.atomic
-def set_preferences(*, user, email_notifications: bool) -> None:
-    """Change `user`'s email preference (the inbox is always kept), with an audit row."""
-    if not isinstance(email_notifications, bool):
-        raise ValidationFailed({"email_notifications": "Must be true or false."})
-    if user.email_notifications != email_notifications:
-        user.email_notifications = email_notifications
-        user.save(update_fields=["email_notifications"])
-        audit.record(
-            actor=user,
-            action="user.preferences",
-            obj=user,
-            email_notifications=email_notifications,
-        )
+def set_preferences(*, user, email_notifications: bool | None = None) -> None:
+    """Change `user`'s preferences given (None: unchanged), with an audit row naming what
+    changed; the inbox is always kept. One argument per preference, so a new one is a new
+    keyword here and a field of the interfaces' forms."""
+    changes = {}
+    if email_notifications is not None:
+        if not isinstance(email_notifications, bool):
+            raise ValidationFailed({"email_notifications": "Must be true or false."})
+        if user.email_notifications != email_notifications:
+            changes["email_notifications"] = email_notifications
+    if changes:
+        for name, value in changes.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(changes))
+        audit.record(actor=user, action="user.preferences", obj=user, **changes)

@@ -5,22 +5,28 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from accounts.models import User
 from ledger import access, clock, money, queries
 from ledger.errors import (
+    DomainError,
     InsufficientBalance,
     InvalidTransition,
+    NotAllowed,
     NotAMember,
     ValidationFailed,
 )
 from ledger.models import (
     Account,
     AccountKind,
+    Acknowledgement,
     EntryKind,
+    NotificationKind,
     Payout,
     PayoutKind,
     PayoutStatus,
     Program,
 )
+from ledger.notifications import RECIPIENT_COLUMNS, notify
 
 from . import audit
 from .common import require_not_future, require_plausible_date, require_reason, today
@@ -168,7 +174,60 @@ def record_payout(
             amount_minor=amount_minor,
             artist=artist.pk,
         )
+        if proposed:
+            _ask_treasurers(payout, actor)
+        else:
+            _tell_paid(payout, artist, actor)
     return payout
+
+
+def _what(payout: Payout) -> str:
+    """The payout in a few words: “A grant of $50.00”."""
+    amount = money.display(payout.amount_minor, payout.program.currency)
+    return f"A {payout.get_kind_display().lower()} of {amount}"
+
+
+def _tell_paid(payout: Payout, artist, actor) -> None:
+    """Tell the artist a payout to it was paid (recorded, or its proposal approved)."""
+    notify(
+        user=artist,
+        kind=NotificationKind.PAYOUT_RECORDED,
+        message=(
+            f"{_what(payout)} was paid to you in {payout.program.name} on "
+            f"{payout.paid_on.isoformat()}. Confirm it on its page once you have received it."
+        ),
+        subject=payout,
+        program=payout.program_id,
+        actor=actor,
+    )
+
+
+def _ask_treasurers(payout: Payout, proposer) -> None:
+    """Tell the program's treasurers who may decide a proposal (neither its proposer nor
+    the artist paid) that it waits for them: one statement for them all, then a row each."""
+    deciders = (
+        User.objects.filter(
+            staff_roles__program_id=payout.program_id,
+            staff_roles__role=access.Role.TREASURER,
+            is_active=True,
+        )
+        .exclude(pk__in=[proposer.pk, payout.artist_id])
+        .only(*RECIPIENT_COLUMNS)
+        .order_by("id")
+    )
+    message = (
+        f"{_what(payout)} to {payout.artist} in {payout.program.name}, proposed by "
+        f"{proposer}, needs a second treasurer's approval."
+    )
+    for treasurer in deciders:
+        notify(
+            user=treasurer,
+            kind=NotificationKind.PAYOUT_NEEDS_APPROVAL,
+            message=message,
+            subject=payout,
+            program=payout.program_id,
+            actor=proposer,
+        )
 
 
 def _post_payout(payout: Payout, accounts, actor) -> None:
@@ -208,8 +267,8 @@ def _lock_proposal(payout: Payout, actor) -> Payout:
     treasurers approving at once cannot both post it; the decider is neither its proposer
     nor the artist paid."""
     payout = (
-        Payout.objects.select_for_update(of=("self",))  # not the joined program row
-        .select_related("program")
+        Payout.objects.select_for_update(of=("self",))  # not the joined program or artist rows
+        .select_related("program", "artist")  # the artist: told when it is paid
         .get(pk=payout.pk)
     )
     access.require(
@@ -237,6 +296,7 @@ def approve_payout(*, payout: Payout, actor) -> Payout:
         payout.save(update_fields=["status", "approved_by", "approved_at", "paid_on"])
         _post_payout(payout, entry_accounts(payout.program, payout.artist_id), actor)
         audit.record(actor=actor, action="payout.approve", obj=payout, program=payout.program)
+        _tell_paid(payout, payout.artist, actor)
     return payout
 
 
@@ -320,5 +380,46 @@ def void_payout(*, payout: Payout, actor, reason: str) -> Payout:
         )
         audit.record(
             actor=actor, action="payout.void", obj=payout, program=payout.program, reason=reason
+        )
+    return payout
+
+
+def confirmation_refusal(payout: Payout, user) -> DomainError | None:
+    """Why `user` may not confirm receiving `payout`, as the error `confirm_payout` raises,
+    or None when it may: only the artist paid, only a `paid` payout. Pages show the button
+    only where this is None."""
+    if user is None or not user.is_authenticated or payout.artist_id != user.pk:
+        return NotAllowed("Only the artist paid may confirm receiving a payout.")
+    if payout.status != PayoutStatus.PAID:
+        return InvalidTransition(
+            f"This payout is {payout.status}; only a paid payout is confirmed as received."
+        )
+    return None
+
+
+def confirm_payout(*, payout: Payout, actor) -> Payout:
+    """The artist confirms the money arrived: `acknowledged` becomes `confirmed`, with the
+    time and an audit row. Confirming again changes nothing and answers the same (a retry or
+    a second click is not an error). A payout the artist says never arrived is a dispute."""
+    with transaction.atomic():
+        payout = (
+            Payout.objects.select_for_update(of=("self",))  # not the joined program row
+            .select_related("program")
+            .get(pk=payout.pk)
+        )
+        error = confirmation_refusal(payout, actor)
+        if error is not None:
+            raise error
+        if payout.acknowledged == Acknowledgement.CONFIRMED:
+            return payout
+        payout.acknowledged = Acknowledgement.CONFIRMED
+        payout.acknowledged_at = clock.now()
+        payout.save(update_fields=["acknowledged", "acknowledged_at"])
+        audit.record(
+            actor=actor,
+            action="payout.confirm",
+            obj=payout,
+            program=payout.program,
+            amount_minor=payout.amount_minor,
         )
     return payout

@@ -3,12 +3,13 @@
 The one place pages learn which parts of the site a user may use: templates test `nav.review`
 or `nav.pay`, never a role. Each flag is read on first use (one query per request at most:
 `access.roles_of` keeps the user's roles on the user object), so a page that shows no
-navigation (a download, an htmx fragment) pays nothing.
+navigation (a download, an htmx fragment) pays nothing. `nav.unread`, the inbox's unread
+count, is one more query on the pages that show it.
 """
 
 from functools import cached_property
 
-from ledger import access
+from ledger import access, queries
 
 
 class Nav:
@@ -40,6 +41,11 @@ class Nav:
     def manage(self) -> bool:
         """A manager somewhere: programs' staff and settings pages."""
         return self._somewhere(access.Action.MANAGE)
+
+    @cached_property
+    def unread(self) -> int:
+        """How many of the user's notifications are unread (one query, on first use)."""
+        return queries.unread_count(self.user)
 
     @cached_property
     def create_programs(self) -> bool:

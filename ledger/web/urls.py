@@ -59,6 +59,7 @@ urlpatterns = [
     path("payouts/<int:pk>/void/", views.payout_void, name="payout_void"),
     path("payouts/<int:pk>/approve/", views.payout_approve, name="payout_approve"),
     path("payouts/<int:pk>/decline/", views.payout_decline, name="payout_decline"),
+    path("payouts/<int:pk>/confirm/", views.payout_confirm, name="payout_confirm"),
     path("programs/", views.program_list, name="program_list"),
     path("programs/new/", views.program_new, name="program_new"),
     path("programs/<int:pk>/", views.program_detail, name="program_detail"),

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from accounts.tokens import issue_token
 from ledger import access, services
-from ledger.models import Contribution, Payout, Program, StaffRole
+from ledger.models import Contribution, NotificationKind, Payout, Program, StaffRole
+from ledger.notifications import notify
 from tests.conftest import CARD_FROM, accepted_work, log_feedback, make_program
 from tests.factories import UserFactory
 
@@ -89,6 +90,16 @@ class World:
         """A fresh pending invitation to A, sent by its operator."""
         return services.invite(
             actor=self.operator, program=self.a, email=f"invited{self.next()}@example.org"
+        )
+
+    def notification(self):
+        """A fresh notification in the artist's inbox (a grant paid to it)."""
+        return notify(
+            user=self.artist,
+            kind=NotificationKind.PAYOUT_RECORDED,
+            message="A grant was paid to you.",
+            subject=self.objects["grant"],
+            program=self.a,
         )
 
     def artist_token(self):

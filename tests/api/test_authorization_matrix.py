@@ -93,6 +93,15 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("token-revoke-all", "POST"): Route(ALL_SIGNED_IN, lambda w: url("token-revoke-all")),
     ("me", "GET"): Route(ALL_SIGNED_IN, lambda w: url("me")),
+    ("me-preferences", "GET"): Route(ALL_SIGNED_IN, lambda w: url("me-preferences")),
+    ("me-preferences", "PATCH"): Route(
+        ALL_SIGNED_IN, lambda w: url("me-preferences"), {"email_notifications": False}
+    ),
+    ("notification-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("notification-list")),
+    ("notification-read", "POST"): Route(  # the artist's own: nobody else's, operators included
+        "401 200 404 404 404 404 404 404 404 404", _on("notification-read", World.notification)
+    ),
+    ("notification-read-all", "POST"): Route(ALL_SIGNED_IN, lambda w: url("notification-read-all")),
     ("artist-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("artist-list")),
     ("artist-list", "POST"): Route(
         "401 403 403 403 403 403 403 403 403 201",
@@ -204,6 +213,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("payout-void", "POST"): Route(PAY, _on("payout-void", World.paid_grant), REASON),
     ("payout-approve", "POST"): Route(PAY, _on("payout-approve", World.proposal)),
     ("payout-decline", "POST"): Route(PAY, _on("payout-decline", World.proposal), REASON),
+    ("payout-confirm", "POST"): Route(  # only the artist paid; staff and operators see it: 403
+        "401 200 404 404 403 403 403 403 404 403", _on("payout-confirm", World.paid_grant)
+    ),
     ("balance-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("balance-list")),
     ("entry-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("entry-list")),
     ("statement", "GET"): Route(

@@ -212,7 +212,8 @@ PK_OF = {
     ),
     **dict.fromkeys(
         ["payout_void", "payout_detail", "payout_approve", "payout_decline",
-         "api:payout-detail", "api:payout-void", "api:payout-approve", "api:payout-decline"],
+         "api:payout-detail", "api:payout-void", "api:payout-approve", "api:payout-decline",
+         "api:payout-confirm", "payout_confirm"],
         "payout",
     ),
     **dict.fromkeys(
@@ -223,7 +224,7 @@ PK_OF = {
     ),
     **dict.fromkeys(["api_token_revoke", "api:token-detail"], "token"),
     "api:artist-detail": "artist",
-    "notification_read": "notification",
+    **dict.fromkeys(["notification_read", "api:notification-read"], "notification"),
 }  # fmt: skip
 BY_PARAM = {
     "program_id": "program",

@@ -163,13 +163,15 @@ def test_report_withholding_for_staff_members_and_everyone_else(world, settings)
 
 
 def test_the_matrix_gives_the_auditor_no_write():
-    """Every route that writes (anything but GET) refuses the auditor, except its own tokens
-    and checking a statement (a POST that writes nothing)."""
+    """Every route that writes (anything but GET) refuses the auditor, except its own tokens,
+    its own inbox and preferences, and checking a statement (a POST that writes nothing)."""
     own = {
         ("token-list", "POST"),
         ("token-detail", "DELETE"),
         ("token-revoke-all", "POST"),
         ("statement-verify", "POST"),
+        ("notification-read-all", "POST"),
+        ("me-preferences", "PATCH"),
     }
     for key, route in ROUTES.items():
         if key[1] == "GET" or key in own:

@@ -15,6 +15,8 @@ from openapi_spec_validator import validate
 from ledger import money, services
 from ledger.api import schema as hooks
 from ledger.api.auth import issue_token
+from ledger.models import NotificationKind
+from ledger.notifications import notify
 from ledger.services.common import is_blank
 from tests.api.conftest import fields_of, problem
 from tests.conftest import log_bug
@@ -281,6 +283,10 @@ def test_allow_headers_name_exactly_the_schema_operations(schema, admin, admin_a
         "/api/v1/programs/": program.pk,
         "/api/v1/artists/": program.memberships.first().artist.pk,
         "/api/v1/auth/tokens/": issue_token(user=admin)[0].pk,
+        "/api/v1/notifications/": notify(
+            user=admin, kind=NotificationKind.PAYOUT_NEEDS_APPROVAL, message="m",
+            subject=program,
+        ).pk,
     }  # fmt: skip
     wrong = []
     for template, operations in schema["paths"].items():

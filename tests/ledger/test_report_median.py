@@ -328,8 +328,8 @@ def test_kept_report_equals_a_fresh_one_after_every_service_call(django_assert_n
         fresh = fresh_report(program)
         assert kept == fresh, (step, move)
         assert fresh.median_days_to_payment == oracle_median_days(program)
-        # head, zero-value work, memberships, overdue reviews: a hit
-        with django_assert_num_queries(4):
+        # head, zero-value work, memberships, confirmed payouts, overdue reviews: a hit
+        with django_assert_num_queries(5):
             assert queries.program_report(program) == fresh
     report = queries.program_report(program)
     assert report.contributors and report.bug_reports_accepted and report.feedback_hours
@@ -410,11 +410,11 @@ def test_an_entry_for_one_artist_recomputes_that_artist_only(
         actor=admin, artist=artists[2], program=program, amount_minor=100, kind="grant"
     )
     # head, chain check, payable versions, the one artist, head again, zero-value work,
-    # memberships, overdue reviews
-    with django_assert_num_queries(8):
+    # memberships, confirmed payouts, overdue reviews
+    with django_assert_num_queries(9):
         report = queries.program_report(program)
     assert recomputed == [None, [artists[2].pk]]
-    with django_assert_num_queries(4):  # nothing posted since: a hit, no version read
+    with django_assert_num_queries(5):  # nothing posted since: a hit, no version read
         assert queries.program_report(program) == report
     assert recomputed == [None, [artists[2].pk]]
     assert report == fresh_report(program)
@@ -506,14 +506,14 @@ def test_report_query_count_does_not_grow_with_the_ledger(
     admin, program, artist, artist2, django_assert_num_queries
 ):
     """Inside the test's transaction (nothing kept): head, posted work, zero-value work,
-    memberships, overdue reviews."""
+    memberships, confirmed payouts, overdue reviews."""
     accepted_work(program, artist, admin)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         queries.program_report(program)
     for _ in range(4):
         accepted_work(program, artist, admin)
         accepted_work(program, artist2, admin)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         queries.program_report(program)
 
 

@@ -204,9 +204,14 @@ def test_locked_rereads_the_row_and_keeps_the_loaded_program(admin, artist, prog
     with CaptureQueriesContext(connection) as queries:
         locked = lock_for_review(contribution)
         assert locked.program is contribution.program  # no second query for the program
+        # The artist comes with the work, with what its notification reads.
+        assert (locked.artist.pk, locked.artist.email) == (artist.pk, artist.email)
+        assert locked.artist.email_notifications is True
+        assert str(locked.artist) == str(artist)
     assert len(queries.captured_queries) == 1
     if connection.features.has_select_for_update:
-        assert queries.captured_queries[0]["sql"].endswith("FOR UPDATE")
+        # The work's row only: locking the artist's would block its own requests.
+        assert queries.captured_queries[0]["sql"].endswith("FOR UPDATE OF c")
     assert locked.title == "changed meanwhile"
     assert locked.hours == Decimal("1.25") and isinstance(locked.hours, Decimal)
     assert locked.submitted_at.tzinfo is not None
@@ -237,10 +242,12 @@ def test_write_paths_stay_within_their_statement_budget(admin, artist, program):
     # PostgreSQL writes entry, postings, balances, head and the membership total in one
     # statement; SQLite in five.
     writes = 1 if connection.vendor == "postgresql" else 5
-    # lock, card, save, accounts, head, balances, the writes, audit
-    assert len(statements(accept)) == 7 + writes, statements(accept)
-    # payout, accounts, head, balances, the writes, audit
-    assert len(statements(payout)) == 5 + writes, statements(payout)
+    # lock (with the artist, for its notification), card, save, accounts, head, balances,
+    # the writes, audit, the artist's notification (one INSERT; its email is queued for after
+    # commit, no statement now)
+    assert len(statements(accept)) == 8 + writes, statements(accept)
+    # payout, accounts, head, balances, the writes, audit, the artist's notification
+    assert len(statements(payout)) == 6 + writes, statements(payout)
     assert Posting.objects.filter(entry__payout__isnull=False).count() == 2
 
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from ledger import services
-from ledger.errors import InsufficientBalance
-from ledger.models import AccountBalance, Entry, Membership, Posting
+from ledger import queries, services
+from ledger.errors import InsufficientBalance, InvalidTransition, NotAllowed
+from ledger.models import AccountBalance, AuditEvent, Entry, Membership, Payout, Posting
 from ledger.money import value_of_hours
 from tests.conftest import TODAY, make_program
 from tests.factories import UserFactory
@@ -116,6 +116,44 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model[self.key(payout.program, payout.artist)][
             2 if payout.kind == "settlement" else 1
         ] -= payout.amount_minor
+
+    # --- the artist's confirmation of a payout (self-contained: its own model, `confirmed`) ---
+
+    @precondition(lambda self: self.paid)
+    @rule(i=st.integers(0, 1000), twice=st.booleans())
+    def confirm(self, i, twice):
+        payout = self.paid[i % len(self.paid)]
+        with pytest.raises(NotAllowed):  # nobody but its artist, operators included
+            services.confirm_payout(payout=payout, actor=self.admin)
+        done = services.confirm_payout(payout=payout, actor=payout.artist)
+        assert done.acknowledged == "confirmed"
+        if twice:  # a repeat answers the same and changes nothing
+            again = services.confirm_payout(payout=payout, actor=payout.artist)
+            assert again.acknowledged_at == done.acknowledged_at
+        self.__dict__.setdefault("confirmed", set()).add(payout.pk)
+
+    @rule()
+    def confirm_a_void(self):
+        if not hasattr(self, "programs"):
+            return
+        void = Payout.objects.filter(status="void", program__in=self.programs).first()
+        if void is not None:
+            with pytest.raises(InvalidTransition):
+                services.confirm_payout(payout=void, actor=void.artist)
+
+    @invariant()
+    def confirmed_payments_agree_with_the_model(self):
+        if not hasattr(self, "programs"):
+            return
+        confirmed = self.__dict__.get("confirmed", set())
+        for program in self.programs:
+            # Payouts confirmed and still paid (a void since drops out of `self.paid`).
+            expected = sum(
+                p.amount_minor for p in self.paid if p.program == program and p.pk in confirmed
+            )
+            assert queries.program_report(program).paid_confirmed_minor == expected
+        audited = AuditEvent.objects.filter(action="payout.confirm", program__in=self.programs)
+        assert audited.count() == len(confirmed)  # once each, however often confirmed
 
     @invariant()
     def books_agree_with_the_model(self):

@@ -171,8 +171,8 @@ def test_master_keeps_report_figures_for_the_workers(admin, artist, django_asser
     server = type("Server", (), {"log": _Log()})()
     _gunicorn_conf()["when_ready"](server)
     assert server.log.lines == [("info", "kept the report figures of 1 program(s)")]
-    # the head, the zero-value work, the totals, the overdue reviews
-    with django_assert_num_queries(4):
+    # the head, the zero-value work, the totals, the confirmed payouts, the overdue reviews
+    with django_assert_num_queries(5):
         report = queries.program_report(program)
     assert report.contributors == 1 and report.valued_minor == 9000
 

@@ -23,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from ledger import clock, services
+from ledger.models import Notification
 from ledger.web import urls as web_urls
 from tests.conftest import accepted_work, log_bug, log_feedback, make_program
 from tests.factories import PASSWORD, UserFactory
@@ -56,6 +57,7 @@ NOT_PAGES = {
     "two_factor_recovery": "POST only; the new codes show on the two-factor page",
     "notification_read": "POST only; answers with the inbox",
     "notifications_read_all": "POST only; answers with the inbox",
+    "payout_confirm": "POST only; the payout's page holds its button and shows the answer",
 }
 
 
@@ -114,6 +116,7 @@ def _pages(d):
             ("treasurer", f"/payouts/{d['proposal'].pk}/"),
             ("admin", f"/payouts/{d['payout'].pk}/"),
             ("artist", f"/payouts/{d['payout'].pk}/"),
+            ("artist", f"/payouts/{d['confirmed'].pk}/"),
         ],
         "payout_decline": [("treasurer", f"/payouts/{d['proposal'].pk}/decline/")],
         "payout_batch_csv": [("admin", "/payouts/batch.csv")],
@@ -142,7 +145,12 @@ def _pages(d):
             ("admin", f"/programs/{p}/transparency/"),
         ],
         "api_tokens": [("artist", "/tokens/")],
-        "notifications": [("artist", "/notifications/"), ("admin", "/notifications/?unread=true")],
+        "notifications": [
+            ("artist", "/notifications/"),
+            ("artist", "/notifications/?unread=true"),
+            ("admin", "/notifications/?unread=true"),
+            ("treasurer", "/notifications/"),
+        ],
         "notification_preferences": [("artist", "/account/notifications/")],
         "password_reset": [("anonymous", "/password/reset/")],
         "password_reset_done": [("anonymous", "/password/reset/sent/")],
@@ -226,6 +234,13 @@ def site(admin, artist, artist2, settings):
     services.accept_invitation(token=used.secret, user=UserFactory(username="invitee"))
     enrolled = UserFactory(username="enrolled")
     TOTPDevice.objects.create(user=enrolled, name="Authenticator app", confirmed=True)
+    # A payment the artist confirmed beside the settlement it has not (its page offers the
+    # button), and an inbox with read and unread notifications (the events above wrote them).
+    confirmed = services.record_payout(
+        actor=admin, artist=artist, program=program, amount_minor=1000, kind="grant"
+    )
+    services.confirm_payout(payout=confirmed, actor=artist)
+    services.mark_read(notification=Notification.objects.of(artist).last(), user=artist)
     return {
         "program": program,
         "public": public,
@@ -235,6 +250,7 @@ def site(admin, artist, artist2, settings):
         "overdue": overdue,
         "by_system": by_system,
         "payout": payout,
+        "confirmed": confirmed,
         "proposal": proposal,
         "treasurer_role": treasurer_role,
         "artist": artist,

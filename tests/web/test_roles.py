@@ -21,7 +21,14 @@ from .pages import buttons, confirmation_of, field_error, nav_links, pay, refusa
 
 pytestmark = pytest.mark.django_db
 
-ACCOUNT_LINKS = {"Change password", "Two-factor sign-in", "API tokens"}
+# Everyone's own pages, not a role's: the account menu and the inbox.
+ACCOUNT_LINKS = {
+    "Change password",
+    "Two-factor sign-in",
+    "API tokens",
+    "Email preferences",
+    "Notifications",
+}
 
 
 @pytest.fixture

@@ -40,6 +40,13 @@ from .ledger import (
     VerifyQuerySerializer,
     VerifySerializer,
 )
+from .notifications import (
+    NotificationFilterSerializer,
+    NotificationSerializer,
+    NotificationsMarkedSerializer,
+    PreferencesSerializer,
+    PreferencesUpdateSerializer,
+)
 from .payouts import PayoutCreateSerializer, PayoutFilterSerializer, PayoutSerializer
 from .programs import (
     BountiesInputSerializer,
@@ -77,11 +84,16 @@ __all__ = [
     "MeSerializer",
     "MemberCreateSerializer",
     "MemberSerializer",
+    "NotificationFilterSerializer",
+    "NotificationSerializer",
+    "NotificationsMarkedSerializer",
     "PayoutBatchQuerySerializer",
     "PayoutCreateSerializer",
     "PayoutFilterSerializer",
     "PayoutSerializer",
     "PostingSerializer",
+    "PreferencesSerializer",
+    "PreferencesUpdateSerializer",
     "ProgramArtistFilterSerializer",
     "ProgramCreateSerializer",
     "ProgramSerializer",

@@ -75,7 +75,7 @@ def _row_columns(fields) -> tuple[list[str], dict]:
             expressions["currency"] = F("program__currency")
         elif isinstance(field, serializers.ListSerializer):
             continue  # nested rows: attached by `load`
-        elif "." in field.source:
+        elif field.source not in (name, "*"):  # a related column, or one renamed on the wire
             expressions[name] = F(field.source.replace(".", "__"))
         else:
             columns.append(name)

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from ledger import queries
 from ledger.models import (
+    Acknowledgement,
     Entry,
     Membership,
     Posting,
@@ -103,6 +104,15 @@ class StatementLineSerializer(serializers.Serializer):
     description = serializers.CharField()
     amount = MoneyOutput(minor="amount_minor", currency="currency")
     balance = MoneyOutput(minor="balance_minor", currency="currency")
+    payout = serializers.IntegerField(
+        allow_null=True, help_text="A payment's payout (`kind` `payout`); null on other lines."
+    )
+    acknowledged = serializers.ChoiceField(
+        choices=Acknowledgement.choices,
+        allow_null=True,
+        help_text="On a payment's line: `confirmed` once the artist confirmed receiving it, "
+        "else null. Not part of the chain: `POST /statements/verify/` ignores it.",
+    )
 
 
 class StatementSerializer(serializers.Serializer):

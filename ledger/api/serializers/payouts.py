@@ -68,8 +68,17 @@ class PayoutSerializer(RowSerializer):
             "declined_by",
             "declined_at",
             "decline_reason",
+            "acknowledged",
+            "acknowledged_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "acknowledged": {
+                "help_text": "`confirmed` once the artist confirmed receiving the money "
+                "(`POST /payouts/{id}/confirm/`); null until then."
+            },
+            "acknowledged_at": {"help_text": "When the artist confirmed it; null until then."},
+        }
 
 
 class PayoutFilterSerializer(ProgramArtistFilterSerializer):

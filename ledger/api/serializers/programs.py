@@ -239,6 +239,12 @@ class ReportSerializer(serializers.Serializer):
     bug_reports_accepted = serializers.IntegerField(allow_null=True)
     valued = NullableMoneyOutput(minor="valued", currency="currency")
     paid = NullableMoneyOutput(minor="paid", currency="currency")
+    paid_confirmed = NullableMoneyOutput(
+        minor="paid_confirmed",
+        currency="currency",
+        help_text="The part of `paid` whose artists confirmed receiving it (voided payouts "
+        "never count).",
+    )
     grants = NullableMoneyOutput(minor="grants", currency="currency")
     settlements = NullableMoneyOutput(minor="settlements", currency="currency")
     outstanding = NullableMoneyOutput(minor="outstanding", currency="currency")

@@ -18,6 +18,7 @@ from .common import (
 from .contributions import ContributionViewSet
 from .exports import JournalExportView, OutstandingExportView, PayoutBatchExportView
 from .ledger import BalanceViewSet, EntryViewSet, StatementCheckView, StatementView, VerifyView
+from .notifications import NotificationViewSet, PreferencesView
 from .payouts import PayoutViewSet
 from .programs import (
     InvitationViewSet,
@@ -42,11 +43,13 @@ __all__ = [
     "MeView",
     "MemberViewSet",
     "NotFoundView",
+    "NotificationViewSet",
     "OutstandingExportView",
     "PDFRenderer",
     "PayoutBatchExportView",
     "PayoutViewSet",
     "PlainTextRenderer",
+    "PreferencesView",
     "ProgramChildMixin",
     "ProgramViewSet",
     "RateCardViewSet",

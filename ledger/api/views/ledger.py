@@ -105,6 +105,8 @@ class StatementView(GenericAPIView):
                     "amount_minor": line.amount_minor,
                     "balance_minor": line.balance_minor,
                     "currency": currency,
+                    "payout": line.payout_id,
+                    "acknowledged": line.acknowledged,
                 }
                 for line in statement.lines
             ],

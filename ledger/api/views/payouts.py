@@ -76,3 +76,12 @@ class PayoutViewSet(RowListMixin, viewsets.GenericViewSet):
     @idempotent
     def decline(self, request, pk=None):
         return self._decide(request, s.ReasonSerializer, services.decline_payout)
+
+    @extend_schema(
+        request=None, responses=s.PayoutSerializer, summary="The artist confirms receiving it"
+    )
+    @idempotent
+    def confirm(self, request, pk=None):
+        # 404 before 403: get_object hides what the caller cannot see; the service refuses
+        # everyone but the artist paid, and anything but a paid payout.
+        return self._render(services.confirm_payout(payout=self.get_object(), actor=request.user))

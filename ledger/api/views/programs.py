@@ -244,6 +244,7 @@ class ReportView(GenericAPIView):
             "bug_reports_accepted": report.bug_reports_accepted,
             "valued": report.valued_minor,
             "paid": report.paid_minor,
+            "paid_confirmed": report.paid_confirmed_minor,
             "grants": report.grants_minor,
             "settlements": report.settlements_minor,
             "outstanding": report.outstanding_minor,

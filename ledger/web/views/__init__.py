@@ -27,6 +27,7 @@ from .notifications import (
 from .passwords import PasswordResetConfirmView, PasswordResetView
 from .payouts import (
     payout_approve,
+    payout_confirm,
     payout_decline,
     payout_detail,
     payout_new,
@@ -89,6 +90,7 @@ __all__ = [
     "outstanding_export",
     "payout_approve",
     "payout_batch_export",
+    "payout_confirm",
     "payout_decline",
     "payout_detail",
     "payout_new",

@@ -23,7 +23,9 @@ def notifications(request):
         rows = rows.unread()
     page = page_of(request, rows)
     for notification in page:
-        notification.link = subject_path(notification.subject_type, notification.subject_id)
+        notification.link = subject_path(
+            notification.subject_type, notification.subject_id, notification.program_id
+        )
     return render(request, "web/notifications.html", {"page": page, "unread_only": unread_only})
 
 
@@ -45,8 +47,10 @@ def notifications_read_all(request):
 
 @login_required
 def notification_preferences(request):
+    # Bound on any POST: an unticked box sends nothing, and a POST of nothing turns it off.
     form = forms.PreferencesForm(
-        request.POST or None, initial={"email_notifications": request.user.email_notifications}
+        request.POST if request.method == "POST" else None,
+        initial={"email_notifications": request.user.email_notifications},
     )
     if request.method == "POST" and form.is_valid():
         services.set_preferences(

@@ -246,7 +246,33 @@ def payout_detail(request, pk):
         context["decision_refused"] = _decision_refusal(user, payout)
     if staff_here and payout.status == PayoutStatus.PAID:
         context["void_refused"] = access.refusal(user, access.Action.PAY, payout.program_id)
+    # The artist's "Confirm I received this": offered where the service would take it.
+    context["may_confirm"] = (
+        payout.acknowledged is None and services.confirmation_refusal(payout, user) is None
+    )
     return render(request, "web/payout_detail.html", context)
+
+
+@login_required
+@require_POST
+def payout_confirm(request, pk):
+    """The artist confirms receiving a payout (again: nothing changes, no error)."""
+    payout = _visible_payout(request, pk)
+    already = payout.acknowledged is not None
+    try:
+        payout = services.confirm_payout(payout=payout, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        what = (
+            f"{display(payout.amount_minor, payout.program.currency)} "
+            f"{payout.get_kind_display().lower()} in {payout.program}"
+        )
+        if already:
+            messages.info(request, f"You had already confirmed receiving the {what}.")
+        else:
+            messages.success(request, f"Thank you: you confirmed receiving the {what}.")
+    return redirect(next_url(request, reverse("payout_detail", args=[payout.pk])))
 
 
 @admin_required

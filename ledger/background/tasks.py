@@ -1,0 +1,20 @@
+"""The task functions the worker runs (django-tasks; `django.tasks` from Django 6 on).
+
+Arguments are plain JSON (ids, names): a task carries no state of its own, the rows do.
+"""
+
+from django_tasks import task
+
+from . import outbox, schedule
+
+
+@task
+def deliver_mail(mail_id: int) -> str:
+    """Claim and send one message of the outbox (`outbox.deliver`)."""
+    return outbox.deliver(mail_id)
+
+
+@task
+def run_job(name: str, slot: str) -> None:
+    """Run the scheduled job `name` for the slot starting at `slot` (ISO 8601)."""
+    schedule.run(name, slot)
