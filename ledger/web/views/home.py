@@ -35,11 +35,11 @@ def home(request):
         )
     recent_work = Contribution.objects.filter(artist=user).select_related("program")[:6]
     recent_payouts = Payout.objects.filter(artist=user).select_related("program")[:6]
-    overdue_work = (
+    overdue_work = list(  # one more than shown: whether to link to the rest
         Contribution.objects.filter(artist=user)
         .overdue()
         .select_related("program")
-        .order_by("review_due_on", "id")
+        .order_by("review_due_on", "id")[: OVERDUE_SHOWN + 1]
     )
     return render(
         request,
@@ -48,8 +48,8 @@ def home(request):
             "rows": rows,
             "recent_work": recent_work,
             "recent_payouts": recent_payouts,
-            "overdue_work": list(overdue_work[:OVERDUE_SHOWN]),
-            "overdue_more": overdue_work.count() > OVERDUE_SHOWN,
+            "overdue_work": overdue_work[:OVERDUE_SHOWN],
+            "overdue_more": len(overdue_work) > OVERDUE_SHOWN,
         },
     )
 
