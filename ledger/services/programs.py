@@ -206,7 +206,11 @@ def update_program(*, actor, program: Program, **changes) -> Program:
     if "auto_accept_overdue" in changes and not isinstance(changes["auto_accept_overdue"], bool):
         raise ValidationFailed("Must be true or false.", field="auto_accept_overdue")
     with transaction.atomic():
-        program = Program.objects.select_for_update().get(pk=program.pk)
+        # NO KEY UPDATE: settings changes and submissions reading the deadline (SHARE) wait
+        # for each other; the inserts naming the program (KEY SHARE: entries, work, audit
+        # rows) never do, so a review holding its work's row can always finish while this
+        # waits for that row to move its due date.
+        program = Program.objects.select_for_update(no_key=True).get(pk=program.pk)
         diff = {}
         for name, value in changes.items():
             old = getattr(program, name)

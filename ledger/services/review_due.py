@@ -16,13 +16,13 @@ def review_due_on(submitted_at: dt.datetime, days: int) -> dt.date:
 def review_within_days(program_id: int) -> int:
     """The program's review deadline as committed, for a submission in progress.
 
-    On PostgreSQL under a KEY SHARE lock of the program row: the lock every insert naming the
-    program takes anyway, so submissions never wait for each other, but a manager changing
-    the deadline (`update_program` holds the row FOR UPDATE) and a submission are ordered:
-    either the change's moving of the due dates sees the new work, or the work reads the new
-    deadline. SQLite's IMMEDIATE transactions order them already.
+    On PostgreSQL under a SHARE lock of the program row, which a manager changing the
+    deadline (`update_program`, FOR NO KEY UPDATE) waits for and makes wait: either the
+    change's move of the due dates sees the new work, or the work reads the new deadline.
+    Submissions never wait for each other, nor for the ledger's inserts naming the program
+    (KEY SHARE). SQLite's IMMEDIATE transactions order them already.
     """
-    lock = " FOR KEY SHARE" if connection.features.has_select_for_update else ""
+    lock = " FOR SHARE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(f"{_DAYS_SQL}{lock}", [program_id])
         return cursor.fetchone()[0]
@@ -33,11 +33,24 @@ _DAYS_SQL = "SELECT review_within_days FROM ledger_program WHERE id = %s"
 
 def move_review_due_dates(program_id: int, days: int) -> int:
     """Set every submitted contribution of the program due `days` after its submission's UTC
-    date (`review_due_on`, in SQL): one UPDATE, whatever the number of rows. Returns how
-    many rows it set. Call inside the transaction that changes the deadline."""
+    date (`review_due_on`, in SQL), whatever the number of rows; returns how many it set.
+
+    The rows are locked in id order first (two statements, not one): the reminders of
+    `apply_deadlines` lock the same rows in that order, and an UPDATE alone would take them in
+    the order it finds them, a deadlock waiting to happen. Call inside the transaction that
+    changes the deadline, holding the program row (`update_program`).
+    """
     with connection.cursor() as cursor:
+        if connection.features.has_select_for_update:
+            cursor.execute(_LOCK_SQL, [program_id])
         cursor.execute(_MOVE_SQL[connection.vendor], [days, program_id])
         return cursor.rowcount
+
+
+_LOCK_SQL = (
+    "SELECT id FROM ledger_contribution WHERE program_id = %s AND status = 'submitted' "
+    "ORDER BY id FOR UPDATE"
+)
 
 
 # `review_due_on` in each database's date arithmetic; timestamps are stored in UTC (SQLite:

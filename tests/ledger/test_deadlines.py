@@ -6,10 +6,12 @@ at once)."""
 import datetime as dt
 import io
 import threading
+import time
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -134,14 +136,68 @@ def test_changing_the_review_deadline_moves_waiting_work_only(admin, artist, art
     assert fresh.review_due_on == TODAY + dt.timedelta(days=5)
 
 
-def test_moving_due_dates_is_one_statement(admin, artist, program, django_assert_num_queries):
+def test_moving_due_dates_costs_the_same_for_any_number_of_rows(
+    admin, artist, program, django_assert_num_queries
+):
+    with on(days_ago(3)):
+        log_bug(program, artist)
+    with CaptureQueriesContext(connection) as one:
+        services.update_program(actor=admin, program=program, review_within_days=2)
     with on(days_ago(3)):
         for _ in range(5):
             log_bug(program, artist)
-    # the role check reads nothing more (an operator); lock, save, move, audit, savepoints
-    with django_assert_num_queries(6):
-        services.update_program(actor=admin, program=program, review_within_days=2)
-    assert set(Contribution.objects.values_list("review_due_on", flat=True)) == {days_ago(1)}
+    with django_assert_num_queries(len(one)):
+        services.update_program(actor=admin, program=program, review_within_days=1)
+    assert set(Contribution.objects.values_list("review_due_on", flat=True)) == {days_ago(2)}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_deadline_change_and_a_review_in_flight_both_finish():
+    """A reviewer holds a contribution's row while the manager moves the due dates (which
+    waits for that row); the review then posts its entry, which names the program the
+    manager holds. Neither waits for the other in a circle: both commit."""
+    admin = UserFactory(username="inflight-admin", is_superuser=True)
+    artist = UserFactory(username="inflight-artist")
+    program = make_program(admin)
+    services.enroll_artist(actor=admin, program=program, artist=artist)
+    work = log_feedback(program, artist)
+    log_bug(program, artist)
+    locked, errors = threading.Event(), []
+
+    def review():
+        try:
+            with transaction.atomic():
+                services.contributions.lock_for_review(work)
+                locked.set()
+                time.sleep(0.5)  # the manager's change is waiting for this row by now
+                services.accept_contribution(contribution=work, actor=admin)
+        except Exception as error:  # asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def change():
+        try:
+            locked.wait(timeout=10)
+            services.update_program(actor=admin, program=program, review_within_days=3)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=review), threading.Thread(target=change)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert Contribution.objects.get(pk=work.pk).status == "accepted"
+    program.refresh_from_db()
+    assert program.review_within_days == 3
+    assert set(Contribution.objects.pending().values_list("review_due_on", flat=True)) == {
+        TODAY + dt.timedelta(days=3)
+    }
 
 
 # --- overdue: at the boundary, and its three renderings agree ------------------------------
