@@ -135,6 +135,7 @@ class Command(BaseCommand):
                 with clock.frozen(moment + dt.timedelta(hours=7)):
                     self._pay_some(rng, admin, members, day)
         self._disputes(admin, reviewer, aurora, kumo)
+        self._confirm_some(rng)
         # From today, Aurora's payouts of $1,000 or more need a second treasurer: one waits.
         # The service answers with the program as saved; the old object still has no threshold.
         aurora = services.update_program(
@@ -209,6 +210,14 @@ class Command(BaseCommand):
         )
         if payout is not None:
             dispute(payout, "not_received", "Nothing arrived in my account.")
+
+    def _confirm_some(self, rng):
+        """Most artists confirmed most payments they received; the rest stay unconfirmed, so
+        the pages show both."""
+        paid = Payout.objects.filter(status="paid", disputes__isnull=True).order_by("id")
+        for payout in paid.select_related("artist"):
+            if rng.random() < 0.7:
+                services.confirm_payout(payout=payout, actor=payout.artist)
 
     def _one_contribution(self, rng, program, artist, day):
         if rng.random() < 0.5:
