@@ -212,7 +212,25 @@ class QueueFilterForm(forms.Form):
         self.fields["program"].queryset = programs
 
 
-class AcceptForm(Form):
+class CorrectionsForm(Form):
+    """A reviewer's corrections to logged work, optional: `hours` (text, parsed as the API
+    parses hours) and `severity`; empty means as logged (None). Accepting work and deciding
+    a dispute about it take them alike."""
+
+    def clean_hours(self):
+        raw = self.cleaned_data["hours"].strip()
+        if not raw:
+            return None
+        try:
+            return money.parse_hours(raw)
+        except money.MoneyError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_severity(self):
+        return self.cleaned_data["severity"] or None
+
+
+class AcceptForm(CorrectionsForm):
     hours = forms.CharField(
         max_length=6,
         required=False,
@@ -233,18 +251,6 @@ class AcceptForm(Form):
             del self.fields["severity"]
         else:
             del self.fields["hours"]
-
-    def clean_hours(self):
-        raw = self.cleaned_data["hours"].strip()
-        if not raw:
-            return None
-        try:
-            return money.parse_hours(raw)
-        except money.MoneyError as exc:
-            raise forms.ValidationError(str(exc)) from None
-
-    def clean_severity(self):
-        return self.cleaned_data["severity"] or None
 
 
 class ReasonForm(Form):
@@ -286,7 +292,7 @@ class DisputeFilterForm(forms.Form):
         self.fields["program"].queryset = programs
 
 
-class DisputeDecisionForm(Form):
+class DisputeDecisionForm(CorrectionsForm):
     """Uphold or dismiss: the note (required) and, to uphold a dispute about work, the hours
     or severity it is valued at (required for an undervalued claim, a correction for a
     wrongful rejection)."""
@@ -330,18 +336,6 @@ class DisputeDecisionForm(Form):
                 self.fields["severity"].choices = Severity.choices
         else:
             field.help_text += " Leave empty to accept it as logged."
-
-    def clean_hours(self):
-        raw = self.cleaned_data["hours"].strip()
-        if not raw:
-            return None
-        try:
-            return money.parse_hours(raw)
-        except money.MoneyError as exc:
-            raise forms.ValidationError(str(exc)) from None
-
-    def clean_severity(self):
-        return self.cleaned_data["severity"] or None
 
 
 class BulkAcceptForm(forms.Form):
