@@ -19,7 +19,7 @@ from ledger.queries import report_cache
 from tests.factories import UserFactory
 
 REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
-_skipped_pg: list[str] = []
+NEEDS_POSTGRES = "needs PostgreSQL (DATABASE_URL=postgres://…)"
 
 
 def on_postgres() -> bool:
@@ -31,18 +31,26 @@ def pytest_collection_modifyitems(config, items):
         return
     for item in items:
         if item.get_closest_marker("postgres"):
-            _skipped_pg.append(item.nodeid)
-            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://…)"))
+            item.add_marker(pytest.mark.skip(reason=NEEDS_POSTGRES))
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _skipped_pg:
+    """Name every PostgreSQL test that did not run. Read from the reports, so the list is
+    whole when the tests ran in several processes (scripts/test) as in one."""
+    skipped = sorted(
+        {
+            report.nodeid
+            for report in terminalreporter.stats.get("skipped", [])
+            if NEEDS_POSTGRES in str(report.longrepr)
+        }
+    )
+    if skipped:
         terminalreporter.write_line(
-            f"NOT RUN on SQLite: {len(_skipped_pg)} PostgreSQL tests "
+            f"NOT RUN on SQLite: {len(skipped)} PostgreSQL tests "
             "(triggers, row locks, concurrency); they run when DATABASE_URL is PostgreSQL:",
             yellow=True,
         )
-        for nodeid in _skipped_pg:
+        for nodeid in skipped:
             terminalreporter.write_line(f"  {nodeid}")
 
 
