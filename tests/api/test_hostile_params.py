@@ -65,7 +65,9 @@ CALLER_INDEPENDENT = {"api:schema", "api:docs", "api:docs-css", "api:docs-img", 
 PROBE = "_probe"  # a key no view reads: makes the query string and the body non-empty
 SOURCES = ("query", "form", "json")
 _reads: set[tuple[str, str]] = set()  # (source, key) read during the current request
-_swept: set[str] = set()  # every key swept by this module (for the source-scan backstop)
+# Every key swept by this module (for the source-scan backstop, which therefore needs the sweep
+# in its process: under xdist the module runs on one worker, tests/conftest.py ONE_WORKER).
+_swept: set[str] = set()
 
 
 def _note(source, key):
