@@ -26,6 +26,7 @@
 | LEDGER_PASSWORD_RESETS_PER_HOUR | 5 (reset requests per client address) |
 | LEDGER_STAFF_REQUIRE_2FA | on when DJANGO_DEBUG is off (staff need a second factor) |
 | LEDGER_TASK_BACKEND    | database (`manage.py db_worker`); redis: RQ on REDIS_URL (`rqworker`) |
+| LEDGER_ENCRYPTION_KEYS | unset: a key derived from DJANGO_SECRET_KEY; set: Fernet keys, comma-separated, the first encrypts |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
@@ -492,3 +493,13 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "disable-code", "
 # The client address: see NUM_PROXIES above.
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # 429 + Retry-After
+
+# --- Encryption at rest (ledger/crypto.py) ------------------------------------------------------
+# Banking details and webhook signing secrets are stored encrypted (Fernet). The first key of
+# LEDGER_ENCRYPTION_KEYS encrypts; every key listed decrypts, so a new key is put first, the old
+# ones kept after it until `manage.py rotate_encryption_keys` has re-encrypted every row, then
+# dropped. Without it, a key derived from DJANGO_SECRET_KEY is used (in development, where that
+# key changes with every process, from a fixed development-only string); that derived key always
+# decrypts too, so data written before keys were set stays readable until rotated.
+LEDGER_ENCRYPTION_KEYS = env_list("LEDGER_ENCRYPTION_KEYS", "")
+LEDGER_ENCRYPTION_FALLBACK = os.environ.get("DJANGO_SECRET_KEY", "") or "development-only"
