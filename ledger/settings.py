@@ -26,7 +26,7 @@
 | LEDGER_PASSWORD_RESETS_PER_HOUR | 5 (reset requests per client address) |
 | LEDGER_STAFF_REQUIRE_2FA | on when DJANGO_DEBUG is off (staff need a second factor) |
 | LEDGER_TASK_BACKEND    | database (`manage.py db_worker`); redis: RQ on REDIS_URL (`rqworker`) |
-| LEDGER_ENCRYPTION_KEYS | unset: a key derived from DJANGO_SECRET_KEY; set: Fernet keys, comma-separated, the first encrypts |
+| LEDGER_ENCRYPTION_KEYS | unset: derived from DJANGO_SECRET_KEY; set: Fernet keys, first encrypts |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
