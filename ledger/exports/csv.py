@@ -45,10 +45,13 @@ def iter_csv(header: Iterable[str], rows: Iterable[Iterable], *, raw_columns=())
 
 
 def statement_csv(statement: Statement) -> Iterator[str]:
-    """The statement's lines: date, kind, description, amount, balance, currency, entry hash."""
+    """The statement's lines: date, kind, description, amount, balance, currency, entry hash,
+    and for a payment still standing whether the artist confirmed receiving it (`receipt`:
+    confirmed | unconfirmed; empty on other lines). The receipt is last and outside the hashed
+    columns: a confirmation posts nothing, so the chain cannot vouch for it."""
     cur = statement.currency
     return iter_csv(
-        ["date", "kind", "description", "amount", "balance", "currency", "entry_hash"],
+        ["date", "kind", "description", "amount", "balance", "currency", "entry_hash", "receipt"],
         (
             [
                 line.date.isoformat(),
@@ -58,6 +61,7 @@ def statement_csv(statement: Statement) -> Iterator[str]:
                 format_minor(line.balance_minor, cur),
                 cur,
                 line.entry_hash,
+                line.receipt or "",
             ]
             for line in statement.lines
         ),

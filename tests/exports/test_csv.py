@@ -14,6 +14,7 @@ from ledger.exports.csv import (
     payout_batch_csv,
     statement_csv,
 )
+from ledger.models import Payout
 from tests.conftest import TODAY, accepted_work, make_program
 from tests.factories import UserFactory
 
@@ -115,6 +116,11 @@ def test_statement_csv_with_formula_title(program, admin, artist):
     assert table[1][2] == "Accepted bug report: @SUM(A1:A9)"  # not at the start: untouched
     assert table[1][3:6] == ["10.00", "10.00", "USD"]
     assert table[2][3:5] == ["-4.00", "6.00"]
+    assert table[0][-1] == "receipt"
+    assert (table[1][-1], table[2][-1]) == ("", "unconfirmed")  # work; a payment not confirmed
+    services.confirm_payout(payout=Payout.objects.get(), actor=artist)
+    confirmed = rows(statement_csv(queries.statement(artist=artist, program=program)))
+    assert confirmed[2][-1] == "confirmed"
 
 
 def test_neutralize():
