@@ -417,6 +417,8 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "ledger.models.invitations.SHOWN_STATUSES",
         "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
         "NotificationKindEnum": "ledger.models.NotificationKind",
+        "ImportStatusEnum": "ledger.models.ImportStatus",
+        "ImportColumnEnum": "ledger.models.imports.IMPORT_COLUMNS",
         "NotificationSubjectTypeEnum": "ledger.notifications.SUBJECT_TYPES",
         "DisputeSubjectEnum": "ledger.models.DisputeSubject",
         "DisputeClaimEnum": "ledger.models.DisputeClaim",
