@@ -429,6 +429,15 @@ def _existing(program_id: int, keys) -> set:
     keys = list(keys)
     if not keys:
         return set()
+    if connection.vendor == "postgresql":
+        # Two array parameters: a statement with 2,000 placeholders cost more to prepare on
+        # the client than to run.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _EXISTING_PG,
+                [program_id, [key[0] for key in keys], [key[1] for key in keys]],
+            )
+            return set(cursor.fetchall())
     values = ", ".join(["(%s, %s)"] * len(keys))
     sql = (
         "SELECT artist_id, reference FROM ledger_contribution "  # noqa: S608  # nosec B608 (placeholders only)
@@ -440,6 +449,13 @@ def _existing(program_id: int, keys) -> set:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return set(cursor.fetchall())
+
+
+_EXISTING_PG = (
+    "SELECT artist_id, reference FROM ledger_contribution WHERE program_id = %s "
+    "AND reference <> '' AND (artist_id, reference) IN "
+    "(SELECT * FROM unnest(%s::bigint[], %s::varchar[]))"
+)
 
 
 # ---------------------------------------------------------------------------- the worker

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from ledger import access
 from ledger.models import ImportJob
+from ledger.params import parse_id
 from ledger.services import imports
 
 from .. import serializers as s
@@ -52,7 +53,8 @@ class ImportJobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return ImportJob.objects.visible_to(self.request.user)
 
     def get_object(self):
-        job = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        pk = parse_id(self.kwargs["pk"])
+        job = None if pk is None else self.get_queryset().filter(pk=pk).first()
         if job is None:
             raise exceptions.NotFound("No such import.")
         return job
