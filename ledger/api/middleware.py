@@ -30,11 +30,11 @@ _IMPORT_UPLOAD = re.compile(r"/api/v1/programs/[0-9]+/imports/")
 MULTIPART_ALLOWANCE = 64 * 1024
 
 
-def body_limit(request) -> int | None:
-    """The largest body the request may carry."""
+def body_limit(request) -> tuple[int | None, str]:
+    """The largest body the request may carry, and what a 413 says about it."""
     if request.method == "POST" and _IMPORT_UPLOAD.fullmatch(request.path_info):
-        return IMPORT_MAX_BYTES + MULTIPART_ALLOWANCE
-    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return IMPORT_MAX_BYTES + MULTIPART_ALLOWANCE, "The file is larger than 10 MiB; split it."
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE, PayloadTooLarge.default_detail
 
 
 class RequireContentLengthMiddleware:
@@ -67,13 +67,13 @@ class ApiProblemMiddleware:
     def __call__(self, request):
         if not _is_api(request):
             return self.get_response(request)
-        limit = body_limit(request)
+        limit, too_large = body_limit(request)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return problem_response(400, detail="Malformed Content-Length header.")
         if limit is not None and length > limit:
-            return problem_response(413, detail=PayloadTooLarge.default_detail)
+            return problem_response(413, detail=too_large)
         response = self.get_response(request)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             PROBLEM_CONTENT_TYPE

@@ -89,11 +89,12 @@ def test_over_10_mib_is_413_before_and_after_the_body_is_read(reviewer, program)
     assert fields_of(body) == {"file"}
     # Far over: refused from the Content-Length alone, before the body is read.
     huge = SimpleUploadedFile("huge.csv", b"x" * (11 * 1024 * 1024))
-    problem(
+    body = problem(
         api.post(f"/api/v1/programs/{program.pk}/imports/", {"file": huge}, format="multipart"),
         413,
         "payload_too_large",
     )
+    assert body["detail"] == "The file is larger than 10 MiB; split it."
     # Elsewhere the 1 MiB limit stands.
     problem(api.post("/api/v1/contributions/", {"title": "x" * (1024 * 1024)}, format="json"), 413)
     assert not ImportJob.objects.exists()
