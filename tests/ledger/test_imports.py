@@ -2,9 +2,11 @@
 nothing, skipping what exists, progress and the worker's claim."""
 
 import datetime as dt
+import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from ledger import clock, services
 from ledger.errors import NotAllowed
@@ -273,3 +275,36 @@ def test_a_lapsed_claim_is_taken_over_and_gives_up_after_the_last_attempt(
     stuck.refresh_from_db()
     assert stuck.errors[0]["message"].startswith("The import stopped")
     assert Contribution.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_to_another_connection_while_the_job_runs(
+    admin, program, monkeypatch, settings
+):
+    """What a poller sees: each progress update is committed, read here from a connection of
+    another thread while the worker is still between batches."""
+    seen = []
+    real_progress = imports._progress
+
+    def read_elsewhere(job_id):
+        try:
+            seen.append(ImportJob.objects.get(pk=job_id).processed_rows)
+        finally:
+            connection.close()
+
+    def spy(mine, processed, **counts):
+        real_progress(mine, processed, **counts)
+        reader = threading.Thread(target=read_elsewhere, args=[job.pk])
+        reader.start()
+        reader.join()
+
+    monkeypatch.setattr(imports, "_progress", spy)
+    # The task waits in a queue (a worker elsewhere); the test is the worker.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    rows = [feedback(reference=f"R-{n}") for n in range(2500)]
+    job = imports.start_import(actor=admin, program=program, upload=csv_file(*rows), dry_run=False)
+    assert ImportJob.objects.get(pk=job.pk).status == "queued"
+    imports.run(job.pk)
+    assert seen == [1000, 2000, 2500]
+    assert Contribution.objects.count() == 2500

@@ -1,7 +1,6 @@
 """Bulk import pages: upload a CSV file (a dry run by default), follow the job's progress
 (htmx polling of its `processed_rows`), read its errors, import a checked file for real."""
 
-from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -20,18 +19,6 @@ from .common import show_domain_error, staff_program
 RECENT = 20  # imports listed on a program's import page
 
 
-class ImportForm(forms.Form):
-    file = django_forms.FileField(
-        label="CSV file",
-        help_text="UTF-8, at most 10 MiB and 100,000 rows, with the template's header.",
-    )
-    dry_run = django_forms.BooleanField(
-        label="Dry run: check every row, write nothing",
-        required=False,
-        initial=True,
-    )
-
-
 @login_required
 def program_imports(request, pk):
     """A program's imports: its staff read the list; a reviewer or manager uploads."""
@@ -40,7 +27,7 @@ def program_imports(request, pk):
     form = None
     status = 200
     if refused is None:
-        form = ImportForm(request.POST or None, request.FILES or None)
+        form = forms.ImportForm(request.POST or None, request.FILES or None)
     elif request.method == "POST":
         messages.error(request, refused.message)
     if request.method == "POST" and form is not None and form.is_valid():
