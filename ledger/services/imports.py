@@ -179,7 +179,7 @@ def count_rows(chunks) -> int:
     rows = -1  # the header
     try:
         for record in _records(chunks, errors="replace"):
-            if any(record):
+            if not _blank(record):
                 rows += 1
                 if rows > IMPORT_MAX_ROWS:
                     break
@@ -410,12 +410,17 @@ def _rows(chunks, context: _Context):
                 yield number, None, errors
                 return
             continue
-        if not any(value.strip() for value in record):
+        if _blank(record):
             continue  # a blank line
         row, errors = _check_row(number, record, columns, context)
         yield number, row, errors
     if columns is None:
         yield 1, None, [_error(1, None, f"The file is empty; {_COLUMNS_ARE}")]
+
+
+def _blank(record) -> bool:
+    """A line with nothing in it (or only separators and spaces): neither counted nor read."""
+    return not any(value.strip() for value in record)
 
 
 _NOT_UTF8 = (
@@ -523,7 +528,8 @@ def _run(job: ImportJob, mine) -> str:
         access.require(job.created_by, access.Action.LOG_FOR_OTHERS, program.pk)
         _require_open(program)
     except DomainError as error:
-        return _finish(job, mine, failed=[_error(None, error.field, error.message)], count=1)
+        # About the import as a whole (the program closed, the role lost), not a column.
+        return _finish(job, mine, failed=[_error(None, None, error.message)], count=1)
     context = _Context(program)
     errors, count, would_create, would_skip = [], 0, 0, 0
     seen = set()  # hashes of (artist, reference) met so far in the file: repeats are skipped

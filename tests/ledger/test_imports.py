@@ -308,3 +308,19 @@ def test_progress_is_visible_to_another_connection_while_the_job_runs(
     imports.run(job.pk)
     assert seen == [1000, 2000, 2500]
     assert Contribution.objects.count() == 2500
+
+
+def test_a_closed_program_fails_the_job_as_a_whole(reviewer, program, admin):
+    job = imports.start_import(actor=reviewer, program=program, upload=csv_file(feedback()))
+    services.update_program(actor=admin, program=program, status="closed")
+    imports.run(job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.errors == [
+        {"row": None, "field": None, "message": "This program is closed to new work."}
+    ]
+
+
+def test_blank_lines_are_neither_counted_nor_read(reviewer, program):
+    job = run(reviewer, program, csv_file(feedback(), "\n", " , ,,,,,,\n", feedback()))
+    assert (job.total_rows, job.processed_rows, job.created) == (2, 2, 2)
