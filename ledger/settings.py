@@ -305,6 +305,7 @@ else:
 LEDGER_SCHEDULE = {
     "mail-sweep": {"every": 60, "call": "ledger.background.outbox.sweep"},
     "apply-deadlines": {"every": 3600, "command": "apply_deadlines"},
+    "import-sweep": {"every": 60, "call": "ledger.services.imports.sweep"},
 }
 if LEDGER_TASK_BACKEND == "database":
     # Finished task rows are kept 14 days (django-tasks-db's own command).
@@ -326,6 +327,17 @@ LEDGER_MAIL_LEASE_SECONDS = 10 * EMAIL_TIMEOUT + 30
 LEDGER_MAIL_SWEEP_GRACE_SECONDS = 60  # due this long with no task seen: the sweep enqueues it
 LEDGER_MAIL_SWEEP_BATCH = 500
 LEDGER_MAIL_KEEP_DAYS = 30  # sent and failed messages (their bodies erased) are kept this long
+
+# Bulk imports (ledger/services/imports.py). A worker's claim of a job lasts the lease, renewed
+# with each progress update (every 1,000 rows); a job whose worker died is claimed again by the
+# sweep once it lapses, and fails after the last attempt. The write pass waits at most this
+# long for another import of the same program. A successful dry run keeps its file this long,
+# for importing it for real without uploading it again.
+LEDGER_IMPORT_LEASE_SECONDS = 600
+LEDGER_IMPORT_ATTEMPTS = 3
+LEDGER_IMPORT_SWEEP_GRACE_SECONDS = 60
+LEDGER_IMPORT_LOCK_WAIT_SECONDS = 300
+LEDGER_IMPORT_KEEP_FILE_HOURS = 24
 
 # --- Second factor (django-otp: TOTP, with single-use recovery codes) -------------------------
 # On: staff (an operator, or anyone holding a role in a program) must have a session verified
@@ -405,6 +417,8 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "ledger.models.invitations.SHOWN_STATUSES",
         "CurrencyEnum": "ledger.money.CURRENCY_CHOICES",
         "NotificationKindEnum": "ledger.models.NotificationKind",
+        "ImportStatusEnum": "ledger.models.ImportStatus",
+        "ImportColumnEnum": "ledger.models.imports.IMPORT_COLUMNS",
         "NotificationSubjectTypeEnum": "ledger.notifications.SUBJECT_TYPES",
         "DisputeSubjectEnum": "ledger.models.DisputeSubject",
         "DisputeClaimEnum": "ledger.models.DisputeClaim",

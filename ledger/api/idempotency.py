@@ -19,6 +19,7 @@ import hashlib
 import json
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from rest_framework import exceptions
@@ -49,8 +50,20 @@ def fingerprint(request) -> str:
     data = request.data
     if hasattr(data, "dict"):  # a QueryDict (form or empty body)
         data = data.dict()
-    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=_file_or_text)
     return hashlib.sha256(f"{request.method}\n{request.path}\n{body}".encode()).hexdigest()
+
+
+def _file_or_text(value) -> str:
+    """An uploaded file by the SHA-256 of its content (a repeat sends the same bytes), any
+    other value as text."""
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return f"file:{digest.hexdigest()}"
+    return str(value)
 
 
 def _replay(record: IdempotencyKey, fp: str) -> Response:

@@ -169,6 +169,28 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
             "409": "`invalid_transition`: the program's last manager",
         },
     ),
+    "GET /programs/{program_id}/imports/": (
+        "Staff of the program (any role): its bulk imports, newest first (without their "
+        "`errors`: read one import for those).",
+        {"403": "a member who is not staff", "404": _NOT_SEEN},
+    ),
+    "POST /programs/{program_id}/imports/": (
+        "A reviewer or manager of the program uploads a CSV file of contributions; the answer "
+        "(202) is the queued job, to poll at `GET /imports/{id}/` until it is `succeeded` or "
+        "`failed`. All or nothing: any bad row fails the import and writes nothing.",
+        {
+            "403": "anyone else who sees the program",
+            "400": "no `file`, an empty one, or the program is closed",
+            "404": "a program the caller cannot see",
+            "413": "the file is over 10 MiB or 100,000 rows (this route's limit replaces the "
+            "1 MiB one)",
+            "415": "send multipart/form-data",
+        },
+    ),
+    "GET /imports/{id}/": (
+        "Staff of the import's program (any role) and whoever started it.",
+        {"404": "an import the caller does not see"},
+    ),
     "GET /programs/{program_id}/invitations/": (
         "Staff of the program (any role), newest first.",
         {"403": "a member who is not staff", "404": _NOT_SEEN},

@@ -14,6 +14,7 @@ router.register("payouts", views.PayoutViewSet, basename="payout")
 router.register("disputes", views.DisputeViewSet, basename="dispute")
 router.register("balances", views.BalanceViewSet, basename="balance")
 router.register("ledger/entries", views.EntryViewSet, basename="entry")
+router.register("imports", views.ImportJobViewSet, basename="import")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 
 contribution_action = {
@@ -66,6 +67,11 @@ urlpatterns = [
         "programs/<int:program_id>/invitations/<int:invitation_id>/revoke/",
         views.InvitationViewSet.as_view({"post": "revoke"}),
         name="invitation-revoke",
+    ),
+    path(
+        "programs/<int:program_id>/imports/",
+        views.ImportViewSet.as_view({"get": "list", "post": "create"}),
+        name="import-list",
     ),
     path("programs/<int:program_id>/report/", views.ReportView.as_view(), name="program-report"),
     *[

@@ -18,3 +18,11 @@ def deliver_mail(mail_id: int) -> str:
 def run_job(name: str, slot: str) -> None:
     """Run the scheduled job `name` for the slot starting at `slot` (ISO 8601)."""
     schedule.run(name, slot)
+
+
+@task
+def run_import(job_id: int) -> str:
+    """Claim and run one bulk import (`ledger.services.imports.run`)."""
+    from ledger.services import imports
+
+    return imports.run(job_id)

@@ -3,6 +3,7 @@
 from .audit import AuditEvent
 from .contributions import Contribution, ContributionKind, ContributionStatus, Severity
 from .disputes import CLAIMS_OF, Dispute, DisputeClaim, DisputeStatus, DisputeSubject
+from .imports import ImportChunk, ImportJob, ImportStatus
 from .invitations import Invitation, InvitationStatus
 from .journal import Account, AccountBalance, AccountKind, Entry, EntryKind, LedgerHead, Posting
 from .notifications import Notification, NotificationKind
@@ -25,6 +26,9 @@ __all__ = [
     "DisputeSubject",
     "Entry",
     "EntryKind",
+    "ImportChunk",
+    "ImportJob",
+    "ImportStatus",
     "Invitation",
     "InvitationStatus",
     "LedgerHead",

@@ -148,6 +148,13 @@ class Contribution(models.Model):
                 condition=models.Q(status="submitted"),
                 name="contribution_review_due",
             ),
+            # A bulk import skips a row whose reference the artist already has in the program
+            # (services/imports.py): one probe per row, whatever the program's size.
+            models.Index(
+                fields=["program", "artist", "reference"],
+                condition=~models.Q(reference=""),
+                name="contribution_reference",
+            ),
             # The default listing order: a page is an index scan, not a sort of every row.
             models.Index(fields=["-submitted_at", "-id"], name="contribution_newest"),
             # The report (ledger.queries): accepted work per artist in settling order, read

@@ -1,5 +1,6 @@
 """Programs, their published rate cards, and who belongs to them."""
 
+import bisect
 from dataclasses import dataclass
 
 import pgtrigger
@@ -114,6 +115,19 @@ class RateCardQuerySet(models.QuerySet):
             cursor.execute(_CARD_IN_EFFECT, [program_id, connection.ops.adapt_datefield_value(day)])
             row = cursor.fetchone()
         return None if row is None else self.model.from_db(connection.alias, CARD_COLUMNS, row)
+
+    def timeline(self, program_id: int):
+        """`in_effect` for many days at once (a bulk import's rows): the program's cards read
+        in one query, and a function of a day giving the same card `in_effect` would (the
+        latest `effective_from` not after it), or None."""
+        cards = list(self.filter(program_id=program_id).order_by("effective_from"))
+        starts = [card.effective_from for card in cards]
+
+        def card_on(day):
+            at = bisect.bisect_right(starts, day)
+            return cards[at - 1] if at else None
+
+        return card_on
 
 
 # What valuing needs, in the model's field order (as `from_db` needs).

@@ -762,3 +762,15 @@ class EnrolCodeForm(Form):
         error_messages={"invalid": "Enter the 6 digits your app shows."},
         widget=forms.TextInput(attrs=_CODE_ATTRS | {"inputmode": "numeric"}),
     )
+
+
+class ImportForm(Form):
+    """A bulk import's upload (`services.imports.start_import`): a dry run unless unticked."""
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, at most 10 MiB and 100,000 rows, with the template's header.",
+    )
+    dry_run = forms.BooleanField(
+        label="Dry run: check every row, write nothing", required=False, initial=True
+    )

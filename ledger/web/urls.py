@@ -74,6 +74,15 @@ urlpatterns = [
     path("programs/<int:pk>/", views.program_detail, name="program_detail"),
     path("programs/<int:pk>/rate-cards/", views.rate_card_new, name="rate_card_new"),
     path("programs/<int:pk>/members/", views.member_new, name="member_new"),
+    path("programs/<int:pk>/imports/", views.program_imports, name="program_imports"),
+    path(
+        "programs/<int:pk>/imports/template.csv",
+        views.import_template,
+        name="import_template",
+    ),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
+    path("imports/<int:pk>/run/", views.import_run, name="import_run"),
     path("programs/<int:pk>/staff/", views.program_staff, name="program_staff"),
     path(
         "programs/<int:pk>/staff/<int:staff_id>/revoke/",

@@ -13,12 +13,23 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from accounts.tokens import issue_token
 from ledger import access, services
 from ledger.models import Contribution, Dispute, NotificationKind, Payout, Program, StaffRole
 from ledger.notifications import notify
+from ledger.services import imports
 from tests.conftest import CARD_FROM, accepted_work, log_feedback, make_program
 from tests.factories import UserFactory
+
+IMPORT_HEADER = "artist,kind,title,occurred_on,hours,severity,reference,description\n"
+
+
+def csv_upload(rows: str = "") -> SimpleUploadedFile:
+    """A CSV file for a bulk import (the header, then `rows`)."""
+    return SimpleUploadedFile("work.csv", (IMPORT_HEADER + rows).encode(), "text/csv")
+
 
 # The callers of every route, in the order of the matrix's columns.
 CALLERS = (
@@ -133,6 +144,14 @@ class World:
             subject=self.objects["grant"],
             program=self.a,
         )
+
+    def import_job(self):
+        """An import into A started by its reviewer (a dry run, queued)."""
+        if "import" not in self.objects:
+            self.objects["import"] = imports.start_import(
+                actor=self.reviewer, program=self.a, upload=csv_upload(), dry_run=True
+            )
+        return self.objects["import"]
 
     def artist_token(self):
         return issue_token(user=self.artist, name="spare")[0]

@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from ledger import clock
 from tests.api.conftest import client_for
-from tests.api.roles_world import CALLERS, World, build_world
+from tests.api.roles_world import CALLERS, World, build_world, csv_upload
 from tests.factories import PASSWORD
 
 PUBLIC = {"schema", "docs", "docs-css", "docs-img"}  # the schema and its docs: open to all
@@ -43,6 +43,7 @@ class Route:
     expect: str
     url: Callable[[World], str]
     body: dict | Callable | None = None
+    multipart: bool = False  # a file upload, not JSON
 
     def statuses(self) -> dict[str, int]:
         codes = [int(code) for code in self.expect.split()]
@@ -172,6 +173,19 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("member-list", "POST"): Route(
         MANAGE.format(ok=201), _a("member-list"), lambda w, who: {"artist": w.enrollable().pk}
     ),
+    ("import-list", "GET"): Route("401 403 403 404 200 200 200 200 404 200", _a("import-list")),
+    ("import-list", "POST"): Route(  # a dry run of a file with one row of the artist's work
+        "401 403 403 404 202 202 403 403 404 202",
+        _a("import-list"),
+        lambda w, who: {
+            "file": csv_upload(f"{w.artist.username},bug_report,Crash,{clock.today()},,low,,\n"),
+            "dry_run": "true",
+        },
+        multipart=True,
+    ),
+    ("import-detail", "GET"): Route(  # started by A's reviewer: A's staff and operators
+        "401 404 404 404 200 200 200 200 404 200", _on("import-detail", World.import_job)
+    ),
     ("program-report", "GET"): Route(  # a private program: 404 to anyone outside it
         "404 200 200 404 200 200 200 200 404 200", _a("program-report")
     ),
@@ -300,7 +314,7 @@ def test_every_route_is_in_the_matrix():
 def test_every_route_has_a_status_for_every_caller():
     for key, route in ROUTES.items():
         statuses = route.statuses()
-        assert set(statuses.values()) <= {200, 201, 204, *CODES}, key
+        assert set(statuses.values()) <= {200, 201, 202, 204, *CODES}, key
 
 
 def call(world, name, method, route, caller):
@@ -312,6 +326,8 @@ def call(world, name, method, route, caller):
     path = route.url(world)
     if method == "GET":
         return client.get(path)
+    if route.multipart:
+        return client.post(path, body, format="multipart")
     return getattr(client, method.lower())(path, body or {}, format="json")
 
 

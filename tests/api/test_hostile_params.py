@@ -38,6 +38,8 @@ from ledger.api import parsers
 from ledger.api.auth import issue_token
 from ledger.models import NotificationKind
 from ledger.notifications import notify
+from ledger.services import imports
+from tests.api.roles_world import csv_upload
 from tests.conftest import TODAY, log_feedback, open_dispute_about_rejection
 
 # One value per broken assumption: a digit `int()` refuses and one it takes, a number past
@@ -225,11 +227,14 @@ PK_OF = {
     **dict.fromkeys(
         ["program_detail", "rate_card_new", "member_new", "transparency", "outstanding_csv",
          "journal_export", "program_staff", "staff_revoke", "program_settings",
-         "api:program-detail"],
+         "api:program-detail", "program_imports", "import_template"],
         "program",
     ),
     **dict.fromkeys(["api_token_revoke", "api:token-detail"], "token"),
     "api:artist-detail": "artist",
+    **dict.fromkeys(
+        ["import_detail", "import_progress", "import_run", "api:import-detail"], "import"
+    ),
     **dict.fromkeys(["notification_read", "api:notification-read"], "notification"),
 }  # fmt: skip
 BY_PARAM = {
@@ -284,7 +289,9 @@ def world(admin, artist, program):
         program=program,
     )
     dispute = open_dispute_about_rejection(program, artist, admin)
+    job = imports.start_import(actor=admin, program=program, upload=csv_upload(), dry_run=True)
     return {
+        "import": job.pk,
         "dispute": dispute.pk,
         "notification": notification.pk,
         "contribution": work.pk,

@@ -17,8 +17,10 @@ from ledger.api import schema as hooks
 from ledger.api.auth import issue_token
 from ledger.models import NotificationKind
 from ledger.notifications import notify
+from ledger.services import imports
 from ledger.services.common import is_blank
 from tests.api.conftest import fields_of, problem
+from tests.api.roles_world import csv_upload
 from tests.conftest import log_bug, open_dispute_about_rejection
 
 
@@ -289,6 +291,9 @@ def test_allow_headers_name_exactly_the_schema_operations(schema, admin, admin_a
         ).pk,
         "/api/v1/disputes/": open_dispute_about_rejection(
             program, program.memberships.first().artist, admin
+        ).pk,
+        "/api/v1/imports/": imports.start_import(
+            actor=admin, program=program, upload=csv_upload()
         ).pk,
     }  # fmt: skip
     wrong = []

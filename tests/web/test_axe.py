@@ -23,8 +23,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from ledger import clock, services
-from ledger.models import Notification
+from ledger.models import ImportJob, Notification
+from ledger.services import imports
 from ledger.web import urls as web_urls
+from tests.api.roles_world import csv_upload
 from tests.conftest import accepted_work, log_bug, log_feedback, make_program
 from tests.factories import PASSWORD, UserFactory
 
@@ -61,6 +63,9 @@ NOT_PAGES = {
     "dispute_uphold": "POST only; errors re-render the dispute's page",
     "dispute_dismiss": "POST only; errors re-render the dispute's page",
     "dispute_withdraw": "POST only; answers with the dispute's page",
+    "import_progress": "an htmx fragment, swept inside the import page it is swapped into",
+    "import_run": "POST only; answers with the new import's page",
+    "import_template": "a CSV download",
 }
 
 
@@ -163,6 +168,15 @@ def _pages(d):
         ],
         "password_reset_complete": [("anonymous", "/password/reset/done/")],
         "invitations": [("admin", f"/programs/{p}/invitations/")],
+        "program_imports": [
+            ("admin", f"/programs/{p}/imports/"),
+            ("treasurer", f"/programs/{p}/imports/"),
+        ],
+        "import_detail": [
+            ("admin", f"/imports/{d['import_failed'].pk}/"),
+            ("admin", f"/imports/{d['import_checked'].pk}/"),
+            ("treasurer", f"/imports/{d['import_queued'].pk}/"),
+        ],
         "invitation_accept": [
             ("anonymous", f"/invitations/{d['invitation'].secret}/"),
             ("artist", f"/invitations/{d['invitation'].secret}/"),
@@ -289,7 +303,21 @@ def site(admin, artist, artist2, settings):
     )
     services.confirm_payout(payout=confirmed, actor=artist)
     services.mark_read(notification=Notification.objects.of(artist).last(), user=artist)
+    # Imports: one failed (rows to fix), one dry run that passed, one still queued.
+    day = clock.today().isoformat()
+    rows = f"artist1,feedback,Notes,{day},1,,T-1,\nartist1,feedback,Bad,{day},,,,\n"
+    import_failed = imports.start_import(actor=admin, program=program, upload=csv_upload(rows))
+    imports.run(import_failed.pk)
+    rows = f"artist1,feedback,Notes,{day},1,,T-1,\n"
+    import_checked = imports.start_import(actor=admin, program=program, upload=csv_upload(rows))
+    imports.run(import_checked.pk)
+    import_queued = imports.start_import(actor=admin, program=program, upload=csv_upload(rows))
+    # The immediate task backend ran it on commit: back to how a busy queue would leave it.
+    ImportJob.objects.filter(pk=import_queued.pk).update(status="queued", finished_at=None)
     return {
+        "import_failed": import_failed,
+        "import_checked": import_checked,
+        "import_queued": import_queued,
         "program": program,
         "public": public,
         "work": work,

@@ -35,6 +35,12 @@ from .disputes import (
     DisputeUpholdSerializer,
 )
 from .exports import JournalExportQuerySerializer, PayoutBatchQuerySerializer
+from .imports import (
+    ImportCreateSerializer,
+    ImportErrorSerializer,
+    ImportJobSerializer,
+    ImportJobSummarySerializer,
+)
 from .ledger import (
     BalanceSerializer,
     EntrySerializer,
@@ -90,6 +96,10 @@ __all__ = [
     "DisputeUpholdSerializer",
     "EmptySerializer",
     "EntrySerializer",
+    "ImportCreateSerializer",
+    "ImportErrorSerializer",
+    "ImportJobSerializer",
+    "ImportJobSummarySerializer",
     "InvitationCreateSerializer",
     "InvitationSerializer",
     "JournalExportQuerySerializer",

@@ -18,6 +18,7 @@ from .common import (
 from .contributions import ContributionViewSet
 from .disputes import DisputeViewSet
 from .exports import JournalExportView, OutstandingExportView, PayoutBatchExportView
+from .imports import ImportJobViewSet, ImportViewSet
 from .ledger import BalanceViewSet, EntryViewSet, StatementCheckView, StatementView, VerifyView
 from .notifications import NotificationViewSet, PreferencesView
 from .payouts import PayoutViewSet
@@ -40,6 +41,8 @@ __all__ = [
     "DisputeViewSet",
     "DocsView",
     "EntryViewSet",
+    "ImportJobViewSet",
+    "ImportViewSet",
     "InvitationViewSet",
     "JournalExportView",
     "MeView",

@@ -26,6 +26,13 @@ from .disputes import (
 )
 from .exports import journal_export, outstanding_export, payout_batch_export
 from .home import home
+from .imports import (
+    import_detail,
+    import_progress,
+    import_run,
+    import_template,
+    program_imports,
+)
 from .invitations import invitation_accept, invitation_revoke, invitations
 from .notifications import (
     notification_preferences,
@@ -91,6 +98,10 @@ __all__ = [
     "dispute_uphold",
     "dispute_withdraw",
     "home",
+    "import_detail",
+    "import_progress",
+    "import_run",
+    "import_template",
     "invitation_accept",
     "invitation_revoke",
     "invitations",
@@ -114,6 +125,7 @@ __all__ = [
     "payout_void",
     "payouts",
     "program_detail",
+    "program_imports",
     "program_list",
     "program_new",
     "program_settings",
