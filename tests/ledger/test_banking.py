@@ -18,7 +18,7 @@ DE = "DE89370400440532013000"
 
 def raw(table: str, column: str, key: str, pk) -> str:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {table} WHERE {key} = %s", [pk])  # noqa: S608
+        cursor.execute(f"SELECT {column} FROM {table} WHERE {key} = %s", [pk])
         return cursor.fetchone()[0]
 
 
