@@ -7,6 +7,7 @@ One home for the rules on the values themselves; who may read them is `ledger.ac
 
 from dataclasses import dataclass
 
+from django.views.decorators.debug import sensitive_variables
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -31,6 +32,7 @@ class Account:
     bic: str  # empty: none given and none derivable (a SEPA transfer needs only the IBAN)
 
 
+@sensitive_variables()  # error reports show no local of it (the values)
 def check_account(iban: str, bic: str = "", *, iban_field="iban", bic_field="bic") -> Account:
     """The IBAN and BIC normalised, or ValidationFailed naming the field.
 

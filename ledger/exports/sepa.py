@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sepaxml
+from django.views.decorators.debug import sensitive_variables
 from sepaxml import SepaTransfer
 
 from ledger import clock
@@ -56,6 +57,7 @@ def end_to_end_id(program_id: int, artist_id: int, paid_on: dt.date) -> str:
     return f"L{program_id}-A{artist_id}-{paid_on:%Y%m%d}"[:MAX_ID]
 
 
+@sensitive_variables()  # error reports show no local of it (IBANs)
 def write(
     *,
     program_id: int,

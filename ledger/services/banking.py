@@ -5,6 +5,7 @@ leaves an audit row saying what changed with the last four characters at most: n
 value, since the audit trail is read by every role of a program."""
 
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import BankDetails
 from ledger import access, banking, clock
@@ -42,6 +43,7 @@ def bank_details_of(user) -> BankDetails | None:
     return user._bank_details
 
 
+@sensitive_variables()  # error reports show no local of these (IBANs)
 def set_bank_details(*, actor, user, iban: str | None = None, bic: str | None = None):
     """Set, change or clear where `user` is paid; None leaves a value as it is.
 
@@ -92,6 +94,7 @@ def payer_account_of(program: Program) -> PayerAccount | None:
     return PayerAccount.objects.filter(program_id=program.pk).first()
 
 
+@sensitive_variables()
 def set_payer_account(*, actor, program: Program, **changes) -> dict:
     """Apply `payer_name`, `payer_iban`, `payer_bic` (a manager's; the caller checked the role
     and holds the program's row locked). An empty `payer_iban` removes the account; a name
@@ -144,6 +147,7 @@ def set_payer_account(*, actor, program: Program, **changes) -> dict:
     return diff
 
 
+@sensitive_variables()
 def payment_file(*, actor, program: Program, paid_on) -> sepa.PaymentFile:
     """The program's payouts paid on `paid_on` as a pain.001 credit transfer: one transfer per
     artist, their payouts summed as the CSV batch sums them, to the IBAN on file.

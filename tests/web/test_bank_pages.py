@@ -153,3 +153,23 @@ def test_no_other_page_shows_banking_details(client_for, admin, euro, staff, art
             assert "•••• 3000" not in html(response), (user, path)
     other = client_for(artist2).get("/account/bank/")
     assert "•••• 3000" not in html(other)  # only one's own
+
+
+def test_the_admin_site_shows_no_banking_details(client_for, admin, euro, artist):
+    services.update_program(actor=admin, program=euro, payer_name="Studio", payer_iban=PAYER)
+    services.set_bank_details(actor=artist, user=artist, iban=DE)
+    admin.is_staff = True  # the admin site's own gate
+    admin.save(update_fields=["is_staff"])
+    client = client_for(admin)
+    index = client.get("/admin/")
+    assert index.status_code == 200 and "Users" in html(index)
+    assert "Bank details" not in html(index) and "Payer account" not in html(index)
+    for path in (
+        f"/admin/accounts/user/{artist.pk}/change/",
+        f"/admin/ledger/program/{euro.pk}/change/",
+        "/admin/ledger/auditevent/",
+    ):
+        response = client.get(path)
+        assert response.status_code in (200, 404), path  # 404: a model not in the admin
+        assert not any(s in html(response) for s in SECRETS), path
+    assert client.get("/admin/accounts/bankdetails/").status_code == 404

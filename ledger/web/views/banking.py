@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from ledger import banking, services
@@ -11,6 +12,7 @@ from ledger.errors import ValidationFailed
 from .. import forms
 
 
+@sensitive_post_parameters("iban", "bic")  # kept out of error reports
 @login_required
 def bank_details(request):
     """Set or change the IBAN and BIC; errors beside their fields. What is on file is shown
