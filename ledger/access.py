@@ -130,17 +130,6 @@ def can(user, action: Action, program_id) -> bool:
     return bool(roles_in(user, program_id) & NEEDS[action])
 
 
-def sees_bank_details(user, *, owner_id, program_id=None) -> bool:
-    """Whether `user` may read (even masked) the banking details of user `owner_id`: the
-    owner itself, an operator, or a treasurer of `program_id`, a program the caller has
-    checked the owner is paid in (a member, or an artist of the batch)."""
-    if not _authenticated(user):
-        return False
-    if user.pk == owner_id or is_operator(user):
-        return True
-    return program_id is not None and can(user, Action.READ_BANK_DETAILS, program_id)
-
-
 # Separation of duties: nobody takes both sides of a decision about their own work or pay.
 OWN_SUBJECT = {
     Action.REVIEW: "You cannot review your own work.",

@@ -47,11 +47,12 @@ def bank_details_of(user) -> BankDetails | None:
 def set_bank_details(*, actor, user, iban: str | None = None, bic: str | None = None):
     """Set, change or clear where `user` is paid; None leaves a value as it is.
 
-    Only the person themselves changes them (an operator too, for support). An IBAN without
+    Only the person themselves changes them, operators included: whoever could change
+    another's IBAN could redirect their pay. An IBAN without
     a BIC takes the BIC derived from it (`banking.check_account`); an empty IBAN clears both;
     an empty BIC with an IBAN on file re-derives it. Returns the details now on file, or
     None."""
-    if actor.pk != user.pk and not access.is_operator(actor):
+    if actor is None or actor.pk != user.pk:
         raise NotAllowed("Only the person themselves may change their banking details.")
     if iban is None and bic is None:
         return bank_details_of(user)
