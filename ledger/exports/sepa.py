@@ -15,6 +15,7 @@ from pathlib import Path
 import sepaxml
 from django.views.decorators.debug import sensitive_variables
 from sepaxml import SepaTransfer
+from text_unidecode import unidecode
 
 from ledger import clock
 
@@ -44,6 +45,13 @@ class PaymentFile:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.content).hexdigest()
+
+
+def printable(text: str) -> str:
+    """`text` as a bank's file carries it: Latin letters only (transliterated, as sepaxml does),
+    at most 70 characters; empty when nothing of it transliterates (an emoji-only name), so the
+    caller falls back to another name rather than write a file the schema refuses."""
+    return unidecode(text).strip()[:70].strip()
 
 
 def message_id(program_id: int, paid_on: dt.date) -> str:

@@ -48,10 +48,9 @@ def set_bank_details(*, actor, user, iban: str | None = None, bic: str | None = 
     """Set, change or clear where `user` is paid; None leaves a value as it is.
 
     Only the person themselves changes them, operators included: whoever could change
-    another's IBAN could redirect their pay. An IBAN without
-    a BIC takes the BIC derived from it (`banking.check_account`); an empty IBAN clears both;
-    an empty BIC with an IBAN on file re-derives it. Returns the details now on file, or
-    None."""
+    another's IBAN could redirect their pay. An IBAN without a BIC takes the BIC derived from
+    it (`banking.check_account`); an empty IBAN clears both; an empty BIC with an IBAN on file
+    re-derives it. Returns the details now on file, or None."""
     if actor is None or actor.pk != user.pk:
         raise NotAllowed("Only the person themselves may change their banking details.")
     if iban is None and bic is None:
@@ -165,38 +164,44 @@ def payment_file(*, actor, program: Program, paid_on) -> sepa.PaymentFile:
             f"pays in {program.currency}: download the CSV batch instead.",
             field="format",
         )
-    lines = list(payout_batch_lines(payout_batch(program, paid_on=paid_on)))
-    if not lines:
-        raise EmptyBatch(f"No payouts of this program were paid on {paid_on.isoformat()}.")
-    details = BankDetails.objects.in_bulk([line.artist.pk for line in lines])
-    payer = payer_account_of(program)
-    problems = missing_details(payer, lines, details)
-    if problems:
-        raise PaymentFileRefused(
-            f"The payment file was not written: {len(problems)} "
-            f"{'thing needs' if len(problems) == 1 else 'things need'} fixing first.",
-            problems=problems,
-        )
-    transfers = [
-        sepa.Transfer(
-            name=str(line.artist),
-            iban=details[line.artist.pk].iban,
-            bic=details[line.artist.pk].bic,
-            amount_minor=line.total_minor,
-            end_to_end_id=sepa.end_to_end_id(program.pk, line.artist.pk, paid_on),
-            remittance=f"{program.name}: {line.references}",
-        )
-        for line in lines
-    ]
-    written = sepa.write(
-        program_id=program.pk,
-        debtor_name=payer.name,
-        debtor_iban=payer.iban,
-        debtor_bic=payer.bic,
-        paid_on=paid_on,
-        transfers=transfers,
-    )
+    # One transaction: the batch, the IBANs read and the audit row are of one moment, and
+    # the row is committed before the file is returned.
     with transaction.atomic():
+        lines = list(payout_batch_lines(payout_batch(program, paid_on=paid_on)))
+        if not lines:
+            raise EmptyBatch(f"No payouts of this program were paid on {paid_on.isoformat()}.")
+        details = BankDetails.objects.in_bulk([line.artist.pk for line in lines])
+        payer = payer_account_of(program)
+        problems = missing_details(payer, lines, details)
+        if problems:
+            raise PaymentFileRefused(
+                f"The payment file was not written: {len(problems)} "
+                f"{'thing needs' if len(problems) == 1 else 'things need'} fixing first.",
+                problems=problems,
+            )
+        transfers = [
+            sepa.Transfer(
+                name=sepa.printable(str(line.artist))
+                or sepa.printable(line.artist.username)
+                or f"Artist {line.artist.pk}",
+                iban=details[line.artist.pk].iban,
+                bic=details[line.artist.pk].bic,
+                amount_minor=line.total_minor,
+                end_to_end_id=sepa.end_to_end_id(program.pk, line.artist.pk, paid_on),
+                remittance=f"{program.name}: {line.references}",
+            )
+            for line in lines
+        ]
+        written = sepa.write(
+            program_id=program.pk,
+            debtor_name=sepa.printable(payer.name)
+            or sepa.printable(program.name)
+            or f"Program {program.pk}",
+            debtor_iban=payer.iban,
+            debtor_bic=payer.bic,
+            paid_on=paid_on,
+            transfers=transfers,
+        )
         audit.record(
             actor=actor,
             action="payout.payment_file",

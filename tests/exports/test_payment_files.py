@@ -167,3 +167,22 @@ def test_only_euros_only_treasurers_and_never_an_empty_file(db, admin, euro, tre
     with pytest.raises(NotAllowed):
         services.payment_file(actor=artist, program=euro, paid_on=TODAY)
     assert services.payment_file(actor=admin, program=euro, paid_on=TODAY).transfers == 1
+
+
+def test_names_a_bank_cannot_print_are_transliterated_or_replaced(euro, admin, treasurer):
+    """The schema refuses an empty name: one with nothing to transliterate falls back."""
+    people = [
+        UserFactory(username="zoe", display_name="Zoë Ångström"),
+        UserFactory(username="chen", display_name="陈伟"),
+        UserFactory(username="palette", display_name="🎨🎨"),
+    ]
+    for person in people:
+        services.enroll_artist(actor=admin, program=euro, artist=person)
+        services.set_bank_details(actor=person, user=person, iban="NL91ABNA0417164300")
+        pay(euro, person, treasurer, 100)
+    services.update_program(actor=admin, program=euro, payer_name="🏦")
+    content = services.payment_file(actor=treasurer, program=euro, paid_on=TODAY).content
+    assert xmlschema_errors(content) == []
+    doc = read(content)
+    assert sorted(t["name"] for t in doc["transfers"]) == ["Chen Wei", "Zoe Angstrom", "palette"]
+    assert doc["debtor"] == "Program EUR"  # the program's name, the account holder's unprintable
