@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 
+from ledger.crypto import EncryptedTextField
+
 
 class UserQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -102,3 +104,23 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.user} token {self.name or self.pk}"
+
+
+class BankDetails(models.Model):
+    """Where an artist is paid: IBAN and BIC, encrypted at rest (`ledger.crypto`).
+
+    A row of its own rather than fields of `User`, so no read of a user (every request reads
+    one) carries ciphertext or decrypts anything; the row exists only while details are on
+    file. Values are checked and normalised by `ledger.banking`, read only by whom
+    `ledger.access.sees_bank_details` allows, and shown masked (`ledger.banking.mask`).
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="bank_details"
+    )
+    iban = EncryptedTextField()
+    bic = EncryptedTextField(blank=True)  # empty: none given, none derivable from the IBAN
+    updated_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Bank details of user {self.user_id}"

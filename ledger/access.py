@@ -40,6 +40,11 @@ class Action(StrEnum):
     PAY = "pay"
     MANAGE = "manage"
     LOG_FOR_OTHERS = "log_for_others"  # log work on an artist's behalf
+    # Full banking details: the artists' (masked on pages, whole in the payment file) and the
+    # program's own paying account. Never part of READ: an auditor or reviewer reads the books,
+    # not where the money goes.
+    READ_BANK_DETAILS = "read_bank_details"
+    READ_PAYER_ACCOUNT = "read_payer_account"
 
 
 NEEDS: dict[Action, frozenset[Role]] = {
@@ -48,6 +53,8 @@ NEEDS: dict[Action, frozenset[Role]] = {
     Action.PAY: frozenset({Role.TREASURER}),
     Action.MANAGE: frozenset({Role.MANAGER}),
     Action.LOG_FOR_OTHERS: frozenset({Role.REVIEWER, Role.MANAGER}),
+    Action.READ_BANK_DETAILS: frozenset({Role.TREASURER}),
+    Action.READ_PAYER_ACCOUNT: frozenset({Role.TREASURER, Role.MANAGER}),
 }
 
 REFUSAL = {
@@ -56,6 +63,10 @@ REFUSAL = {
     Action.PAY: "Only a treasurer of this program may record, approve or void its payouts.",
     Action.MANAGE: "Only a manager of this program may change it.",
     Action.LOG_FOR_OTHERS: "Only a reviewer or manager of this program may log work for others.",
+    Action.READ_BANK_DETAILS: "Only a treasurer of this program may read its artists' banking "
+    "details (a payment file holds them whole).",
+    Action.READ_PAYER_ACCOUNT: "Only a treasurer or manager of this program may read its paying "
+    "account.",
 }
 
 

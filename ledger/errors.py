@@ -86,3 +86,24 @@ class AlreadyDisputed(DomainError):
 
     code = "already_disputed"
     status = 409
+
+
+class PaymentFileRefused(DomainError):
+    """A payment file cannot be written: someone in the batch has no banking details on file,
+    or the program has no paying account. `problems` lists every one as (field, message), so
+    all of them are fixed at once; nobody is silently left out of a file."""
+
+    code = "missing_bank_details"
+    status = 409
+
+    def __init__(self, message: str, *, problems: list[tuple[str, str]]):
+        super().__init__(message)
+        self.problems = problems
+
+
+class EmptyBatch(DomainError):
+    """No payouts of the program were paid that day: a payment file needs at least one
+    transfer (the schema requires one)."""
+
+    code = "empty_batch"
+    status = 409

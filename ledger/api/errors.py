@@ -145,6 +145,12 @@ def _domain_problem(exc: DomainError) -> HttpResponse:
             {"field": field, "code": exc.code, "message": message}
             for field, message in exc.errors.items()
         ]
+    elif getattr(exc, "problems", None):
+        # Several things to fix at once (every artist without banking details).
+        errors = [
+            {"field": field, "code": exc.code, "message": message}
+            for field, message in exc.problems
+        ]
     elif getattr(exc, "detail_code", None):
         # A refusal with a reason of its own (separation of duties): named in errors[0].code.
         errors = [{"field": None, "code": exc.detail_code, "message": exc.message}]

@@ -87,7 +87,10 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "GET /me/preferences/": (_SIGNED_IN + " Its own preferences.", {}),
     "PATCH /me/preferences/": (
         _SIGNED_IN + " Its own preferences: the fields sent change, the rest stay.",
-        {"400": "`email_notifications` not a JSON `true` or `false`"},
+        {
+            "400": "`email_notifications` not a JSON `true` or `false`; `iban` or `bic` not "
+            "valid, a BIC of another country than the IBAN's, or a BIC with no IBAN on file"
+        },
     ),
     "GET /notifications/": (
         _SIGNED_IN + " Its own notifications only (nobody reads another's, operators "
@@ -123,7 +126,7 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "GET /programs/{id}/": ("Its staff and members.", {}),
     "PATCH /programs/{id}/": (
         "A manager of the program: `name`, `description`, `public`, `status`, "
-        "`approval_threshold`.",
+        "`approval_threshold`, the deadlines, `payer_name`, `payer_iban`, `payer_bic`.",
         {"403": "anyone else who sees it", "400": "`currency` changed, a bad value"},
     ),
     "GET /programs/{program_id}/rate-cards/": (
@@ -381,9 +384,20 @@ for _operation in (
     "GET /ledger/verify/",
     "GET /ledger/export/",
     "GET /exports/outstanding/",
-    "GET /exports/payout-batch/",
 ):
     OPERATIONS[_operation] = _BOOKS
+OPERATIONS["GET /exports/payout-batch/"] = (
+    "Staff of the program (any role) for the CSV; only its treasurers (and operators) for "
+    "`format=pain.001`, which holds the artists' whole IBANs.",
+    {
+        **_BOOKS[1],
+        "400": "`format=pain.001` for a program not in EUR",
+        "403": _BOOKS[1]["403"] + "; for `pain.001`, staff who are not its treasurers",
+        "409": "`missing_bank_details`: artists of the batch without an IBAN on file, or the "
+        "program without a paying account, each in `errors`; `empty_batch`: no payouts paid "
+        "that day (`pain.001` only)",
+    },
+)
 
 
 def _error_codes(method: str, path: str, operation: dict, extra: dict) -> list[str]:

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from itertools import groupby
 
 from ledger.models import Membership, Payout, Program
@@ -79,30 +80,59 @@ def payout_batch(program: Program, *, paid_on: dt.date | None = None, payout_ids
     return payouts.filter(pk__in=list(payout_ids))
 
 
-def payout_batch_csv(payouts, *, chunk_size: int = 2000) -> Iterator[str]:
-    """One row per artist for a payment tool: name, email, amount, currency, reference.
+@dataclass(frozen=True)
+class BatchLine:
+    """One artist's share of a batch: the sum of their payouts in it, and their references."""
 
-    `payouts` is a queryset of one program's payouts (see `payout_batch`); an artist with
-    several payouts in the batch gets one row with their sum and their references joined.
-    """
+    artist: object  # accounts.User
+    currency: str
+    total_minor: int
+    references: str
+    payout_ids: tuple[int, ...]
+
+
+def payout_batch_lines(payouts, *, chunk_size: int = 2000) -> Iterator[BatchLine]:
+    """The batch per artist (by artist id): one line each, their payouts summed.
+
+    `payouts` is a queryset of one program's payouts (see `payout_batch`). The CSV and the
+    bank payment file (`exports.sepa`) both read it, so both sum alike."""
     rows = (
         payouts.select_related("artist", "program")
         .order_by("artist_id", "id")
         .iterator(chunk_size=chunk_size)
     )
+    for _artist_id, group in groupby(rows, key=lambda p: p.artist_id):
+        group = list(group)
+        artist, cur = group[0].artist, group[0].program.currency
+        if any(p.program.currency != cur for p in group):
+            raise ValueError("A payout batch holds one currency.")
+        yield BatchLine(
+            artist=artist,
+            currency=cur,
+            total_minor=sum(p.amount_minor for p in group),
+            references="; ".join(p.reference or f"payout {p.pk}" for p in group),
+            payout_ids=tuple(p.pk for p in group),
+        )
 
-    def per_artist():
-        for _artist_id, group in groupby(rows, key=lambda p: p.artist_id):
-            group = list(group)
-            artist, cur = group[0].artist, group[0].program.currency
-            if any(p.program.currency != cur for p in group):
-                raise ValueError("A payout batch holds one currency.")
-            references = "; ".join(p.reference or f"payout {p.pk}" for p in group)
-            total = sum(p.amount_minor for p in group)
-            yield [str(artist), artist.email, format_minor(total, cur), cur, references]
 
+def payout_batch_csv(payouts, *, chunk_size: int = 2000) -> Iterator[str]:
+    """One row per artist for a payment tool: name, email, amount, currency, reference.
+
+    An artist with several payouts in the batch gets one row with their sum and their
+    references joined (`payout_batch_lines`).
+    """
+    rows = (
+        [
+            str(line.artist),
+            line.artist.email,
+            format_minor(line.total_minor, line.currency),
+            line.currency,
+            line.references,
+        ]
+        for line in payout_batch_lines(payouts, chunk_size=chunk_size)
+    )
     return iter_csv(
-        ["name", "email", "amount", "currency", "reference"], per_artist(), raw_columns=("amount",)
+        ["name", "email", "amount", "currency", "reference"], rows, raw_columns=("amount",)
     )
 
 

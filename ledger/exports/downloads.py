@@ -58,3 +58,13 @@ def payout_batch_download(program: Program, paid_on: dt.date) -> StreamingHttpRe
         payout_batch_csv(payout_batch(program, paid_on=paid_on)),
         f"payouts-p{program.pk}-{paid_on:%Y%m%d}.csv",
     )
+
+
+def payment_file_download(*, actor, program: Program, paid_on: dt.date) -> HttpResponse:
+    """The batch as a pain.001 file for the bank (`services.banking.payment_file`: the role,
+    the currency, every artist's IBAN checked and the audit row committed first)."""
+    from ledger.services import payment_file  # services write files from this package
+
+    written = payment_file(actor=actor, program=program, paid_on=paid_on)
+    response = HttpResponse(written.content, content_type="application/xml; charset=utf-8")
+    return attachment(response, f"payouts-p{program.pk}-{paid_on:%Y%m%d}.pain.001.xml")

@@ -8,7 +8,7 @@ from .invitations import Invitation, InvitationStatus
 from .journal import Account, AccountBalance, AccountKind, Entry, EntryKind, LedgerHead, Posting
 from .notifications import Notification, NotificationKind
 from .payouts import Acknowledgement, Payout, PayoutKind, PayoutStatus
-from .programs import Membership, Program, RateCard, StaffRole, Totals
+from .programs import Membership, PayerAccount, Program, RateCard, StaffRole, Totals
 
 __all__ = [
     "CLAIMS_OF",
@@ -35,6 +35,7 @@ __all__ = [
     "Membership",
     "Notification",
     "NotificationKind",
+    "PayerAccount",
     "Payout",
     "PayoutKind",
     "PayoutStatus",

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection, models
 
 from ledger import access, clock
+from ledger.crypto import EncryptedTextField
 from ledger.money import CURRENCY_CHOICES, value_of_hours
 
 
@@ -99,6 +100,25 @@ class Program(models.Model):
         """Whether a payout of `amount_minor` needs a second treasurer's approval."""
         threshold = self.approval_threshold_minor
         return threshold is not None and amount_minor >= threshold
+
+
+class PayerAccount(models.Model):
+    """The account a program pays its artists from: the debtor of its payment files.
+
+    A row of its own, so no read of a program (most requests read one) carries ciphertext;
+    the IBAN is encrypted at rest (`ledger.crypto`) and shown masked (`ledger.banking.mask`),
+    to the program's treasurers and managers only (`access.sees_payer_account`). The BIC
+    names a bank, not an account, and is kept plain."""
+
+    program = models.OneToOneField(
+        Program, on_delete=models.CASCADE, primary_key=True, related_name="payer_account"
+    )
+    name = models.CharField(max_length=70)  # the longest debtor name a pain.001 carries
+    iban = EncryptedTextField()
+    bic = models.CharField(max_length=11, blank=True)
+
+    def __str__(self):
+        return f"Payer account of program {self.program_id}"
 
 
 class RateCardQuerySet(models.QuerySet):

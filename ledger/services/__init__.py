@@ -4,6 +4,7 @@ Services are deliberately not `durable`: the API's idempotency layer wraps them 
 transaction together with the key claim and the stored response.
 """
 
+from .banking import bank_details_of, payment_file, set_bank_details
 from .contributions import (
     accept_contribution,
     accept_contributions,
@@ -57,6 +58,7 @@ __all__ = [
     "add_rate_card",
     "apply_deadlines",
     "approve_payout",
+    "bank_details_of",
     "confirm_payout",
     "confirmation_refusal",
     "create_artist",
@@ -73,6 +75,7 @@ __all__ = [
     "mark_all_read",
     "mark_read",
     "open_dispute",
+    "payment_file",
     "preview_payout",
     "record_payout",
     "regenerate_recovery_codes",
@@ -82,6 +85,7 @@ __all__ = [
     "revoke_invitation",
     "revoke_role",
     "revoke_token",
+    "set_bank_details",
     "set_preferences",
     "submit_contribution",
     "update_program",

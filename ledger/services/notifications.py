@@ -8,6 +8,7 @@ from ledger.errors import ValidationFailed
 from ledger.models import Notification
 
 from . import audit
+from .banking import set_bank_details
 
 
 def mark_read(*, notification: Notification, user) -> Notification:
@@ -28,7 +29,9 @@ def mark_all_read(*, user) -> int:
 
 
 @transaction.atomic
-def set_preferences(*, user, email_notifications: bool | None = None) -> None:
+def set_preferences(
+    *, user, email_notifications: bool | None = None, iban: str | None = None, bic=None
+) -> None:
     """Change `user`'s preferences given (None: unchanged), with an audit row naming what
     changed; the inbox is always kept. One argument per preference, so a new one is a new
     keyword here and a field of the interfaces' forms."""
@@ -43,3 +46,6 @@ def set_preferences(*, user, email_notifications: bool | None = None) -> None:
             setattr(user, name, value)
         user.save(update_fields=list(changes))
         audit.record(actor=user, action="user.preferences", obj=user, **changes)
+    if iban is not None or bic is not None:
+        # Banking details have their own audit row, masked (`services.banking`).
+        set_bank_details(actor=user, user=user, iban=iban, bic=bic)

@@ -18,6 +18,7 @@ from ledger.models.contributions import ContributionStatus
 from ledger.models.programs import ProgramStatus
 
 from . import audit
+from .banking import PAYER_SETTINGS, set_payer_account
 from .common import require_not_too_early, require_text
 from .journal import open_account
 from .review_due import move_review_due_dates
@@ -185,7 +186,7 @@ def update_program(*, actor, program: Program, **changes) -> Program:
     (`review_due.move_review_due_dates`), in the same transaction; the audit row says how
     many moved."""
     access.require(actor, access.Action.MANAGE, program.pk)
-    unknown = set(changes) - set(SETTINGS)
+    unknown = set(changes) - set(SETTINGS) - set(PAYER_SETTINGS)
     if unknown:
         field = sorted(unknown)[0]
         raise ValidationFailed("This setting cannot be changed.", field=field)
@@ -211,15 +212,18 @@ def update_program(*, actor, program: Program, **changes) -> Program:
         # rows) never do, so a review holding its work's row can always finish while this
         # waits for that row to move its due date.
         program = Program.objects.select_for_update(no_key=True).get(pk=program.pk)
+        payer = {name: changes.pop(name) for name in PAYER_SETTINGS if name in changes}
+        payer_diff = set_payer_account(actor=actor, program=program, **payer) if payer else {}
         diff = {}
         for name, value in changes.items():
             old = getattr(program, name)
             if old != value:
                 diff[name] = [old, value]
                 setattr(program, name, value)
-        if diff:
-            program.save(update_fields=list(diff))
-            details = {}
+        if diff or payer_diff:
+            if diff:
+                program.save(update_fields=list(diff))
+            details = {"payer_account": payer_diff} if payer_diff else {}
             if "review_within_days" in diff:
                 details["review_due_dates_moved"] = move_review_due_dates(
                     program.pk, program.review_within_days

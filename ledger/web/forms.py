@@ -12,13 +12,14 @@ from django.forms.boundfield import BoundField
 from django.urls import reverse
 
 from accounts.models import User
-from ledger import access, clock, mail, money
+from ledger import access, banking, clock, mail, money
 from ledger.errors import DomainError, ValidationFailed
 from ledger.models import (
     ContributionKind,
     ContributionStatus,
     DisputeClaim,
     DisputeStatus,
+    PayerAccount,
     PayoutKind,
     Program,
     Severity,
@@ -373,11 +374,28 @@ def readable_programs(user, action=access.Action.READ):
     return Program.objects.all() if ids is None else Program.objects.filter(pk__in=sorted(ids))
 
 
+_BANK_ATTRS = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+
+
 class PayoutBatchForm(Form):
-    """Which batch to download: a program's payouts on one day."""
+    """Which batch to download: a program's payouts on one day, as CSV or as a pain.001 file
+    for the bank."""
 
     program = IdChoiceField(queryset=Program.objects.none())
     paid_on = LedgerDateField(label="Paid on", widget=DateInput)
+    format = forms.ChoiceField(
+        choices=[
+            ("csv", "CSV: one row per artist, for a payment tool"),
+            ("pain.001", "pain.001 (SEPA credit transfer) for the bank: EUR programs, treasurers"),
+        ],
+        initial="csv",
+        required=False,
+        widget=forms.RadioSelect,
+        label="Format",
+    )
+
+    def clean_format(self):
+        return self.cleaned_data.get("format") or "csv"
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -543,6 +561,31 @@ class ProgramSettingsForm(Form):
         "history: silence counts as acceptance, never as rejection.",
     )
 
+    payer_name = forms.CharField(
+        max_length=70,
+        required=False,
+        label="Paying account holder",
+        help_text="As the bank knows it: the payer of the payment files (pain.001).",
+    )
+    payer_iban = forms.CharField(
+        max_length=64,
+        required=False,
+        label="Paying account IBAN",
+        widget=forms.TextInput(attrs=_BANK_ATTRS),
+    )
+    payer_bic = forms.CharField(
+        max_length=64,
+        required=False,
+        label="Paying account BIC",
+        widget=forms.TextInput(attrs=_BANK_ATTRS),
+        help_text="Left empty, it is taken from the IBAN when known.",
+    )
+    payer_remove = forms.BooleanField(
+        required=False,
+        label="Remove the paying account",
+        help_text="No payment file can be written without one.",
+    )
+
     def __init__(self, *args, program, **kwargs):
         threshold = program.approval_threshold_minor
         kwargs.setdefault(
@@ -558,8 +601,20 @@ class ProgramSettingsForm(Form):
             }
             | {name: getattr(program, name) for name in self.DEADLINE_SETTINGS},
         )
+        self.payer = PayerAccount.objects.filter(program_id=program.pk).first()
+        kwargs["initial"] |= {
+            "payer_name": self.payer.name if self.payer else "",
+            "payer_bic": self.payer.bic if self.payer else "",
+        }
         super().__init__(*args, **kwargs)
         self.program = program
+        self.fields["payer_iban"].help_text = (
+            f"On file: {banking.mask(self.payer.iban)}. Leave empty to keep it."
+            if self.payer
+            else "None on file: payment files need one (EUR programs)."
+        )
+        if self.payer is None:
+            del self.fields["payer_remove"]
         self.fields["approval_threshold"].help_text = (
             f"In {program.currency}. Payouts of this amount or more need a second treasurer's "
             "approval; leave empty so that none does."
@@ -575,13 +630,73 @@ class ProgramSettingsForm(Form):
     def changes(self) -> dict:
         """The settings as `services.update_program` takes them."""
         data = self.cleaned_data
-        return {
-            "name": data["name"],
-            "description": data["description"],
-            "public": data["public"],
-            "status": data["status"],
-            "approval_threshold_minor": data["approval_threshold_minor"],
-        } | {name: data[name] for name in self.DEADLINE_SETTINGS}
+        return (
+            {
+                "name": data["name"],
+                "description": data["description"],
+                "public": data["public"],
+                "status": data["status"],
+                "approval_threshold_minor": data["approval_threshold_minor"],
+            }
+            | {name: data[name] for name in self.DEADLINE_SETTINGS}
+            | self.payer_changes()
+        )
+
+    def payer_changes(self) -> dict:
+        """The paying account's fields that changed (none: the account is left alone)."""
+        data = self.cleaned_data
+        if data.get("payer_remove"):
+            return {"payer_iban": ""}
+        changes = {}
+        if data["payer_iban"]:
+            changes["payer_iban"] = data["payer_iban"]
+        if data["payer_name"] != (self.payer.name if self.payer else ""):
+            changes["payer_name"] = data["payer_name"]
+        if data["payer_bic"] != (self.payer.bic if self.payer else ""):
+            changes["payer_bic"] = data["payer_bic"]
+        return changes
+
+
+class BankDetailsForm(Form):
+    """Where the person is paid. Never prefilled: what is on file is shown masked beside the
+    fields, and the whole value never returns to the browser."""
+
+    iban = forms.CharField(
+        max_length=64,
+        required=False,
+        label="IBAN",
+        widget=forms.TextInput(attrs=_BANK_ATTRS),
+        help_text="Spaces and case do not matter, e.g. DE89 3704 0044 0532 0130 00.",
+    )
+    bic = forms.CharField(
+        max_length=64,
+        required=False,
+        label="BIC",
+        widget=forms.TextInput(attrs=_BANK_ATTRS),
+        help_text="Your bank's code, 8 or 11 characters. Left empty, it is taken from the IBAN "
+        "when known.",
+    )
+
+    def __init__(self, *args, on_file=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.on_file = on_file
+        # Required until an IBAN is on file; then a BIC alone may change.
+        self.fields["iban"].required = on_file is None
+        self.fields["iban"].error_messages["required"] = "Enter your IBAN."
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("iban") and not data.get("bic"):
+            self.add_error("iban", "Enter a new IBAN or BIC (or remove your details below).")
+        return data
+
+    def changes(self) -> dict:
+        """As `services.set_bank_details` takes them: a BIC alone keeps the IBAN on file; an
+        IBAN alone takes the BIC derived from it."""
+        data = self.cleaned_data
+        if data["iban"]:
+            return {"iban": data["iban"], "bic": data["bic"]}
+        return {"bic": data["bic"]}
 
 
 class StaffGrantForm(Form):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from ledger import clock
+from ledger import clock, services
 from tests.api.conftest import client_for
 from tests.api.roles_world import CALLERS, World, build_world, csv_upload
 from tests.factories import PASSWORD
@@ -273,6 +273,41 @@ ROUTES: dict[tuple[str, str], Route] = {
 }
 
 
+def _payable_b(world) -> str:
+    """Today's batch of program B (EUR) as pain.001, B given a paying account and its artist
+    an IBAN (once), so the callers who may have the file get one."""
+    if "payable" not in world.objects:
+        services.update_program(
+            actor=world.operator,
+            program=world.b,
+            payer_name="Program B",
+            payer_iban="DE02120300000000202051",
+        )
+        services.set_bank_details(
+            actor=world.artist_b, user=world.artist_b, iban="DE89370400440532013000"
+        )
+        world.objects["payable"] = True
+    return url("export-payout-batch", f"?program={world.b.pk}&paid_on={clock.today()}")
+
+
+# Variants of a route whose answer depends on a parameter, not only on the caller: the same
+# route and method, another query. The payment file holds whole IBANs: only the program's
+# treasurers (and operators) have it, where the CSV of the same batch is any staff's.
+VARIANTS: dict[tuple[str, str, str], Route] = {
+    # Program A pays in USD: who passes the role check is told the format is EUR-only (400).
+    ("export-payout-batch", "GET", "pain.001 of A"): Route(
+        "401 403 403 403 403 403 400 403 404 400",
+        lambda w: url(
+            "export-payout-batch", f"?program={w.a.pk}&paid_on={clock.today()}&format=pain.001"
+        ),
+    ),
+    ("export-payout-batch", "GET", "pain.001 of B"): Route(
+        "401 403 403 403 404 404 404 404 200 200",
+        lambda w: _payable_b(w) + "&format=pain.001",
+    ),
+}
+
+
 def api_routes():
     """(name, method) of every route under the `api` namespace."""
     return [(name, method) for name, method, _ in api_handlers()]
@@ -366,6 +401,18 @@ def test_route_as_every_caller(name, method, world):
         if problem:
             wrong[caller] = problem
     assert not wrong, f"{method} {name}: {wrong}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "method", "variant"), sorted(VARIANTS))
+def test_variant_as_every_caller(name, method, variant, world):
+    route = VARIANTS[(name, method, variant)]
+    wrong = {}
+    for caller, status in route.statuses().items():
+        problem = check(call(world, name, method, route, caller), status)
+        if problem:
+            wrong[caller] = problem
+    assert not wrong, f"{method} {name} ({variant}): {wrong}"
 
 
 @pytest.mark.django_db

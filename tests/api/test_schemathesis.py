@@ -196,6 +196,31 @@ ALLOWED = [
         r"Severity applies only to bug reports",
     ),
     Allowed(
+        "an IBAN or BIC that does not check out (check digits, the length of its country, a "
+        "BIC of another country than the IBAN's), a BIC or holder with no IBAN on file: what "
+        "a schema cannot compute or the stored details decide",
+        400,
+        "validation_error",
+        r"^Not a valid (IBAN|BIC)|^This BIC is of a bank in|^Give (an IBAN|the paying "
+        r"account's IBAN) first|^The paying account's holder name is required",
+        r"PATCH /api/v1/(me/preferences|programs/\{id\})/$",
+    ),
+    Allowed(
+        "a pain.001 payment file for a program not in EUR: the program's currency decides",
+        400,
+        "validation_error",
+        r"^A pain\.001 payment file is a SEPA credit transfer, in EUR only",
+        r"GET /api/v1/exports/payout-batch/$",
+    ),
+    Allowed(
+        "a domain state: a payment file for a batch with artists without an IBAN on file (or "
+        "a program without a paying account), or with no payouts that day",
+        409,
+        None,
+        None,
+        r"GET /api/v1/exports/payout-batch/$",
+    ),
+    Allowed(
         "text of only invisible characters the schema's pattern does not list (the services "
         "refuse every Unicode control, format, separator and unassigned character)",
         400,

@@ -176,7 +176,7 @@ def test_seed_demo_is_idempotent_and_verifies():
     assert (User.objects.count(), Program.objects.count()) == counts
     assert "already loaded" in out.getvalue()
     assert "admin" in out.getvalue() and "ledger-demo-2026" in out.getvalue()
-    assert counts[0] >= 21 and counts[1] == 2
+    assert counts[0] >= 21 and counts[1] == 3
     assert Program.objects.filter(public=True).count() == 1
     from ledger.models import Contribution, Payout
 
@@ -190,7 +190,15 @@ def test_seed_demo_is_idempotent_and_verifies():
     assert set(Payout.objects.values_list("kind", flat=True)) == {"grant", "settlement"}
     out = io.StringIO()
     call_command("verify_ledger", stdout=out)
-    assert out.getvalue().count(": ok;") == 2
+    assert out.getvalue().count(": ok;") == 3
+    # The program in euros pays by bank transfer: all but one of its artists have an IBAN.
+    from accounts.models import BankDetails
+    from ledger.models import Membership, PayerAccount
+
+    (euro,) = Program.objects.filter(currency="EUR")
+    assert PayerAccount.objects.filter(program=euro).exists()
+    members = Membership.objects.filter(program=euro).values_list("artist_id", flat=True)
+    assert BankDetails.objects.filter(user_id__in=members).count() == len(members) - 1
 
 
 def test_createsuperuser_noinput_is_admin(monkeypatch):

@@ -58,6 +58,7 @@ NOT_PAGES = {
     "two_factor_disable": "POST only; errors re-render the two-factor page",
     "two_factor_recovery": "POST only; the new codes show on the two-factor page",
     "notification_read": "POST only; answers with the inbox",
+    "bank_details_remove": "POST only; answers with the bank details page",
     "notifications_read_all": "POST only; answers with the inbox",
     "payout_confirm": "POST only; the payout's page holds its button and shows the answer",
     "dispute_uphold": "POST only; errors re-render the dispute's page",
@@ -127,7 +128,17 @@ def _pages(d):
             ("artist", f"/payouts/{d['confirmed'].pk}/"),
         ],
         "payout_decline": [("treasurer", f"/payouts/{d['proposal'].pk}/decline/")],
-        "payout_batch_csv": [("admin", "/payouts/batch.csv")],
+        "payout_batch_csv": [
+            ("admin", "/payouts/batch.csv"),
+            # A payment file refused: who lacks banking details, the batch with IBANs masked.
+            (
+                "treasurer",
+                f"/payouts/batch.csv?program={d['euro'].pk}&paid_on={clock.today()}"
+                "&format=pain.001",
+                409,
+            ),
+        ],
+        "bank_details": [("artist", "/account/bank/"), ("ahead", "/account/bank/")],
         "program_list": [("artist", "/programs/"), ("admin", "/programs/")],
         "program_new": [("admin", "/programs/new/")],
         "program_detail": [
@@ -140,7 +151,10 @@ def _pages(d):
             ("treasurer", f"/programs/{p}/staff/"),
         ],
         "staff_revoke": [("admin", f"/programs/{p}/staff/{d['treasurer_role'].pk}/revoke/")],
-        "program_settings": [("admin", f"/programs/{p}/settings/")],
+        "program_settings": [
+            ("admin", f"/programs/{p}/settings/"),
+            ("admin", f"/programs/{d['euro'].pk}/settings/"),  # with a paying account
+        ],
         "statement": [
             ("artist", f"/programs/{p}/statement/"),
             ("ahead", f"/programs/{p}/statement/"),
@@ -314,10 +328,24 @@ def site(admin, artist, artist2, settings):
     import_queued = imports.start_import(actor=admin, program=program, upload=csv_upload(rows))
     # The immediate task backend ran it on commit: back to how a busy queue would leave it.
     ImportJob.objects.filter(pk=import_queued.pk).update(status="queued", finished_at=None)
+    # A program in euros paying by bank transfer: one artist with an IBAN on file, one
+    # without (the batch page lists them when refusing the payment file).
+    euro = make_program(admin, currency="EUR")
+    services.grant_role(actor=admin, program=euro, user=treasurer, role="treasurer")
+    services.update_program(
+        actor=admin, program=euro, payer_name="Studio", payer_iban="DE02120300000000202051"
+    )
+    services.set_bank_details(actor=artist, user=artist, iban="DE89370400440532013000")
+    for person in (artist, artist2):
+        services.enroll_artist(actor=admin, program=euro, artist=person)
+        services.record_payout(
+            actor=admin, artist=person, program=euro, amount_minor=2500, kind="grant"
+        )
     return {
         "import_failed": import_failed,
         "import_checked": import_checked,
         "import_queued": import_queued,
+        "euro": euro,
         "program": program,
         "public": public,
         "work": work,

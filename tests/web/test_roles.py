@@ -27,6 +27,7 @@ ACCOUNT_LINKS = {
     "Two-factor sign-in",
     "API tokens",
     "Email preferences",
+    "Bank details",
     "Notifications",
 }
 

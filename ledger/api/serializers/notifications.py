@@ -2,8 +2,10 @@
 
 from rest_framework import serializers
 
+from ledger import banking
 from ledger.models import Notification
 from ledger.notifications import SUBJECT_TYPES
+from ledger.services.banking import bank_details_of
 
 from ..fields import JSONBooleanField
 from .common import QuerySerializer, RowSerializer
@@ -62,10 +64,48 @@ class PreferencesSerializer(serializers.Serializer):
         help_text="Whether each notification is also emailed (the inbox keeps them either "
         "way). Default true.",
     )
+    iban = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The IBAN you are paid to, masked: `•••• ` and its last 4 characters "
+        "(e.g. `•••• 3000`); null when none is on file.",
+    )
+    bic = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Its bank's BIC, masked the same way; null when none is on file (none "
+        "given and none derivable from the IBAN).",
+    )
+
+    @staticmethod
+    def of(user) -> dict:
+        """What the serializer reads for `user`: its preferences, banking details masked."""
+        details = bank_details_of(user)
+        return {
+            "email_notifications": user.email_notifications,
+            "iban": banking.mask(details.iban) if details else None,
+            "bic": (banking.mask(details.bic) or None) if details else None,
+        }
 
 
 class PreferencesUpdateSerializer(serializers.Serializer):
     email_notifications = JSONBooleanField(
         required=False,
         help_text="`true` to email each notification too, `false` for the inbox alone.",
+    )
+    iban = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="Where you are paid: an IBAN (spaces and case do not matter), checked "
+        "(country, length, check digits). Sending one without `bic` sets the BIC derived from "
+        "it when known. Empty string: clears your banking details (IBAN and BIC).",
+    )
+    bic = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="Your bank's BIC (8 or 11 characters), of the IBAN's country. Optional: "
+        "empty string re-derives it from the IBAN (or leaves none); needs an IBAN on file or "
+        "in the same request.",
     )

@@ -1,12 +1,14 @@
 """Programs, their rate cards and members, and their transparency report."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from ledger import access
+from ledger import access, banking
 from ledger.models import (
     Invitation,
     Membership,
+    PayerAccount,
     Program,
     RateCard,
     StaffRole,
@@ -31,12 +33,36 @@ from ..fields import (
 from .common import TEXT_MAX
 
 
+class PayerAccountSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True, help_text="The account holder (the debtor).")
+    iban = serializers.CharField(
+        read_only=True, help_text="Masked: `•••• ` and its last 4 characters."
+    )
+    bic = serializers.CharField(read_only=True, help_text="Its bank's BIC; empty if none.")
+
+
 class ProgramSerializer(serializers.ModelSerializer):
     approval_threshold = NullableMoneyOutput(
         minor="approval_threshold_minor",
         currency="currency",
         help_text="Payouts of this amount or more need a second treasurer; null: none do.",
     )
+    payer_account = serializers.SerializerMethodField(
+        help_text="The account the program pays from (the debtor of its payment files), for "
+        "its treasurers and managers; null when none is set or for anyone else."
+    )
+
+    @extend_schema_field(PayerAccountSerializer(allow_null=True))
+    def get_payer_account(self, program):
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        if not access.can(user, access.Action.READ_PAYER_ACCOUNT, program.pk):
+            return None
+        try:
+            account = program.payer_account
+        except PayerAccount.DoesNotExist:
+            return None
+        return {"name": account.name, "iban": banking.mask(account.iban), "bic": account.bic}
 
     class Meta:
         model = Program
@@ -53,6 +79,7 @@ class ProgramSerializer(serializers.ModelSerializer):
             "pay_within_days",
             "dispute_window_days",
             "auto_accept_overdue",
+            "payer_account",
         ]
         read_only_fields = fields
 
@@ -89,6 +116,27 @@ class ProgramUpdateSerializer(serializers.Serializer):
         required=False,
         help_text="Work still unreviewed after its due date is accepted by the system "
         "(`apply_deadlines`).",
+    )
+    payer_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=70,
+        help_text="The paying account's holder, as the bank knows it (the debtor of payment "
+        "files); required while an IBAN is set.",
+    )
+    payer_iban = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The IBAN the program pays from (checked; spaces and case do not matter). "
+        "Empty string: removes the paying account (name, IBAN and BIC).",
+    )
+    payer_bic = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="Its bank's BIC, of the IBAN's country; optional (derived from the IBAN "
+        "when known).",
     )
     currency = serializers.CharField(
         required=False, help_text="Never changes: every amount of the program is in it."

@@ -52,19 +52,34 @@ class OutstandingExportView(AdminFileView):
         return downloads.outstanding_download(staff_program(request, params["program"]))
 
 
+class XMLRenderer(CSVRenderer):
+    media_type = "application/xml"
+    format = "xml"
+
+
 class PayoutBatchExportView(AdminFileView):
-    """The payouts of a program paid on one day, one CSV row per artist, for payment tools."""
+    """The payouts of a program paid on one day, one CSV row per artist for payment tools, or
+    a pain.001 credit transfer for the program's bank."""
 
     serializer_class = s.PayoutBatchQuerySerializer
+
+    def get_renderers(self):
+        return [*super().get_renderers(), XMLRenderer()]
 
     # Alike the other exports' `get` in shape only: each declares its own parameters and media
     # type (drf-spectacular reads them per view) and calls its own download.
     @extend_schema(
         parameters=[s.PayoutBatchQuerySerializer],
-        responses={(200, "text/csv"): OpenApiTypes.STR},
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/xml"): OpenApiTypes.STR,
+        },
     )
     def get(self, request):
         params = query_params(request, s.PayoutBatchQuerySerializer)
-        return downloads.payout_batch_download(
-            staff_program(request, params["program"]), params["paid_on"]
-        )
+        program = staff_program(request, params["program"])
+        if params["format"] == "pain.001":
+            return downloads.payment_file_download(
+                actor=request.user, program=program, paid_on=params["paid_on"]
+            )
+        return downloads.payout_batch_download(program, params["paid_on"])

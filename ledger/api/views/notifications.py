@@ -59,7 +59,7 @@ class PreferencesView(GenericAPIView):
 
     @extend_schema(responses=s.PreferencesSerializer, summary="Your preferences")
     def get(self, request):
-        return Response(s.PreferencesSerializer(request.user).data)
+        return Response(s.PreferencesSerializer(s.PreferencesSerializer.of(request.user)).data)
 
     @extend_schema(
         request=s.PreferencesUpdateSerializer,
@@ -69,4 +69,4 @@ class PreferencesView(GenericAPIView):
     def patch(self, request):
         fields = request_body(request, s.PreferencesUpdateSerializer)
         services.set_preferences(user=request.user, **fields)
-        return Response(s.PreferencesSerializer(request.user).data)
+        return Response(s.PreferencesSerializer(s.PreferencesSerializer.of(request.user)).data)

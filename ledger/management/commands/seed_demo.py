@@ -1,5 +1,5 @@
 """Demo data: two programs (one public), 20 artists, a few hundred contributions, payouts and
-a few disputes.
+a few disputes; and a small third program in euros that pays by bank transfer (payment files).
 
 Idempotent: a second run finds the demo admin and only prints the logins again. Everything
 goes through the services (with the clock set into the past), so the demo ledger is a real,
@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from schwifty import IBAN
 
 from accounts.models import User
 from ledger import clock, services
@@ -54,7 +55,8 @@ class Command(BaseCommand):
             f"Demo logins (password for all: {DEMO_PASSWORD}):\n"
             f"  operator (every role): {ADMIN_USERNAME}\n"
             "  reviewer: reviewer · treasurer: tessa · auditor (Aurora): audrey\n"
-            "  artist: ada (also bruno, chen, … one per artist)"
+            "  artist: ada (also bruno, chen, … one per artist)\n"
+            "  payment files (pain.001): Nimbus Beta (EUR), as tessa"
         )
 
     def _load(self, rng: random.Random) -> None:
@@ -136,6 +138,7 @@ class Command(BaseCommand):
                     self._pay_some(rng, admin, members, day)
         self._disputes(admin, reviewer, aurora, kumo)
         self._confirm_some(rng)
+        self._bank_transfers(admin, treasurer, artists, today)
         # From today, Aurora's payouts of $1,000 or more need a second treasurer: one waits.
         # The service answers with the program as saved; the old object still has no threshold.
         aurora = services.update_program(
@@ -155,6 +158,49 @@ class Command(BaseCommand):
                 title="Inpainting edge halos", occurred_on=today - dt.timedelta(days=18),
                 hours=Decimal("1.50"), description="Halo artefacts along inpainted edges.",
             )  # fmt: skip
+
+    def _bank_transfers(self, admin, treasurer, artists, today):
+        """Nimbus Beta pays in EUR from its own account: six members, five with an IBAN on
+        file (well-known example IBANs, and ones generated with valid check digits), Fatima
+        without. Two batches: two weeks ago, all with an IBAN (its pain.001 downloads); a week
+        ago, Fatima included (the payment file is refused, naming her)."""
+        week_ago, fortnight_ago = today - dt.timedelta(days=7), today - dt.timedelta(days=14)
+        people = artists[:6]
+        with clock.frozen(dt.datetime.combine(fortnight_ago, dt.time(9), tzinfo=dt.UTC)):
+            nimbus = services.create_program(
+                actor=admin, name="Nimbus Beta", currency="EUR",
+                description="Video model beta: paid feedback, paid by SEPA transfer.",
+            )  # fmt: skip
+            services.add_rate_card(
+                actor=admin, program=nimbus, effective_from=fortnight_ago, hourly_rate_minor=5000,
+                bounties={"low": 2500, "medium": 7500, "high": 20000, "critical": 50000},
+            )  # fmt: skip
+            services.grant_role(actor=admin, program=nimbus, user=treasurer, role="treasurer")
+            services.update_program(
+                actor=admin, program=nimbus, payer_name="Nimbus Labs GmbH",
+                payer_iban="DE02120300000000202051",
+            )  # fmt: skip
+            for artist in people:
+                services.enroll_artist(actor=admin, program=nimbus, artist=artist)
+            ibans = [
+                "DE89370400440532013000",
+                "NL91ABNA0417164300",
+                "FR1420041010050500013M02606",
+                *(
+                    str(IBAN.generate("DE", bank_code="37040044", account_code=f"{n:010d}"))
+                    for n in (1234567890, 2345678901)
+                ),
+            ]
+            for artist, iban in zip(people[:5], ibans, strict=True):
+                services.set_bank_details(actor=artist, user=artist, iban=iban)
+        for day, paid in ((fortnight_ago, people[:5]), (week_ago, people)):
+            with clock.frozen(dt.datetime.combine(day, dt.time(15), tzinfo=dt.UTC)):
+                for artist in paid:
+                    services.record_payout(
+                        actor=treasurer, artist=artist, program=nimbus, amount_minor=15000,
+                        kind=PayoutKind.GRANT, paid_on=day, method="bank transfer",
+                        reference=f"NIMBUS-{day:%Y%m%d}-{artist.pk}",
+                    )  # fmt: skip
 
     def _disputes(self, admin, reviewer, aurora, kumo):
         """A few disputes about the operator's recent decisions (inside the 30-day window), no

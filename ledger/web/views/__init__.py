@@ -2,6 +2,7 @@
 module per part of the site. Domain errors become form errors beside their fields.
 """
 
+from .banking import bank_details, bank_details_remove
 from .common import PAGE_SIZE, admin_required, role_required
 from .contributions import (
     ACTION_LABELS,
@@ -84,6 +85,8 @@ __all__ = [
     "api_token_revoke",
     "api_tokens",
     "api_tokens_revoke_all",
+    "bank_details",
+    "bank_details_remove",
     "contribution_accept",
     "contribution_detail",
     "contribution_list",

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from ledger import access, clock, queries, services
@@ -207,6 +208,7 @@ def staff_revoke(request, pk, staff_id):
 # --- Settings -------------------------------------------------------------------------------
 
 
+@sensitive_post_parameters("payer_iban")  # kept out of error reports
 @login_required
 def program_settings(request, pk):
     """A manager changes the program's name, description, visibility, status and approval
