@@ -48,6 +48,7 @@ from .users import (
     revoke_all_tokens,
     revoke_token,
 )
+from .webhooks import create_subscription, delete_subscription, redeliver
 
 __all__ = [
     "accept_contribution",
@@ -61,8 +62,10 @@ __all__ = [
     "confirmation_refusal",
     "create_artist",
     "create_program",
+    "create_subscription",
     "create_user",
     "decline_payout",
+    "delete_subscription",
     "disable_second_factor",
     "dismiss_dispute",
     "enable_second_factor",
@@ -75,6 +78,7 @@ __all__ = [
     "open_dispute",
     "preview_payout",
     "record_payout",
+    "redeliver",
     "regenerate_recovery_codes",
     "reject_contribution",
     "reverse_contribution",

@@ -27,6 +27,7 @@ from ledger.models import (
 )
 from ledger.models.programs import ProgramStatus
 from ledger.notifications import RECIPIENT_COLUMNS, notify
+from ledger.webhooks import events
 
 from . import audit
 from .common import (
@@ -219,6 +220,7 @@ def submit_contribution(
             hours=hours,
             severity=severity,
         )
+        events.emit(program.pk, "contribution.submitted", events.contribution_data(contribution))
     return contribution
 
 
@@ -358,6 +360,9 @@ def accept_locked(
         changes=changes,
         **audit_details,
     )
+    events.emit(
+        contribution.program_id, "contribution.accepted", events.contribution_data(contribution)
+    )
     if how is not None:
         value_text = money.display(value, contribution.program.currency)
         _tell_artist(contribution, actor, f"{how}: {value_text}.")
@@ -483,6 +488,9 @@ def reject_contribution(*, contribution: Contribution, actor, reason: str) -> Co
             program=contribution.program,
             reason=reason,
         )
+        events.emit(
+            contribution.program_id, "contribution.rejected", events.contribution_data(contribution)
+        )
         _tell_artist(contribution, actor, f"was rejected: {reason}")
     return contribution
 
@@ -537,6 +545,9 @@ def reverse_contribution(*, contribution: Contribution, actor, reason: str) -> C
             obj=contribution,
             program=contribution.program,
             reason=reason,
+        )
+        events.emit(
+            contribution.program_id, "contribution.reversed", events.contribution_data(contribution)
         )
         taken = money.display(contribution.value_minor or 0, contribution.program.currency)
         _tell_artist(contribution, actor, f"was reversed, taking back {taken}: {reason}")
