@@ -427,6 +427,8 @@ SPECTACULAR_SETTINGS = {
         "DisputeSubjectEnum": "ledger.models.DisputeSubject",
         "DisputeClaimEnum": "ledger.models.DisputeClaim",
         "DisputeStatusEnum": "ledger.models.DisputeStatus",
+        "WebhookDeliveryStatusEnum": "ledger.webhooks.models.SHOWN_DELIVERY_STATUSES",
+        "WebhookEventEnum": "ledger.webhooks.models.EVENT_TYPES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

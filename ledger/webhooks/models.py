@@ -53,6 +53,8 @@ class DeliveryStatus(models.TextChoices):
 
 
 UNDELIVERED = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+# What a client sees of a delivery's status: `sending` is a worker's claim, shown as pending.
+SHOWN_DELIVERY_STATUSES = [s.value for s in DeliveryStatus if s != DeliveryStatus.SENDING]
 
 
 class WebhookDelivery(models.Model):
@@ -110,6 +112,20 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.webhook_id} ({self.status})"
+
+    @property
+    def shown_status(self) -> str:
+        """The status a client sees: a worker's claim (`sending`) is still `pending`."""
+        return DeliveryStatus.PENDING if self.status == DeliveryStatus.SENDING else self.status
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)
+
+    @property
+    def shown_next_attempt_at(self):
+        """When it is tried next; None once succeeded or failed."""
+        return None if self.finished else self.next_attempt_at
 
 
 class WebhookAttempt(models.Model):

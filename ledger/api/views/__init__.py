@@ -31,6 +31,7 @@ from .programs import (
     StaffViewSet,
 )
 from .schema import DocsView, NotFoundView, SchemaView
+from .webhooks import WebhookDeliveryViewSet, WebhookViewSet
 
 __all__ = [
     "ArtistViewSet",
@@ -63,5 +64,7 @@ __all__ = [
     "StatementView",
     "TokenViewSet",
     "VerifyView",
+    "WebhookDeliveryViewSet",
+    "WebhookViewSet",
     "query_params",
 ]
