@@ -96,9 +96,12 @@ def head_of_line(subscription_id: int) -> WebhookDelivery | None:
 
 
 def _due(head: WebhookDelivery, now: dt.datetime) -> bool:
+    """Whether a worker may try `head` at `now`: never tried (at once, whatever the clocks of
+    the web server and the worker say), its next attempt come, or a lapsed claim (the worker
+    that held it died or hung)."""
     if head.status == DeliveryStatus.SENDING:
-        return head.claimed_until < now  # the claim of a worker that died or hung
-    return head.next_attempt_at <= now
+        return head.claimed_until < now
+    return head.attempts == head.schedule_from or head.next_attempt_at <= now
 
 
 def deliver_subscription(subscription_id: int) -> str:
@@ -129,7 +132,8 @@ def attempt(head: WebhookDelivery, now: dt.datetime) -> str:
     claimed = (
         WebhookDelivery.objects.filter(pk=head.pk, status=head.status, attempts=head.attempts)
         .filter(
-            Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            Q(status=DeliveryStatus.PENDING, attempts=F("schedule_from"))
+            | Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
         )
         .update(

@@ -83,12 +83,14 @@ def post(target: Target, body: bytes, headers: dict[str, str]) -> Outcome:
                 **headers,
             },
         )
-        connection.sock.settimeout(deadline.left())
+        # Kept: the connection lets go of its socket once an answer says it will close.
+        sock = connection.sock
+        sock.settimeout(deadline.left())
         response = connection.getresponse()
         status = response.status
         remaining = MAX_BODY
         while remaining > 0:  # drain a little of the answer, then hang up
-            connection.sock.settimeout(deadline.left())
+            sock.settimeout(deadline.left())
             chunk = response.read(min(remaining, 8192))
             if not chunk:
                 break
