@@ -78,8 +78,8 @@ def forbidden(address: str) -> str | None:
         ("a link-local address", ip.is_link_local),
         ("a multicast address", ip.is_multicast),
         ("a shared (carrier-grade NAT) address", ip.version == 4 and ip in SHARED),
-        ("a private address", ip.is_private),
         ("a reserved address", ip.is_reserved),
+        ("a private address", ip.is_private),
     ):
         if test:
             return reason

@@ -61,6 +61,7 @@ NOT_PAGES = {
     "dispute_uphold": "POST only; errors re-render the dispute's page",
     "dispute_dismiss": "POST only; errors re-render the dispute's page",
     "dispute_withdraw": "POST only; answers with the dispute's page",
+    "webhook_redeliver": "POST only; answers with the webhook's delivery log",
 }
 
 
@@ -136,6 +137,15 @@ def _pages(d):
         ],
         "staff_revoke": [("admin", f"/programs/{p}/staff/{d['treasurer_role'].pk}/revoke/")],
         "program_settings": [("admin", f"/programs/{p}/settings/")],
+        "program_webhooks": [
+            ("admin", f"/programs/{p}/webhooks/"),
+            ("treasurer", f"/programs/{p}/webhooks/"),
+        ],
+        "webhook_detail": [
+            ("admin", f"/programs/{p}/webhooks/{d['webhook'].pk}/"),
+            ("treasurer", f"/programs/{p}/webhooks/{d['webhook'].pk}/"),
+        ],
+        "webhook_remove": [("admin", f"/programs/{p}/webhooks/{d['webhook'].pk}/remove/")],
         "statement": [
             ("artist", f"/programs/{p}/statement/"),
             ("ahead", f"/programs/{p}/statement/"),
@@ -289,7 +299,19 @@ def site(admin, artist, artist2, settings):
     )
     services.confirm_payout(payout=confirmed, actor=artist)
     services.mark_read(notification=Notification.objects.of(artist).last(), user=artist)
+    # A webhook whose receiver is down (nothing listens on port 9): its delivery log holds a
+    # refused attempt, its delivery a retry to come.
+    settings.LEDGER_WEBHOOKS_ALLOW_INSECURE = True
+    webhook = services.create_subscription(
+        actor=admin,
+        program=program,
+        url="http://127.0.0.1:9/hooks",
+        events=["contribution.submitted", "payout.paid"],
+        description="Accounting",
+    )
+    log_feedback(program, artist)
     return {
+        "webhook": webhook,
         "program": program,
         "public": public,
         "work": work,
