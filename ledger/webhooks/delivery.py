@@ -27,6 +27,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import F, Min, Q, Subquery
 from standardwebhooks.webhooks import Webhook
 
@@ -142,7 +143,9 @@ def attempt(head: WebhookDelivery, now: dt.datetime) -> str:
     )
     if not claimed:
         return "skipped"
-    delivery = WebhookDelivery.objects.select_related("subscription").get(pk=head.pk)
+    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=head.pk).first()
+    if delivery is None:  # its subscription was removed meanwhile
+        return "skipped"
     # Later writes hold only while the claim is still this one: had it lapsed and another
     # worker claimed the delivery, that worker's outcome stands.
     mine = WebhookDelivery.objects.filter(
@@ -153,13 +156,17 @@ def attempt(head: WebhookDelivery, now: dt.datetime) -> str:
         # Every worker that took it died with it (a claim lapsed on the last attempt).
         return _finish(mine, delivery, None, "Its workers kept stopping before an outcome.", 0)
     outcome = send(delivery.subscription, delivery)
-    WebhookAttempt.objects.create(
-        delivery_id=delivery.pk,
-        at=clock.now(),
-        status_code=outcome.status_code,
-        error=outcome.error[:2000],
-        duration_ms=outcome.duration_ms,
-    )
+    try:
+        with transaction.atomic():
+            WebhookAttempt.objects.create(
+                delivery_id=delivery.pk,
+                at=clock.now(),
+                status_code=outcome.status_code,
+                error=outcome.error[:2000],
+                duration_ms=outcome.duration_ms,
+            )
+    except IntegrityError:  # the subscription was removed while this attempt was made
+        return "skipped"
     if outcome.ok:
         mine.update(
             status=DeliveryStatus.SUCCEEDED,
