@@ -48,6 +48,7 @@ class EventListField(serializers.ListField):
         super().__init__(
             child=serializers.ChoiceField(choices=[(e, e) for e in EVENT_TYPES]),
             allow_empty=False,
+            min_length=1,  # what `allow_empty` refuses, said in the schema (minItems)
             max_length=len(EVENT_TYPES),
             **kwargs,
         )
