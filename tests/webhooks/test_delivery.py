@@ -348,3 +348,17 @@ def test_the_sweep_enqueues_lost_work_and_forgets_old_deliveries(
     with moved(django_settings.LEDGER_WEBHOOKS_KEEP_DAYS * 86400 + 1):
         delivery.sweep()
     assert not WebhookDelivery.objects.exists() and not WebhookAttempt.objects.exists()
+
+
+def test_the_deadlines_automatic_acceptance_is_reported_once(
+    insecure, receiver, admin, artist, program
+):
+    program = services.update_program(actor=admin, program=program, auto_accept_overdue=True)
+    subscription = subscribe(admin, program, receiver.url, ["contribution.accepted"])
+    with clock.frozen(clock.now() - dt.timedelta(days=20)):
+        overdue = log_feedback(program, artist)
+    assert services.apply_deadlines().accepted == [overdue.pk]
+    services.apply_deadlines()  # nothing more to accept, nothing more to report
+    (reported,) = subscription.deliveries.all()
+    data = json.loads(reported.body)["data"]
+    assert (data["id"], data["status"], data["value"]) == (overdue.pk, "accepted", "90.00")
