@@ -116,3 +116,26 @@ def test_a_manager_removes_after_confirming(signed_in, admin, program):
     response = client.post(remove)
     assert response.status_code == 302 and not WebhookSubscription.objects.exists()
     assert client.get(remove).status_code == 404
+
+
+def test_operators_read_webhooks_in_the_admin_without_the_secret(client, admin, artist, program):
+    subscription = services.create_subscription(
+        actor=admin, program=program, url="https://93.184.215.14/in", events=["payout.paid"]
+    )
+    services.record_payout(
+        actor=admin, artist=artist, program=program, amount_minor=100, kind="grant"
+    )
+    delivery = WebhookDelivery.objects.get()
+    admin.is_staff = True  # the admin site's own gate
+    admin.save(update_fields=["is_staff"])
+    client.force_login(admin)
+    for path in (
+        "/admin/webhooks/webhooksubscription/",
+        f"/admin/webhooks/webhooksubscription/{subscription.pk}/change/",
+        "/admin/webhooks/webhookdelivery/",
+        f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert subscription.secret not in response.content.decode()
+    assert client.get("/admin/webhooks/webhooksubscription/add/").status_code == 403
