@@ -27,6 +27,7 @@
 | LEDGER_STAFF_REQUIRE_2FA | on when DJANGO_DEBUG is off (staff need a second factor) |
 | LEDGER_TASK_BACKEND    | database (`manage.py db_worker`); redis: RQ on REDIS_URL (`rqworker`) |
 | LEDGER_ENCRYPTION_KEYS | unset: derived from DJANGO_SECRET_KEY; set: Fernet keys, first encrypts |
+| LEDGER_WEBHOOKS_ALLOW_INSECURE | false (true: webhooks to http:// and private addresses) |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
 """
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
     "accounts",
     "ledger",
     "ledger.api",
+    "ledger.webhooks",
     # Before django_tasks_db: its `db_worker` command is replaced by this app's (which adds
     # the schedule), and Django takes a command from the first app listed that has it.
     "ledger.background",
@@ -306,6 +308,7 @@ LEDGER_SCHEDULE = {
     "mail-sweep": {"every": 60, "call": "ledger.background.outbox.sweep"},
     "apply-deadlines": {"every": 3600, "command": "apply_deadlines"},
     "import-sweep": {"every": 60, "call": "ledger.services.imports.sweep"},
+    "webhook-sweep": {"every": 60, "call": "ledger.webhooks.delivery.sweep"},
 }
 if LEDGER_TASK_BACKEND == "database":
     # Finished task rows are kept 14 days (django-tasks-db's own command).
@@ -338,6 +341,26 @@ LEDGER_IMPORT_ATTEMPTS = 3
 LEDGER_IMPORT_SWEEP_GRACE_SECONDS = 60
 LEDGER_IMPORT_LOCK_WAIT_SECONDS = 300
 LEDGER_IMPORT_KEEP_FILE_HOURS = 24
+
+# Webhooks (ledger/webhooks/): sent by the worker, one subscription's deliveries in order. A
+# failed attempt is retried after 5 s, 10 s, 30 s, 1 min, 2 min, 5 min, 10 min, 30 min, 1 h,
+# 2 h, 4 h, 8 h and 10 h (fourteen attempts over about 25.8 hours), then the delivery is
+# `failed` and the next one goes. Denser at first than Standard Webhooks' example schedule
+# (5 s, 5 min, 30 min, …): a receiver down for a minute gets its events under a minute after
+# it is back, not four, and the whole still spans more than a day. Each attempt may take 10 s
+# in all; a worker holds a delivery for the lease (more than an attempt takes).
+# ALLOW_INSECURE lets URLs use http:// and loopback or private addresses: for tests and local
+# demos only.
+LEDGER_WEBHOOKS_ALLOW_INSECURE = env_bool("LEDGER_WEBHOOKS_ALLOW_INSECURE", False)
+LEDGER_WEBHOOKS_TIMEOUT_SECONDS = 10
+LEDGER_WEBHOOKS_RETRY_SECONDS = [
+    5, 10, 30, 60, 2 * 60, 5 * 60, 10 * 60, 30 * 60, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 10 * 3600
+]  # fmt: skip
+LEDGER_WEBHOOKS_LEASE_SECONDS = 3 * LEDGER_WEBHOOKS_TIMEOUT_SECONDS + 30
+LEDGER_WEBHOOKS_BATCH = 100  # deliveries one task sends before handing the line to another
+LEDGER_WEBHOOKS_SWEEP_GRACE_SECONDS = 60
+LEDGER_WEBHOOKS_SWEEP_BATCH = 500
+LEDGER_WEBHOOKS_KEEP_DAYS = 30  # finished deliveries and their attempts are kept this long
 
 # --- Second factor (django-otp: TOTP, with single-use recovery codes) -------------------------
 # On: staff (an operator, or anyone holding a role in a program) must have a session verified
@@ -423,6 +446,8 @@ SPECTACULAR_SETTINGS = {
         "DisputeSubjectEnum": "ledger.models.DisputeSubject",
         "DisputeClaimEnum": "ledger.models.DisputeClaim",
         "DisputeStatusEnum": "ledger.models.DisputeStatus",
+        "WebhookDeliveryStatusEnum": "ledger.webhooks.models.SHOWN_DELIVERY_STATUSES",
+        "WebhookEventEnum": "ledger.webhooks.models.EVENT_TYPES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -214,6 +214,49 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
             "409": "`invalid_transition`: not pending (accepted, revoked or expired)",
         },
     ),
+    "GET /programs/{program_id}/webhooks/": (
+        "Staff of the program (any role). Secrets are never listed.",
+        {"403": "a member who is not staff", "404": "a program the caller cannot see"},
+    ),
+    "POST /programs/{program_id}/webhooks/": (
+        "A manager of the program subscribes `url` to `events`; the answer holds the signing "
+        "`secret`, shown only there.",
+        {
+            "403": "anyone else who sees the program",
+            "400": "`url` not https (unless the server allows http), with a user name, "
+            "unresolvable or resolving to a loopback, private, link-local or metadata address; "
+            "`events` empty or naming an unknown event; `description` too long",
+        },
+    ),
+    "GET /programs/{program_id}/webhooks/{webhook_id}/": (
+        "Staff of the program (any role). Without the secret.",
+        {"403": "a member who is not staff", "404": "a webhook of another program"},
+    ),
+    "DELETE /programs/{program_id}/webhooks/{webhook_id}/": (
+        "A manager of the program: the subscription, its deliveries and their log go; "
+        "nothing more is sent to it.",
+        {"403": "anyone else who sees the program", "404": "a webhook of another program"},
+    ),
+    "GET /programs/{program_id}/webhooks/{webhook_id}/deliveries/": (
+        "Staff of the program (any role), newest first.",
+        {
+            "403": "a member who is not staff",
+            "404": "a webhook of another program, or " + _PAGE_PAST_END,
+        },
+    ),
+    "GET /programs/{program_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/": (
+        "Staff of the program (any role): the delivery, its body and every attempt.",
+        {"403": "a member who is not staff", "404": "a delivery of another webhook"},
+    ),
+    "POST /programs/{program_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver/": (
+        "A manager of the program: the delivery is sent again now, with the same "
+        "`webhook-id` and body and a whole retry schedule of its own.",
+        {
+            "403": "anyone else who sees the program",
+            "404": "a delivery of another webhook",
+            "409": "`invalid_transition`: a worker is sending it at this moment",
+        },
+    ),
     "GET /programs/{program_id}/report/": (
         "Anyone for a public program (figures withheld from readers who are neither members "
         "nor staff while too few artists have contributed); its members and staff for any.",

@@ -73,6 +73,32 @@ urlpatterns = [
         views.ImportViewSet.as_view({"get": "list", "post": "create"}),
         name="import-list",
     ),
+    path(
+        "programs/<int:program_id>/webhooks/",
+        views.WebhookViewSet.as_view({"get": "list", "post": "create"}),
+        name="webhook-list",
+    ),
+    path(
+        "programs/<int:program_id>/webhooks/<int:webhook_id>/",
+        views.WebhookViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="webhook-detail",
+    ),
+    path(
+        "programs/<int:program_id>/webhooks/<int:webhook_id>/deliveries/",
+        views.WebhookDeliveryViewSet.as_view({"get": "list"}),
+        name="webhook-delivery-list",
+    ),
+    path(
+        "programs/<int:program_id>/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/",
+        views.WebhookDeliveryViewSet.as_view({"get": "retrieve"}),
+        name="webhook-delivery-detail",
+    ),
+    path(
+        "programs/<int:program_id>/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/"
+        "redeliver/",
+        views.WebhookDeliveryViewSet.as_view({"post": "redeliver"}),
+        name="webhook-delivery-redeliver",
+    ),
     path("programs/<int:program_id>/report/", views.ReportView.as_view(), name="program-report"),
     *[
         path(

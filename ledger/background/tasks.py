@@ -15,6 +15,15 @@ def deliver_mail(mail_id: int) -> str:
 
 
 @task
+def deliver_webhooks(subscription_id: int) -> str:
+    """Send what is due of one webhook subscription, in order
+    (`ledger.webhooks.delivery.deliver_subscription`)."""
+    from ledger.webhooks.delivery import deliver_subscription
+
+    return deliver_subscription(subscription_id)
+
+
+@task
 def run_job(name: str, slot: str) -> None:
     """Run the scheduled job `name` for the slot starting at `slot` (ISO 8601)."""
     schedule.run(name, slot)

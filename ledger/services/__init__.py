@@ -49,6 +49,7 @@ from .users import (
     revoke_all_tokens,
     revoke_token,
 )
+from .webhooks import create_subscription, delete_subscription, redeliver
 
 __all__ = [
     "accept_contribution",
@@ -63,8 +64,10 @@ __all__ = [
     "confirmation_refusal",
     "create_artist",
     "create_program",
+    "create_subscription",
     "create_user",
     "decline_payout",
+    "delete_subscription",
     "disable_second_factor",
     "dismiss_dispute",
     "enable_second_factor",
@@ -78,6 +81,7 @@ __all__ = [
     "payment_file",
     "preview_payout",
     "record_payout",
+    "redeliver",
     "regenerate_recovery_codes",
     "reject_contribution",
     "reverse_contribution",

@@ -27,6 +27,7 @@ from ledger.models import (
 )
 from ledger.models.programs import ProgramStatus
 from ledger.notifications import RECIPIENT_COLUMNS, notify
+from ledger.webhooks import events
 
 from . import audit
 from .common import (
@@ -269,6 +270,7 @@ def submit_contribution(
             hours=hours,
             severity=severity,
         )
+        events.emit(program.pk, "contribution.submitted", events.contribution_data(contribution))
     return contribution
 
 
@@ -284,9 +286,8 @@ def submit_many(
     holding the program row as a submission does); call inside its transaction. Only a
     reviewer or manager submits for others, and a closed program takes no new work.
 
-    The rows come back with their ids (`bulk_create` returns them on PostgreSQL and on
-    SQLite), so whatever else must be written about each submission (events for
-    subscribers) can be written here in bulk, in the same transaction.
+    Subscribers hear of each submission as of one logged by hand (`contribution.submitted`,
+    written in bulk in the same transaction, sent after it commits).
     """
     access.require(actor, access.Action.LOG_FOR_OTHERS, program.pk)
     if program.status == ProgramStatus.CLOSED:
@@ -312,6 +313,9 @@ def submit_many(
                 (c, {"kind": c.kind, "hours": c.hours, "severity": c.severity, "imported": True})
                 for c in created
             ],
+        )
+        events.emit_many(
+            program.pk, "contribution.submitted", (events.contribution_data(c) for c in created)
         )
     return created
 
@@ -484,6 +488,9 @@ def accept_locked(
         changes=changes,
         **audit_details,
     )
+    events.emit(
+        contribution.program_id, "contribution.accepted", events.contribution_data(contribution)
+    )
     if how is not None:
         value_text = money.display(value, contribution.program.currency)
         _tell_artist(contribution, actor, f"{how}: {value_text}.")
@@ -609,6 +616,9 @@ def reject_contribution(*, contribution: Contribution, actor, reason: str) -> Co
             program=contribution.program,
             reason=reason,
         )
+        events.emit(
+            contribution.program_id, "contribution.rejected", events.contribution_data(contribution)
+        )
         _tell_artist(contribution, actor, f"was rejected: {reason}")
     return contribution
 
@@ -663,6 +673,9 @@ def reverse_contribution(*, contribution: Contribution, actor, reason: str) -> C
             obj=contribution,
             program=contribution.program,
             reason=reason,
+        )
+        events.emit(
+            contribution.program_id, "contribution.reversed", events.contribution_data(contribution)
         )
         taken = money.display(contribution.value_minor or 0, contribution.program.currency)
         _tell_artist(contribution, actor, f"was reversed, taking back {taken}: {reason}")

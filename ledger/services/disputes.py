@@ -44,6 +44,7 @@ from ledger.models import (
     StaffRole,
 )
 from ledger.notifications import notify
+from ledger.webhooks import events
 
 from . import audit
 from .common import is_web_url, require_reason, require_text
@@ -251,6 +252,7 @@ def open_dispute(
             subject=subject.pk,
             claim=claim,
         )
+        events.emit(program.pk, "dispute.opened", events.dispute_data(dispute))
         _tell_deciders(dispute, subject)
     return dispute
 
@@ -401,6 +403,7 @@ def uphold_dispute(
             note=note,
             outcome=dispute.outcome,
         )
+        events.emit(dispute.program_id, "dispute.decided", events.dispute_data(dispute))
         _tell_artist(dispute, subject, "upheld")
     return dispute
 
@@ -414,6 +417,7 @@ def dismiss_dispute(*, dispute: Dispute, actor, note: str) -> Dispute:
         audit.record(
             actor=actor, action="dispute.dismiss", obj=dispute, program=dispute.program, note=note
         )
+        events.emit(dispute.program_id, "dispute.decided", events.dispute_data(dispute))
         _tell_artist(dispute, subject, "dismissed")
     return dispute
 

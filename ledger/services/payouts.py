@@ -27,6 +27,7 @@ from ledger.models import (
     Program,
 )
 from ledger.notifications import RECIPIENT_COLUMNS, notify
+from ledger.webhooks import events
 
 from . import audit
 from .common import require_not_future, require_plausible_date, require_reason, today
@@ -174,6 +175,8 @@ def record_payout(
             amount_minor=amount_minor,
             artist=artist.pk,
         )
+        event = "payout.proposed" if proposed else "payout.paid"
+        events.emit(program.pk, event, events.payout_data(payout))
         if proposed:
             _ask_treasurers(payout, actor)
         else:
@@ -296,6 +299,7 @@ def approve_payout(*, payout: Payout, actor) -> Payout:
         payout.save(update_fields=["status", "approved_by", "approved_at", "paid_on"])
         _post_payout(payout, entry_accounts(payout.program, payout.artist_id), actor)
         audit.record(actor=actor, action="payout.approve", obj=payout, program=payout.program)
+        events.emit(payout.program_id, "payout.paid", events.payout_data(payout))
         _tell_paid(payout, payout.artist, actor)
     return payout
 
@@ -388,6 +392,7 @@ def void_payout(*, payout: Payout, actor, reason: str, dispute=None) -> Payout:
             reason=reason,
             **details,
         )
+        events.emit(payout.program_id, "payout.voided", events.payout_data(payout))
     return payout
 
 

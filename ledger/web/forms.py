@@ -28,6 +28,7 @@ from ledger.models.programs import ProgramStatus
 from ledger.params import parse_id
 from ledger.services.common import is_web_url, require_not_too_early
 from ledger.services.programs import DEADLINE_RANGE, DEADLINES
+from ledger.webhooks.models import EVENT_TYPES as WEBHOOK_EVENTS
 
 from .ratelimit import over_limit
 
@@ -889,3 +890,25 @@ class ImportForm(Form):
     dry_run = forms.BooleanField(
         label="Dry run: check every row, write nothing", required=False, initial=True
     )
+
+
+# --- Webhooks -----------------------------------------------------------------------------
+
+
+class WebhookForm(Form):
+    """A receiver to subscribe to a program's events (`services.create_subscription` checks
+    the address and the events, and names the field it refuses)."""
+
+    url = forms.CharField(
+        max_length=2000,
+        label="Receiver URL",
+        help_text="An https:// address on the internet (not a private or local one).",
+        widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    events = forms.MultipleChoiceField(
+        choices=[(e, e) for e in WEBHOOK_EVENTS],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the receiver is told about.",
+        error_messages={"required": "Choose at least one event."},
+    )
+    description = forms.CharField(max_length=200, required=False)

@@ -90,6 +90,22 @@ urlpatterns = [
         name="staff_revoke",
     ),
     path("programs/<int:pk>/settings/", views.program_settings, name="program_settings"),
+    path("programs/<int:pk>/webhooks/", views.program_webhooks, name="program_webhooks"),
+    path(
+        "programs/<int:pk>/webhooks/<int:webhook_id>/",
+        views.webhook_detail,
+        name="webhook_detail",
+    ),
+    path(
+        "programs/<int:pk>/webhooks/<int:webhook_id>/remove/",
+        views.webhook_remove,
+        name="webhook_remove",
+    ),
+    path(
+        "programs/<int:pk>/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/redeliver/",
+        views.webhook_redeliver,
+        name="webhook_redeliver",
+    ),
     path("programs/<int:program_id>/invitations/", views.invitations, name="invitations"),
     path(
         "programs/<int:program_id>/invitations/<int:invitation_id>/revoke/",

@@ -135,6 +135,22 @@ class World:
             actor=self.operator, program=self.a, email=f"invited{self.next()}@example.org"
         )
 
+    def webhook(self):
+        """A fresh webhook subscription of A (to a public address literal: never contacted,
+        as nothing commits in these tests)."""
+        return services.create_subscription(
+            actor=self.operator,
+            program=self.a,
+            url="https://93.184.215.14/hooks",
+            events=["contribution.submitted"],
+        )
+
+    def webhook_delivery(self):
+        """A fresh subscription of A with one delivery waiting (a contribution submitted)."""
+        subscription = self.webhook()
+        log_feedback(self.a, self.artist)
+        return subscription.deliveries.get()
+
     def notification(self):
         """A fresh notification in the artist's inbox (a grant paid to it)."""
         return notify(

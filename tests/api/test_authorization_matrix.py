@@ -70,6 +70,23 @@ def _of_a(name) -> Callable[[World], str]:
     return lambda w: url(name, f"?program={w.a.pk}")
 
 
+def _webhook(name, make) -> Callable[[World], str]:
+    """A route about one of A's webhook subscriptions, made by `make(world)`."""
+    return lambda w: url(name, program_id=w.a.pk, webhook_id=make(w).pk)
+
+
+def _delivery(name) -> Callable[[World], str]:
+    """A route about a fresh delivery of a fresh webhook subscription of A."""
+
+    def build(w):
+        delivery = w.webhook_delivery()
+        return url(
+            name, program_id=w.a.pk, webhook_id=delivery.subscription_id, delivery_id=delivery.pk
+        )
+
+    return build
+
+
 REASON = {"reason": "Checked against the bank statement."}
 
 # The columns:     anon art peer artB  mgr  rev  tre  aud  stB   op
@@ -81,6 +98,7 @@ MANAGE = "        401 403 403 404 {ok} 403 403 403 404 {ok}"
 REVIEW = "        401 403 404 404 403 200 403 403 404 200"
 PAY = "           401 403 404 404 403 403 200 403 404 200"
 IMMUTABLE = "     401 405 405 404 405 405 405 405 404 405"
+STAFF_OF_A = "    401 403 403 404 200 200 200 200 404 200"  # A's administration: its staff
 
 ROUTES: dict[tuple[str, str], Route] = {
     ("token-list", "GET"): Route(ALL_SIGNED_IN, lambda w: url("token-list")),
@@ -148,6 +166,23 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("invitation-revoke", "POST"): Route(
         MANAGE.format(ok=200),
         lambda w: url("invitation-revoke", program_id=w.a.pk, invitation_id=w.invitation().pk),
+    ),
+    ("webhook-list", "GET"): Route(STAFF_OF_A, _a("webhook-list")),
+    ("webhook-list", "POST"): Route(
+        MANAGE.format(ok=201),
+        _a("webhook-list"),
+        {"url": "https://93.184.215.14/hooks", "events": ["payout.paid"]},
+    ),
+    ("webhook-detail", "GET"): Route(STAFF_OF_A, _webhook("webhook-detail", World.webhook)),
+    ("webhook-detail", "DELETE"): Route(
+        MANAGE.format(ok=204), _webhook("webhook-detail", World.webhook)
+    ),
+    ("webhook-delivery-list", "GET"): Route(
+        STAFF_OF_A, _webhook("webhook-delivery-list", World.webhook)
+    ),
+    ("webhook-delivery-detail", "GET"): Route(STAFF_OF_A, _delivery("webhook-delivery-detail")),
+    ("webhook-delivery-redeliver", "POST"): Route(
+        MANAGE.format(ok=202), _delivery("webhook-delivery-redeliver")
     ),
     ("ratecard-list", "GET"): Route(READ_A, _a("ratecard-list")),
     ("ratecard-list", "POST"): Route(

@@ -227,7 +227,8 @@ PK_OF = {
     **dict.fromkeys(
         ["program_detail", "rate_card_new", "member_new", "transparency", "outstanding_csv",
          "journal_export", "program_staff", "staff_revoke", "program_settings",
-         "api:program-detail", "program_imports", "import_template"],
+         "api:program-detail", "program_imports", "import_template",
+         "program_webhooks", "webhook_detail", "webhook_remove", "webhook_redeliver"],
         "program",
     ),
     **dict.fromkeys(["api_token_revoke", "api:token-detail"], "token"),
@@ -242,6 +243,8 @@ BY_PARAM = {
     "card_id": "card",
     "staff_id": "staff",
     "invitation_id": "invitation",
+    "webhook_id": "webhook",
+    "delivery_id": "delivery",
     "secret": "invitation_secret",
     "uidb64": "uidb64",
     "token": "reset_token",
@@ -290,8 +293,14 @@ def world(admin, artist, program):
     )
     dispute = open_dispute_about_rejection(program, artist, admin)
     job = imports.start_import(actor=admin, program=program, upload=csv_upload(), dry_run=True)
+    webhook = services.create_subscription(
+        actor=admin, program=program, url=PLAUSIBLE["url"], events=["contribution.submitted"]
+    )
+    log_feedback(program, artist)  # a delivery, never sent: nothing commits here
     return {
         "import": job.pk,
+        "webhook": webhook.pk,
+        "delivery": webhook.deliveries.get().pk,
         "dispute": dispute.pk,
         "notification": notification.pk,
         "contribution": work.pk,
@@ -333,6 +342,8 @@ PLAUSIBLE = {
     "reason": "r",
     "username": "artist1",
     "email": "a@example.org",
+    "url": "https://93.184.215.14/hooks",  # a public address literal: no DNS, never contacted
+    "events": ["payout.paid"],
 }
 
 

@@ -269,7 +269,16 @@ def test_today_is_after_the_floor():
 
 @pytest.mark.django_db
 def test_allow_headers_name_exactly_the_schema_operations(schema, admin, admin_api, program):
+    webhook = services.create_subscription(
+        actor=admin, program=program, url="https://93.184.215.14/h", events=["payout.paid"]
+    )
+    services.record_payout(
+        actor=admin, artist=program.memberships.first().artist, program=program,
+        amount_minor=100, kind="grant",
+    )  # fmt: skip
     ids = {
+        "{webhook_id}": webhook.pk,
+        "{delivery_id}": webhook.deliveries.get().pk,
         "{program_id}": program.pk,
         "{card_id}": program.rate_cards.get().pk,
         "{staff_id}": program.staff_roles.first().pk,

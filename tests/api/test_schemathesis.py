@@ -113,6 +113,15 @@ ALLOWED = [
         r"POST /api/v1/disputes/\{id\}/uphold/$",
     ),
     Allowed(
+        "a webhook receiver's URL the address guard refuses (not https, with a user name, a "
+        "host that does not resolve or resolves to a non-public address): what a host "
+        "resolves to is the network's, not the schema's",
+        400,
+        "validation_error",
+        r"^The URL |^The host |^Not a valid URL|^Give the receiver",
+        r"POST /api/v1/programs/\{program_id\}/webhooks/$",
+    ),
+    Allowed(
         "an Idempotency-Key (optional header, any string) the caller already used for a "
         "different request: the key's history is the server's",
         422,
@@ -285,7 +294,12 @@ def wsgi_in_test_transaction():
 
 def real_ids(path: str, objects: dict) -> dict:
     """Path parameters naming real objects for `path`."""
-    ids = {"program_id": objects["program"], "card_id": objects["card"]}
+    ids = {
+        "program_id": objects["program"],
+        "card_id": objects["card"],
+        "webhook_id": objects["webhook"],
+        "delivery_id": objects["delivery"],
+    }
     for prefix, key in (
         ("/api/v1/contributions/", "contribution"),
         ("/api/v1/payouts/", "payout"),
@@ -323,6 +337,16 @@ def test_api_conforms_to_its_schema(wsgi_in_test_transaction, admin, artist, art
     objects["dispute"] = services.open_dispute(
         actor=artist, subject=rejected, claim="rejection", statement="Not a duplicate."
     ).pk
+    # A webhook with a delivery waiting (to a public address literal: never contacted, as
+    # nothing commits here).
+    webhook = services.create_subscription(
+        actor=admin, program=program, url="https://93.184.215.14/h", events=["payout.paid"]
+    )
+    services.record_payout(
+        actor=admin, artist=artist, program=program, amount_minor=100, kind="grant"
+    )
+    objects["webhook"] = webhook.pk
+    objects["delivery"] = webhook.deliveries.get().pk
     users = {"admin": admin, "artist": artist}
     load_all_checks()
     checks = CHECKS.get_all()

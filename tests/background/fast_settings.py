@@ -1,6 +1,7 @@
 """The project's settings with the background work's clocks turned fast, for tests that start
 real worker processes (`DJANGO_SETTINGS_MODULE=tests.background.fast_settings`): the sweep
-every second, retries a second apart, a short lease. Everything else as in production."""
+every second, retries a second apart, a short lease (mail and webhooks). Everything else as
+in production."""
 
 import os
 
@@ -15,3 +16,9 @@ LEDGER_MAIL_RETRY_SECONDS = 1
 LEDGER_MAIL_RETRY_MAX_SECONDS = 2
 LEDGER_MAIL_LEASE_SECONDS = int(os.environ.get("LEDGER_TEST_MAIL_LEASE", "4"))
 LEDGER_MAIL_SWEEP_GRACE_SECONDS = 1
+# Webhook retries (deferred tasks; the webhook sweep stays out of LEDGER_SCHEDULE above, whose
+# exact jobs the schedule tests count).
+LEDGER_WEBHOOKS_RETRY_SECONDS = [1] * 30  # a receiver down for half a minute still gets it all
+LEDGER_WEBHOOKS_TIMEOUT_SECONDS = 2
+LEDGER_WEBHOOKS_LEASE_SECONDS = 4
+LEDGER_WEBHOOKS_SWEEP_GRACE_SECONDS = 1

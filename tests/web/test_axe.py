@@ -67,6 +67,7 @@ NOT_PAGES = {
     "import_progress": "an htmx fragment, swept inside the import page it is swapped into",
     "import_run": "POST only; answers with the new import's page",
     "import_template": "a CSV download",
+    "webhook_redeliver": "POST only; answers with the webhook's delivery log",
 }
 
 
@@ -155,6 +156,15 @@ def _pages(d):
             ("admin", f"/programs/{p}/settings/"),
             ("admin", f"/programs/{d['euro'].pk}/settings/"),  # with a paying account
         ],
+        "program_webhooks": [
+            ("admin", f"/programs/{p}/webhooks/"),
+            ("treasurer", f"/programs/{p}/webhooks/"),
+        ],
+        "webhook_detail": [
+            ("admin", f"/programs/{p}/webhooks/{d['webhook'].pk}/"),
+            ("treasurer", f"/programs/{p}/webhooks/{d['webhook'].pk}/"),
+        ],
+        "webhook_remove": [("admin", f"/programs/{p}/webhooks/{d['webhook'].pk}/remove/")],
         "statement": [
             ("artist", f"/programs/{p}/statement/"),
             ("ahead", f"/programs/{p}/statement/"),
@@ -341,11 +351,23 @@ def site(admin, artist, artist2, settings):
         services.record_payout(
             actor=admin, artist=person, program=euro, amount_minor=2500, kind="grant"
         )
+    # A webhook whose receiver is down (nothing listens on port 9): its delivery log holds a
+    # refused attempt, its delivery a retry to come.
+    settings.LEDGER_WEBHOOKS_ALLOW_INSECURE = True
+    webhook = services.create_subscription(
+        actor=admin,
+        program=program,
+        url="http://127.0.0.1:9/hooks",
+        events=["contribution.submitted", "payout.paid"],
+        description="Accounting",
+    )
+    log_feedback(program, artist)
     return {
         "import_failed": import_failed,
         "import_checked": import_checked,
         "import_queued": import_queued,
         "euro": euro,
+        "webhook": webhook,
         "program": program,
         "public": public,
         "work": work,

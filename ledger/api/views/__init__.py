@@ -32,6 +32,7 @@ from .programs import (
     StaffViewSet,
 )
 from .schema import DocsView, NotFoundView, SchemaView
+from .webhooks import WebhookDeliveryViewSet, WebhookViewSet
 
 __all__ = [
     "ArtistViewSet",
@@ -66,5 +67,7 @@ __all__ = [
     "StatementView",
     "TokenViewSet",
     "VerifyView",
+    "WebhookDeliveryViewSet",
+    "WebhookViewSet",
     "query_params",
 ]

@@ -74,6 +74,7 @@ from .second_factor import (
 from .statements import statement, statement_csv_view, statement_pdf_view
 from .tokens import api_token_revoke, api_tokens, api_tokens_revoke_all
 from .transparency import transparency, transparency_index
+from .webhooks import program_webhooks, webhook_detail, webhook_redeliver, webhook_remove
 
 __all__ = [
     "ACTION_LABELS",
@@ -133,6 +134,7 @@ __all__ = [
     "program_new",
     "program_settings",
     "program_staff",
+    "program_webhooks",
     "rate_card_new",
     "rate_preview",
     "review_bulk_accept",
@@ -148,4 +150,7 @@ __all__ = [
     "two_factor_disable",
     "two_factor_enrol",
     "two_factor_recovery",
+    "webhook_detail",
+    "webhook_redeliver",
+    "webhook_remove",
 ]
