@@ -48,7 +48,7 @@ def test_create_shows_the_secret_once_and_keeps_it_encrypted(admin_api, admin, p
         "created_at": body["created_at"],
     }
     listed = admin_api.get(url(program)).json()
-    assert listed == [body]
+    assert listed == {"results": [body], "next": None, "previous": None}  # paginated, as lists are
     assert admin_api.get(url(program, body["id"])).json() == body
     with connection.cursor() as cursor:
         cursor.execute("SELECT secret FROM webhooks_webhooksubscription")

@@ -21,7 +21,6 @@ class WebhookViewSet(
 
     serializer_class = ws.WebhookSerializer
     lookup_url_kwarg = "webhook_id"
-    pagination_class = None  # a short list, answered whole
 
     def program_rows(self, program):
         require_role(self.request, access.Action.READ, program.pk)
