@@ -9,8 +9,11 @@ a new program with 200 member artists and a rate card, a generated CSV file of t
 (feedback and bug reports spread over the artists, each with a reference), then through the
 real path: `imports.start_import` (the request's part: row count, the file stored in 1 MiB
 chunks), the worker's `imports.run` for a dry run, again for the import, and once more for a
-re-import of the same file (every row skipped). Prints elapsed time, rows per second and the
-process's peak resident memory (ru_maxrss) before and after; figures in docs/PERFORMANCE.md.
+re-import of the same file (every row skipped). With `--subscribers N`, N webhook
+subscriptions to `contribution.submitted` hear of every row created (their deliveries are
+written in the import's transaction; nothing is sent here). Prints elapsed time, rows per
+second and the process's peak resident memory (ru_maxrss) before and after; figures in
+docs/PERFORMANCE.md.
 The enqueued tasks are not run by a worker here: the bench calls what the task calls.
 """
 
@@ -56,7 +59,8 @@ def write_csv(path: Path, rows: int, prefix: str, day: dt.date) -> None:
                 )
 
 
-def child(rows: int) -> None:
+def child(rows: int, subscribers: int) -> None:
+    os.environ["LEDGER_WEBHOOKS_ALLOW_INSECURE"] = "true"  # a local receiver's address
     import django
 
     django.setup()
@@ -81,6 +85,13 @@ def child(rows: int) -> None:
         hourly_rate_minor=4500,
         bounties={"low": 1000, "medium": 5000, "high": 20000, "critical": 50000},
     )
+    for n in range(subscribers):
+        services.create_subscription(
+            actor=admin,
+            program=program,
+            url=f"http://127.0.0.1:9/bench-{n}",
+            events=["contribution.submitted"],
+        )
     prefix = f"bi{rows}-{stamp}"
     User.objects.bulk_create([User(username=f"{prefix}-{i}") for i in range(ARTISTS)])
     for user in User.objects.filter(username__startswith=f"{prefix}-"):
@@ -89,7 +100,10 @@ def child(rows: int) -> None:
         path = Path(folder) / "work.csv"
         write_csv(path, rows, prefix, clock.today() - dt.timedelta(days=1))
         size = path.stat().st_size
-        print(f"{rows:,} rows, {size / 2**20:.1f} MiB; peak RSS before: {peak_mb():.0f} MiB")
+        print(
+            f"{rows:,} rows, {size / 2**20:.1f} MiB, {subscribers} webhook subscriber(s); "
+            f"peak RSS before: {peak_mb():.0f} MiB"
+        )
         for label, dry_run in (("dry run", True), ("import", False), ("re-import", False)):
             with path.open("rb") as handle:
                 upload = UploadedFile(handle, name="work.csv", size=size)
@@ -113,15 +127,18 @@ def child(rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--subscribers", type=int, default=0, help="webhook subscriptions")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.rows[0])
+        child(args.rows[0], args.subscribers)
         return
     print(f"{time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, {os.environ['DATABASE_URL']}")
+    subscribers = ("--subscribers", str(args.subscribers))
     for rows in args.rows:
         subprocess.run(  # nosec B603 (this script, fixed arguments)
-            [sys.executable, __file__, "--child", "--rows", str(rows)], check=True
+            [*(sys.executable, __file__, "--child", "--rows", str(rows)), *subscribers],
+            check=True,
         )
 
 
