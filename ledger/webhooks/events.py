@@ -5,7 +5,8 @@ change: one SELECT finds the program's active subscriptions, and each one subscr
 event gets a delivery row (one INSERT for them all). After commit the worker is asked to
 deliver (`delivery.enqueue`); a rolled-back change leaves no row and sends nothing.
 `emit_many` is the same for many events of one type (a bulk import): still one SELECT, and the
-rows inserted in batches.
+rows inserted in batches (on PostgreSQL by COPY, as the import writes its contributions:
+preparing 100,000 model instances cost more than the import's own rows).
 
 Each delivery's body is `{"type", "timestamp", "data"}`: the event type, when the event
 happened (ISO 8601, UTC), and the resource as the functions below render it (docs/API.md,
@@ -14,6 +15,7 @@ happened (ISO 8601, UTC), and the resource as the functions below render it (doc
 
 import datetime as dt
 import functools
+import itertools
 import json
 import secrets
 import string
@@ -22,7 +24,7 @@ from django.db import connection, transaction
 
 from ledger import clock, money
 
-from .models import EVENT_TYPES, WebhookDelivery
+from .models import EVENT_TYPES, DeliveryStatus, WebhookDelivery
 
 _ALPHABET = string.ascii_letters + string.digits
 _BATCH = 1000
@@ -141,23 +143,56 @@ def emit_many(program_id: int, event_type: str, datas) -> int:
         return 0
     now = clock.now()
     moment = timestamp(now)
-    bodies = [_body(event_type, moment, data) for data in datas]
-    rows = [
-        WebhookDelivery(
-            subscription_id=subscription_id,
-            event_type=event_type,
-            webhook_id=new_webhook_id(),
-            body=body,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        for body in bodies
+    # Event by event, each subscription's delivery of it: ids rise in event order per line.
+    pairs = (
+        (subscription_id, _body(event_type, moment, data))
+        for data in datas
         for subscription_id in subscriptions
-    ]
-    for start in range(0, len(rows), _BATCH):
-        WebhookDelivery.objects.bulk_create(rows[start : start + _BATCH])
+    )
+    if connection.vendor == "postgresql":
+        written = _copy_deliveries(pairs, event_type, now)
+    else:
+        written = 0
+        while batch := list(itertools.islice(pairs, _BATCH)):
+            WebhookDelivery.objects.bulk_create(
+                WebhookDelivery(
+                    subscription_id=subscription_id,
+                    event_type=event_type,
+                    webhook_id=new_webhook_id(),
+                    body=body,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                for subscription_id, body in batch
+            )
+            written += len(batch)
     from .delivery import enqueue
 
     for subscription_id in subscriptions:
         transaction.on_commit(functools.partial(enqueue, subscription_id), robust=True)
-    return len(rows)
+    return written
+
+
+# The columns a new delivery sets, in COPY's order (the rest are NULL until an attempt).
+_COPY_COLUMNS = (
+    "subscription_id", "event_type", "webhook_id", "body", "status", "attempts",
+    "schedule_from", "next_attempt_at", "created_at",
+)  # fmt: skip
+
+
+PENDING = DeliveryStatus.PENDING.value
+
+
+def _copy_deliveries(pairs, event_type: str, now: dt.datetime) -> int:
+    """PostgreSQL: write new deliveries with COPY, in the order given (ids from the table's
+    identity, so in that order too)."""
+    table = WebhookDelivery._meta.db_table
+    sql = f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+    written = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for subscription_id, body in pairs:
+            copy.write_row(
+                (subscription_id, event_type, new_webhook_id(), body, PENDING, 0, 0, now, now)
+            )
+            written += 1
+    return written

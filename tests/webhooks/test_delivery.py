@@ -178,9 +178,13 @@ def test_emit_many_writes_every_event_with_one_subscription_query(
     with CaptureQueriesContext(connection) as queries:
         assert events.emit_many(program.pk, "contribution.submitted", datas) == 5000
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
-    assert statements[0] == "SELECT" and set(statements[1:]) == {"INSERT"}
-    # Batched inserts (SQLite caps a statement's parameters), never one per row.
-    assert len(statements) < 100
+    if connection.vendor == "postgresql":
+        # One COPY (through psycopg's own cursor, which the capture does not see).
+        assert statements == ["SELECT"]
+    else:
+        assert statements[0] == "SELECT" and set(statements[1:]) == {"INSERT"}
+        # Batched inserts (SQLite caps a statement's parameters), never one per row.
+        assert len(statements) < 100
     for subscription in (first, second):
         bodies = subscription.deliveries.order_by("id").values_list("body", flat=True)
         assert [json.loads(b)["data"]["id"] for b in bodies] == list(range(2500))
