@@ -13,7 +13,8 @@ uses (`services.record_payout(kind="grant")`, a treasurer paying a member 1.00) 
 time, (a) all on ONE program (each to its own artist, so only the program's rows are shared),
 then (b) each on its OWN program. Printed: postings per second in total, p50/p95 latency of a
 posting as the client sees it, and lock waits, the mean number of this database's backends
-found waiting on a lock (pg_stat_activity, sampled every 20 ms by this process). Then
+found waiting on a lock (pg_stat_activity, sampled every 20 ms by this process), and how
+busy the machine's CPUs were during the round (/proc/stat: every process, not only ours). Then
 `verify_ledger` on the bench's programs: the chains the writers built must still verify.
 PostgreSQL only: SQLite has one writer per database, so there is nothing to compare.
 Figures in docs/SCALING.md.
@@ -80,6 +81,17 @@ def worker(program_id: int, artist_id: int, actor_id: int, seconds: float) -> No
     sys.stdout.write(json.dumps({"elapsed": elapsed, "latencies": latencies}) + "\n")
 
 
+def cpu_times() -> tuple[int, int] | None:
+    """(busy, total) jiffies of the whole machine since boot, from /proc/stat; None off Linux."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def sample_lock_waits(stop: threading.Event, samples: list[int]) -> None:
     """Count this database's backends waiting on a lock, until `stop`; own connection."""
     from django.db import connection
@@ -119,6 +131,7 @@ def run_round(pairs: list[tuple[int, int, int]], seconds: float) -> dict:
     stop = threading.Event()
     sampler = threading.Thread(target=sample_lock_waits, args=(stop, samples))
     sampler.start()
+    cpu_before = cpu_times()
     for child in children:
         child.stdin.write("go\n")
         child.stdin.flush()
@@ -130,6 +143,10 @@ def run_round(pairs: list[tuple[int, int, int]], seconds: float) -> dict:
         results.append(json.loads(out.strip().splitlines()[-1]))
     stop.set()
     sampler.join()
+    cpu_after = cpu_times()
+    busy = None
+    if cpu_before and cpu_after and cpu_after[1] > cpu_before[1]:
+        busy = (cpu_after[0] - cpu_before[0]) / (cpu_after[1] - cpu_before[1])
     latencies = sorted(value for result in results for value in result["latencies"])
     cuts = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else latencies * 19
     return {
@@ -138,6 +155,7 @@ def run_round(pairs: list[tuple[int, int, int]], seconds: float) -> dict:
         "p50_ms": statistics.median(latencies) * 1000,
         "p95_ms": cuts[18] * 1000,
         "lock_waiters": statistics.fmean(samples) if samples else 0.0,
+        "cpu_busy": busy,
     }
 
 
@@ -207,8 +225,8 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d %H:%M')} UTC on {os.cpu_count()} cores, load average {load}; "
         f"{args.seconds:g} s per round; PostgreSQL {connection.pg_version // 10000}"
     )
-    heading = ("clients", "mode", "postings/s", "p50 ms", "p95 ms", "lock waiters")
-    print("{:>7}  {:12} {:>10} {:>7} {:>7} {:>12}".format(*heading))
+    heading = ("clients", "mode", "postings/s", "p50 ms", "p95 ms", "lock waiters", "CPU busy")
+    print("{:>7}  {:12} {:>10} {:>7} {:>7} {:>12} {:>8}".format(*heading))
     for clients in args.clients:
         for mode in ("one program", "own program"):
             pairs = [
@@ -222,7 +240,8 @@ def main() -> None:
             round_ = run_round(pairs, args.seconds)
             print(
                 f"{clients:>7}  {mode:12} {round_['per_second']:>10.0f} {round_['p50_ms']:>7.1f} "
-                f"{round_['p95_ms']:>7.1f} {round_['lock_waiters']:>12.2f}"
+                f"{round_['p95_ms']:>7.1f} {round_['lock_waiters']:>12.2f} "
+                + (f"{round_['cpu_busy']:>8.0%}" if round_["cpu_busy"] is not None else "       -")
             )
     connection.close()  # the sampler's threads had their own; refresh ours after the rounds
     for program in programs:
