@@ -190,6 +190,32 @@ def program(admin, artist, artist2):
     return program
 
 
+# Banking: two valid IBANs, an artist's and a program's paying account, and the account digits
+# of each, which nothing but a treasurer's payment file may show.
+DE = "DE89370400440532013000"
+PAYER = "DE02120300000000202051"
+SECRETS = ("0532013000", "0000202051")
+
+
+@pytest.fixture
+def euro(admin, artist, artist2):
+    """A program in euros (payment files are for EUR) with both artists as members."""
+    program = make_program(admin, currency="EUR")
+    for member in (artist, artist2):
+        services.enroll_artist(actor=admin, program=program, artist=member)
+    return program
+
+
+@pytest.fixture
+def euro_staff(admin, euro):
+    """One person in each staff role of `euro`, by role."""
+    people = {}
+    for role in ("manager", "reviewer", "treasurer", "auditor"):
+        people[role] = UserFactory(username=f"{role}-e")
+        services.grant_role(actor=admin, program=euro, user=people[role], role=role)
+    return people
+
+
 def log_feedback(program, artist, hours="2.00", day=None, **kwargs):
     return services.submit_contribution(
         actor=artist,

@@ -1,35 +1,12 @@
 """Banking details over the API: set through /me/preferences/, shown back masked, the paying
 account a manager's setting, and the pain.001 batch for the program's treasurers only."""
 
-import pytest
-
 from ledger import services
 from ledger.models import AuditEvent
 from tests.api.conftest import client_for, fields_of, problem
-from tests.conftest import TODAY, make_program
+from tests.conftest import DE, PAYER, SECRETS, TODAY, make_program
 from tests.exports.sepa_tools import read, xmlschema_errors
 from tests.factories import UserFactory
-
-DE = "DE89370400440532013000"
-PAYER = "DE02120300000000202051"
-SECRETS = ("0532013000", "0000202051")  # the account digits of the two IBANs
-
-
-@pytest.fixture
-def euro(admin, artist, artist2):
-    program = make_program(admin, currency="EUR")
-    for member in (artist, artist2):
-        services.enroll_artist(actor=admin, program=program, artist=member)
-    return program
-
-
-@pytest.fixture
-def staff(admin, euro):
-    people = {}
-    for role in ("manager", "reviewer", "treasurer", "auditor"):
-        people[role] = UserFactory(username=f"{role}-e")
-        services.grant_role(actor=admin, program=euro, user=people[role], role=role)
-    return people
 
 
 def test_preferences_take_iban_and_bic_and_show_them_masked(artist):
@@ -60,8 +37,8 @@ def test_preferences_take_iban_and_bic_and_show_them_masked(artist):
     ]
 
 
-def test_the_paying_account_is_set_by_managers_and_read_by_treasurers(euro, staff, artist):
-    manager = client_for(staff["manager"])
+def test_the_paying_account_is_set_by_managers_and_read_by_treasurers(euro, euro_staff, artist):
+    manager = client_for(euro_staff["manager"])
     response = manager.patch(
         f"/api/v1/programs/{euro.pk}/", {"payer_name": "Studio", "payer_iban": PAYER}
     )
@@ -70,10 +47,10 @@ def test_the_paying_account_is_set_by_managers_and_read_by_treasurers(euro, staf
     assert response.json()["payer_account"] == shown
     for who in ("manager", "treasurer"):
         assert (
-            client_for(staff[who]).get(f"/api/v1/programs/{euro.pk}/").json()["payer_account"]
+            client_for(euro_staff[who]).get(f"/api/v1/programs/{euro.pk}/").json()["payer_account"]
             == shown
         )
-    for user in (staff["reviewer"], staff["auditor"], artist):
+    for user in (euro_staff["reviewer"], euro_staff["auditor"], artist):
         api = client_for(user)
         assert api.get(f"/api/v1/programs/{euro.pk}/").json()["payer_account"] is None
         listed = {p["id"]: p for p in api.get("/api/v1/programs/").json()["results"]}
@@ -81,7 +58,9 @@ def test_the_paying_account_is_set_by_managers_and_read_by_treasurers(euro, staf
     bad = problem(manager.patch(f"/api/v1/programs/{euro.pk}/", {"payer_iban": "DE00"}), 400)
     assert fields_of(bad) == {"payer_iban"}
     problem(
-        client_for(staff["treasurer"]).patch(f"/api/v1/programs/{euro.pk}/", {"payer_iban": PAYER}),
+        client_for(euro_staff["treasurer"]).patch(
+            f"/api/v1/programs/{euro.pk}/", {"payer_iban": PAYER}
+        ),
         403,
     )
 
@@ -90,16 +69,18 @@ def batch_url(program, fmt="pain.001"):
     return f"/api/v1/exports/payout-batch/?program={program.pk}&paid_on={TODAY}&format={fmt}"
 
 
-def test_a_treasurer_downloads_the_batch_as_a_valid_pain001(euro, staff, admin, artist, artist2):
+def test_a_treasurer_downloads_the_batch_as_a_valid_pain001(
+    euro, euro_staff, admin, artist, artist2
+):
     services.update_program(actor=admin, program=euro, payer_name="Studio", payer_iban=PAYER)
     services.set_bank_details(actor=artist, user=artist, iban=DE)
     services.set_bank_details(actor=artist2, user=artist2, iban="NL91ABNA0417164300")
     for member, amount in ((artist, 2500), (artist2, 1000), (artist, 125)):
         services.record_payout(
-            actor=staff["treasurer"], artist=member, program=euro, amount_minor=amount,
+            actor=euro_staff["treasurer"], artist=member, program=euro, amount_minor=amount,
             kind="grant", paid_on=TODAY,
         )  # fmt: skip
-    response = client_for(staff["treasurer"]).get(batch_url(euro))
+    response = client_for(euro_staff["treasurer"]).get(batch_url(euro))
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "application/xml; charset=utf-8"
     assert response["Content-Disposition"] == (
@@ -112,25 +93,29 @@ def test_a_treasurer_downloads_the_batch_as_a_valid_pain001(euro, staff, admin, 
         DE: 2625,
         "NL91ABNA0417164300": 1000,
     }
-    csv = client_for(staff["auditor"]).get(batch_url(euro, "csv"))
+    csv = client_for(euro_staff["auditor"]).get(batch_url(euro, "csv"))
     text = b"".join(csv.streaming_content).decode()
     assert csv.status_code == 200 and "Artist1" in text
     assert not any(s in text for s in SECRETS)
     for who in ("manager", "reviewer", "auditor"):  # they may read the CSV, not the IBANs
-        body = problem(client_for(staff[who]).get(batch_url(euro)), 403, "permission_denied")
+        body = problem(client_for(euro_staff[who]).get(batch_url(euro)), 403, "permission_denied")
         assert "treasurer" in body["detail"]
     problem(client_for(artist).get(batch_url(euro)), 403)
     assert AuditEvent.objects.filter(action="payout.payment_file").count() == 1
 
 
-def test_a_batch_with_artists_missing_details_is_a_409_naming_each(euro, staff, admin, artist2):
+def test_a_batch_with_artists_missing_details_is_a_409_naming_each(
+    euro, euro_staff, admin, artist2
+):
     third = UserFactory(username="artist3", display_name="Ines")
     services.enroll_artist(actor=admin, program=euro, artist=third)
     for member in (artist2, third):
         services.record_payout(
             actor=admin, artist=member, program=euro, amount_minor=100, kind="grant"
         )
-    body = problem(client_for(staff["treasurer"]).get(batch_url(euro)), 409, "missing_bank_details")
+    body = problem(
+        client_for(euro_staff["treasurer"]).get(batch_url(euro)), 409, "missing_bank_details"
+    )
     assert [(e["field"], e["code"]) for e in body["errors"]] == [
         ("payer_account", "missing_bank_details"),
         ("artist", "missing_bank_details"),

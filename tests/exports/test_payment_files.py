@@ -33,11 +33,9 @@ def pay(program, artist, actor, amount, *, day=TODAY, reference=""):
 
 
 @pytest.fixture
-def euro(admin, artist, artist2):
-    """A EUR program with a paying account and two members, both with an IBAN on file."""
-    program = make_program(admin, currency="EUR")
-    for member in (artist, artist2):
-        services.enroll_artist(actor=admin, program=program, artist=member)
+def euro(euro, admin, artist, artist2):
+    """The shared EUR program, with a paying account and both members' IBANs on file."""
+    program = euro
     services.update_program(
         actor=admin,
         program=program,

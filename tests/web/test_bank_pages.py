@@ -1,39 +1,15 @@
 """The bank details page, the paying account on the program settings page and the payment
 file from the payout batch page: masked everywhere, whole only in the treasurer's file."""
 
-import pytest
-
 from accounts.models import BankDetails
 from ledger import services
 from ledger.models import PayerAccount
-from tests.conftest import TODAY, make_program
+from tests.conftest import DE, PAYER, SECRETS, TODAY, make_program
 from tests.exports.sepa_tools import read, xmlschema_errors
-from tests.factories import UserFactory
-
-DE = "DE89370400440532013000"
-PAYER = "DE02120300000000202051"
-SECRETS = ("0532013000", "0000202051")
 
 
 def html(response) -> str:
     return response.content.decode()
-
-
-@pytest.fixture
-def euro(admin, artist, artist2):
-    program = make_program(admin, currency="EUR")
-    for member in (artist, artist2):
-        services.enroll_artist(actor=admin, program=program, artist=member)
-    return program
-
-
-@pytest.fixture
-def staff(admin, euro):
-    people = {}
-    for role in ("manager", "reviewer", "treasurer", "auditor"):
-        people[role] = UserFactory(username=f"{role}-w")
-        services.grant_role(actor=admin, program=euro, user=people[role], role=role)
-    return people
 
 
 def test_an_artist_sets_changes_and_removes_bank_details(client_for, artist):
@@ -61,8 +37,8 @@ def test_an_artist_sets_changes_and_removes_bank_details(client_for, artist):
     assert client.get("/account/bank/remove/").status_code == 405
 
 
-def test_the_paying_account_on_the_settings_page(client_for, euro, staff):
-    client = client_for(staff["manager"])
+def test_the_paying_account_on_the_settings_page(client_for, euro, euro_staff):
+    client = client_for(euro_staff["manager"])
     form = {
         "name": euro.name,
         "description": "",
@@ -97,7 +73,7 @@ def batch(program, fmt="pain.001"):
 
 
 def test_the_batch_page_gives_treasurers_the_file_and_lists_who_lacks_details(
-    client_for, admin, euro, staff, artist, artist2
+    client_for, admin, euro, euro_staff, artist, artist2
 ):
     services.update_program(actor=admin, program=euro, payer_name="Studio", payer_iban=PAYER)
     services.set_bank_details(actor=artist, user=artist, iban=DE)
@@ -105,7 +81,7 @@ def test_the_batch_page_gives_treasurers_the_file_and_lists_who_lacks_details(
         services.record_payout(
             actor=admin, artist=member, program=euro, amount_minor=1500, kind="grant"
         )
-    client = client_for(staff["treasurer"])
+    client = client_for(euro_staff["treasurer"])
     assert 'value="pain.001"' in html(client.get("/payouts/batch.csv"))
     refused = client.get(batch(euro))
     assert refused.status_code == 409
@@ -121,17 +97,17 @@ def test_the_batch_page_gives_treasurers_the_file_and_lists_who_lacks_details(
     assert read(response.content)["control_sum"] == 3000
 
     for who in ("manager", "reviewer", "auditor"):
-        page = client_for(staff[who]).get(batch(euro))
+        page = client_for(euro_staff[who]).get(batch(euro))
         assert page.status_code == 200 and "treasurer" in html(page)
         assert not page["Content-Type"].startswith("application/xml")
-        csv = client_for(staff[who]).get(batch(euro, "csv"))
+        csv = client_for(euro_staff[who]).get(batch(euro, "csv"))
         assert not any(s in b"".join(csv.streaming_content).decode() for s in SECRETS)
     dollars = make_program(admin, currency="USD")
     page = html(client_for(admin).get(batch(dollars)))
     assert "EUR only" in page and 'id="id_format_error"' in page
 
 
-def test_no_other_page_shows_banking_details(client_for, admin, euro, staff, artist, artist2):
+def test_no_other_page_shows_banking_details(client_for, admin, euro, euro_staff, artist, artist2):
     services.update_program(actor=admin, program=euro, payer_name="Studio", payer_iban=PAYER)
     services.set_bank_details(actor=artist, user=artist, iban=DE)
     payout = services.record_payout(
@@ -144,7 +120,7 @@ def test_no_other_page_shows_banking_details(client_for, admin, euro, staff, art
         f"/payouts/{payout.pk}/",
         f"/programs/{euro.pk}/staff/",
     ]
-    for user in (*staff.values(), admin):
+    for user in (*euro_staff.values(), admin):
         client = client_for(user)
         for path in paths:
             response = client.get(path)
