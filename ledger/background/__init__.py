@@ -4,7 +4,7 @@
   retried with growing delays, recovered by a periodic sweep when a task or a worker is lost.
 - `schedule`: jobs run every so often (the outbox sweep, `apply_deadlines`), each slot claimed
   by a unique row so however many workers tick, a slot runs once.
-- `tasks`: the task functions the worker runs.
+- `tasks`: the task functions the worker runs; `workers.ask`, the one way they are enqueued.
 - Commands: `db_worker` (django-tasks-db's worker plus the schedule; the default database
   backend) and `run_schedule` (the schedule alone, for the Redis backend's `rqworker`, or cron).
 

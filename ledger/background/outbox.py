@@ -28,6 +28,7 @@ from django.db.models import F
 
 from ledger import clock, mail
 
+from . import workers
 from .models import MailStatus, OutboundMail
 
 logger = logging.getLogger("ledger.background")
@@ -47,15 +48,7 @@ def enqueue(mail_id: int, *, at: dt.datetime | None = None) -> None:
     take it (Redis down) or cannot defer is logged, not raised: the sweep enqueues it again."""
     from .tasks import deliver_mail
 
-    task = deliver_mail
-    if at is not None:
-        if not task.get_backend().supports_defer:
-            return  # the sweep finds it when it falls due
-        task = task.using(run_after=at)
-    try:
-        task.enqueue(mail_id)
-    except Exception as error:  # any failure of the queue: the row is the promise
-        logger.warning("Mail %s not enqueued (the sweep will): %s", mail_id, error)
+    workers.ask(deliver_mail, mail_id, at=at, what=f"Mail {mail_id}", otherwise="the sweep will")
 
 
 def retry_delay(attempts: int) -> dt.timedelta:

@@ -34,6 +34,7 @@ from django.utils.module_loading import import_string
 
 from ledger import clock
 
+from . import workers
 from .models import ScheduledRun
 
 logger = logging.getLogger("ledger.background")
@@ -103,10 +104,13 @@ def claim(job: Job, slot: dt.datetime, *, by: str = "") -> bool:
 def enqueue(name: str, slot: str) -> None:
     from .tasks import run_job
 
-    try:
-        run_job.enqueue(name, slot)
-    except Exception as error:  # the queue is down: this slot is lost, the next one runs
-        logger.warning("Scheduled job %s (%s) not enqueued: %s", name, slot, error)
+    workers.ask(
+        run_job,
+        name,
+        slot,
+        what=f"Scheduled job {name} ({slot})",
+        otherwise="this slot is lost, the next one runs",
+    )
 
 
 def run(name: str, slot: str) -> None:

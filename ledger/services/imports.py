@@ -45,6 +45,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
 from ledger import access, clock, money
+from ledger.background import workers
 from ledger.errors import DomainError, ValidationFailed
 from ledger.models import Contribution, ImportChunk, ImportJob, ImportStatus, Membership, RateCard
 from ledger.models.imports import (
@@ -476,10 +477,7 @@ def enqueue(job_id: int) -> None:
     raised: the sweep enqueues it again."""
     from ledger.background.tasks import run_import
 
-    try:
-        run_import.enqueue(job_id)
-    except Exception as error:  # any failure of the queue: the row is the promise
-        logger.warning("Import %s not enqueued (the sweep will): %s", job_id, error)
+    workers.ask(run_import, job_id, what=f"Import {job_id}", otherwise="the sweep will")
 
 
 def _lease() -> dt.timedelta:

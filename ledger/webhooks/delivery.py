@@ -32,6 +32,7 @@ from django.db.models import F, Min, Q, Subquery
 from standardwebhooks.webhooks import Webhook
 
 from ledger import clock
+from ledger.background import workers
 
 from . import guard, http
 from .models import (
@@ -50,17 +51,13 @@ def enqueue(subscription_id: int, *, at: dt.datetime | None = None) -> None:
     queue that cannot take it is logged, not raised: the sweep enqueues it again."""
     from ledger.background.tasks import deliver_webhooks
 
-    task = deliver_webhooks
-    if at is not None:
-        if not task.get_backend().supports_defer:
-            return  # the sweep finds it when it falls due
-        task = task.using(run_after=at)
-    try:
-        task.enqueue(subscription_id)
-    except Exception as error:  # any failure of the queue: the rows are the promise
-        logger.warning(
-            "Webhooks of subscription %s not enqueued (the sweep will): %s", subscription_id, error
-        )
+    workers.ask(
+        deliver_webhooks,
+        subscription_id,
+        at=at,
+        what=f"Webhooks of subscription {subscription_id}",
+        otherwise="the sweep will",
+    )
 
 
 def schedule() -> list[int]:
