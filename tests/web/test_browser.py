@@ -9,9 +9,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ledger import services
+from ledger import clock, services
 from ledger.models import Contribution, Payout
-from tests.conftest import accepted_work, log_bug, log_feedback, make_program
+from ledger.services import imports
+from tests.api.roles_world import csv_upload
+from tests.conftest import DE, accepted_work, log_bug, log_feedback, make_program
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -114,7 +116,7 @@ def test_skip_link_moves_focus_to_the_content(open_page, artist, program):
     ("width", "scheme"), [(390, "light"), (390, "dark"), (1280, "light"), (1280, "dark")]
 )
 def test_main_pages_fit_the_screen_without_console_errors(
-    open_page, admin, artist, program, width, scheme
+    open_page, admin, artist, program, width, scheme, settings
 ):
     work = accepted_work(program, artist, admin)
     log_bug(program, artist)
@@ -123,6 +125,20 @@ def test_main_pages_fit_the_screen_without_console_errors(
         actor=admin, artist=artist, program=program, amount_minor=1000, kind="grant"
     )
     public = make_program(admin, public=True, currency="JPY")
+    # The integrations' pages: a webhook with a delivery log, an import whose rows failed
+    # (its error table), banking details on file.
+    settings.LEDGER_WEBHOOKS_ALLOW_INSECURE = True
+    hook = services.create_subscription(
+        actor=admin, program=program, url="http://127.0.0.1:9/hooks", events=["payout.paid"]
+    )
+    services.record_payout(
+        actor=admin, artist=artist, program=program, amount_minor=500, kind="grant"
+    )
+    day = clock.today().isoformat()
+    rows = f"{artist.username},feedback,A title long enough to wrap on a phone,{day},,,,\n"
+    job = imports.start_import(actor=admin, program=program, upload=csv_upload(rows))
+    imports.run(job.pk)
+    services.set_bank_details(actor=artist, user=artist, iban=DE)
     pages = {
         None: ["/login/", "/transparency/", f"/programs/{public.pk}/transparency/"],
         artist: [
@@ -135,6 +151,7 @@ def test_main_pages_fit_the_screen_without_console_errors(
             "/programs/",
             "/password/",
             "/tokens/",
+            "/account/bank/",
         ],
         admin: [
             "/",
@@ -148,6 +165,11 @@ def test_main_pages_fit_the_screen_without_console_errors(
             f"/programs/{program.pk}/transparency/",
             f"/contributions/{work.pk}/",
             "/contributions/",
+            f"/programs/{program.pk}/settings/",
+            f"/programs/{program.pk}/webhooks/",
+            f"/programs/{program.pk}/webhooks/{hook.pk}/",
+            f"/programs/{program.pk}/imports/",
+            f"/imports/{job.pk}/",
         ],
     }
     for user, urls in pages.items():
