@@ -77,7 +77,9 @@ class Artist(ApiUser):
     def log_feedback(self):
         if not self.programs:
             return
-        day = dt.date.today() - dt.timedelta(days=random.randint(0, 30))
+        # Within the last fortnight: every demo program has a rate card in effect then (the
+        # newest, Nimbus Beta's, from two weeks ago); an earlier date there is refused (400).
+        day = dt.date.today() - dt.timedelta(days=random.randint(0, 13))
         self.post(
             "/api/v1/contributions/",
             {

@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledger.settings")
 
+from bench.load import cpu_times  # noqa: E402 (after the path is set)
+
 print = functools.partial(print, flush=True)  # progress shows as it happens
 AMOUNT_MINOR = 100  # a grant of 1.00: below any approval threshold, so it posts at once
 SAMPLE_EVERY = 0.02  # seconds between lock-wait samples
@@ -79,17 +81,6 @@ def worker(program_id: int, artist_id: int, actor_id: int, seconds: float) -> No
         latencies.append(time.perf_counter() - before)
     elapsed = time.perf_counter() - started
     sys.stdout.write(json.dumps({"elapsed": elapsed, "latencies": latencies}) + "\n")
-
-
-def cpu_times() -> tuple[int, int] | None:
-    """(busy, total) jiffies of the whole machine since boot, from /proc/stat; None off Linux."""
-    try:
-        with open("/proc/stat", encoding="ascii") as stat:
-            fields = [int(value) for value in stat.readline().split()[1:]]
-    except OSError:
-        return None
-    idle = fields[3] + fields[4]  # idle, iowait
-    return sum(fields) - idle, sum(fields)
 
 
 def sample_lock_waits(stop: threading.Event, samples: list[int]) -> None:

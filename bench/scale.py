@@ -1,0 +1,553 @@
+"""Several app servers behind a load balancer against one server, measured with the same load.
+
+    python3 bench/scale.py [--users 200] [--minutes 3] [--workers 3] [--servers 2]
+                           [--db ledger_scale] [--no-replica] [--no-pgbouncer]
+                           [--only multi|single] [--skip-load]
+
+Two configurations, one after the other, each on a fresh copy of the demo data (a throw-away
+database on the machine's PostgreSQL, LOAD_PG, 127.0.0.1:5432), each loaded by the scenario of
+bench/load.py (bench/locustfile.py: artists and admins reading and writing through the API),
+each followed by `verify_ledger` on the primary:
+
+- **several servers** ("multi"): Redis (a redis-server of its own, the shared cache that holds
+  the throttle counts), a streaming replica of the primary (`scripts/replica`, whose URL becomes
+  DATABASE_REPLICA_URL), PgBouncer in front of both (`scripts/pgbouncer`, whose URL becomes
+  DATABASE_URL), `--servers` app servers of `--workers` gunicorn workers each, every one with
+  the background worker beside it (`manage.py db_worker`, as scripts/run starts it), and
+  HAProxy in front on `--lb-port` (round robin, health-checked on /healthz; its configuration is
+  written here). Before the load, the throttle is checked across servers: token creations,
+  alternating between the servers, trip at the configured count in total, not per server.
+- **one server** ("single"): one app server of the same `--workers`, straight to the primary;
+  no replica, no PgBouncer, no load balancer (Redis stays: the cache is not what is compared).
+
+Prints requests/s, p50/p95 per endpoint and errors of both runs side by side, and exits
+non-zero on any error, a failed `verify_ledger` or a throttle that counted per server.
+Everything it starts is stopped again, also on Ctrl-C or a failure. Missing Debian packages
+(redis-server, haproxy) are installed with apt-get. Logs and locust's CSV files: bench/out/scale/.
+Figures in docs/SCALING.md ("Several app servers, measured"). Standard library only.
+"""
+
+import argparse
+import contextlib
+import datetime as dt
+import functools
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.load import (
+    OUT,
+    PG,
+    PY,
+    ROOT,
+    SERVE,
+    app_env,
+    cpu_times,
+    ensure_locust,
+    prepare_database,
+    read_stats,
+    run,
+    run_locust,
+    verify_ledger,
+    wait_healthy,
+)
+
+print = functools.partial(print, flush=True)  # progress shows as it happens
+SCALE_OUT = OUT / "scale"
+THROTTLE_USER = "ada"  # a demo artist: staff would need a second factor to create a token
+THROTTLE_PASSWORD = "ledger-demo-2026"
+# HAProxy's configuration. Sync gunicorn workers serve one request each, so each server takes
+# at most `workers` at once (maxconn) and HAProxy queues the rest, handing each to the first
+# server with a free worker instead of leaving it in a busy server's listen backlog. Timeouts:
+# the server's is gunicorn's request timeout (35 s) plus a margin. X-Served-By names the server
+# that answered (shown by the throttle check); X-Forwarded-For carries the client's address
+# (the app trusts one proxy: DJANGO_NUM_PROXIES=1).
+HAPROXY_CFG = """\
+global
+    maxconn 4096
+    stats socket {dir}/haproxy.sock mode 600 level user
+
+defaults
+    mode http
+    option forwardfor
+    timeout connect 5s
+    timeout client 60s
+    timeout server 40s
+    timeout queue 30s
+
+frontend ledger
+    bind 127.0.0.1:{port}
+    default_backend app
+
+backend app
+    balance roundrobin
+    option httpchk
+    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1
+    http-check expect status 200
+    http-response set-header X-Served-By %[srv_name]
+    default-server check inter 2s fall 2 rise 1 maxconn {workers}
+{servers}
+"""
+RATE_SQL = (
+    "from django.conf import settings; "
+    "print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['token_create'])"
+)
+
+
+def interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")  # teardown runs as on Ctrl-C
+
+
+def ensure_command(command: str, package: str) -> str:
+    """The path of a Debian command, installing its package with apt-get when it is missing."""
+    found = shutil.which(command) or shutil.which(command, path="/usr/sbin:/sbin")
+    if found:
+        return found
+    print(f"scale: installing the Debian package {package}")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(*sudo, "apt-get", "update", "-qq", env=env)
+    run(*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", package, env=env)
+    found = shutil.which(command) or shutil.which(command, path="/usr/sbin:/sbin")
+    if not found:
+        raise RuntimeError(f"{package} installed but {command} not found")
+    return found
+
+
+def with_database(url: str, db: str) -> str:
+    """`url` naming database `db` (the scripts print a URL for their default database)."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{db}"))
+
+
+class Stack:
+    """Processes and services started for one run, stopped in reverse order on close."""
+
+    def __init__(self, logs: Path):
+        self.logs = logs
+        self.exits = contextlib.ExitStack()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self.exits.__exit__(*exc)
+
+    def spawn(self, name: str, cmd: list, env=None) -> subprocess.Popen:
+        """A long-running process in its own session (Ctrl-C reaches us, not it), logged."""
+        log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed on teardown
+        process = subprocess.Popen(
+            [str(part) for part in cmd],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.exits.callback(self._stop, name, process, log)
+        return process
+
+    @staticmethod
+    def _stop(name, process, log):
+        if process.poll() is None:
+            process.terminate()  # gunicorn: graceful, requests in flight finish
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                print(f"scale: {name} did not stop in 40 s; killing it")
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        log.close()
+
+    def _stop_script(self, name, directory):
+        with open(self.logs / f"{name}.log", "a") as log:
+            subprocess.run(
+                [str(ROOT / "scripts" / name), "stop", "--dir", str(directory)],
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=False,
+            )  # fmt: skip
+
+    def script(self, name: str, args: list) -> str:
+        """`scripts/<name> start …`, stopped with `scripts/<name> stop --dir …` on teardown;
+        the last line it prints (a database URL)."""
+        directory = args[args.index("--dir") + 1]
+        # Registered before the start, so a start that fails half-way is stopped too.
+        self.exits.callback(self._stop_script, name, directory)
+        result = subprocess.run(
+            [str(ROOT / "scripts" / name), "start", *[str(arg) for arg in args]],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        with open(self.logs / f"{name}.log", "a") as log:
+            log.write(result.stdout + result.stderr)
+        lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+        if result.returncode or not lines:
+            raise RuntimeError(
+                f"scripts/{name} start failed ({result.returncode}): {result.stderr[-2000:]}"
+            )
+        return lines[-1]
+
+
+def start_redis(stack: Stack, port: int) -> str:
+    """A redis-server of this run's own, in memory only; its URL."""
+    redis = ensure_command("redis-server", "redis-server")
+    data = stack.logs / "redis"
+    data.mkdir(exist_ok=True)
+    process = stack.spawn(
+        "redis",
+        [redis, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", data],
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"redis-server did not answer on {port}: see {stack.logs}")
+        time.sleep(0.2)
+
+
+def start_app_servers(stack: Stack, env: dict, ports: list[int], workers: int) -> None:
+    """Gunicorn on each port, each with a background worker beside it, until all are healthy."""
+    servers = []
+    for number, port in enumerate(ports, 1):
+        server_env = env | {"BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
+        servers.append(
+            stack.spawn(
+                f"app{number}",
+                SERVE,
+                server_env,
+            )
+        )
+        stack.spawn(f"worker{number}", [PY, "manage.py", "db_worker", "--no-reload"], env)
+    for port, server in zip(ports, servers, strict=True):
+        wait_healthy(f"http://127.0.0.1:{port}/healthz", process=server)
+
+
+def start_haproxy(stack: Stack, port: int, app_ports: list[int], workers: int) -> Path:
+    haproxy = ensure_command("haproxy", "haproxy")
+    servers = "\n".join(
+        f"    server app{number} 127.0.0.1:{app}" for number, app in enumerate(app_ports, 1)
+    )
+    config = stack.logs / "haproxy.cfg"
+    config.write_text(
+        HAPROXY_CFG.format(dir=stack.logs, port=port, workers=workers, servers=servers)
+    )
+    run(haproxy, "-c", "-q", "-f", config)
+    process = stack.spawn("haproxy", [haproxy, "-db", "-f", config])
+    wait_healthy(f"http://127.0.0.1:{port}/healthz", process=process)
+    # Both servers must be up in HAProxy's eyes before traffic (the first check passes at once).
+    deadline = time.monotonic() + 20
+    while any(row["status"] != "UP" for row in haproxy_servers(stack.logs)):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"HAProxy does not see every server up: {stack.logs}")
+        time.sleep(0.5)
+    return config
+
+
+def haproxy_servers(logs: Path) -> list[dict]:
+    """HAProxy's own figures per app server (`show stat` on its socket)."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(str(logs / "haproxy.sock"))
+        sock.sendall(b"show stat\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    lines = data.decode().lstrip("# ").splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return [row for row in rows if row["pxname"] == "app" and row["svname"].startswith("app")]
+
+
+def post_json(url: str, body: dict):
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+
+
+def check_throttle(base: str, env: dict, servers: int) -> tuple[bool, list[str]]:
+    """Token creations through the load balancer, which alternates the servers: the first 429
+    must come right after the configured count in total (a per-process or per-server count
+    would let `servers` times as many through). Returns (held, lines to print)."""
+    rate = subprocess.run(
+        [str(PY), "manage.py", "shell", "-v0", "-c", RATE_SQL],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()[-1]  # fmt: skip
+    limit = int(rate.split("/")[0])  # DRF's "30/min": 30 per minute
+    answers = []
+    started = time.monotonic()
+    for _ in range(limit + servers):
+        status, headers = post_json(
+            f"{base}/api/v1/auth/tokens/",
+            {"username": THROTTLE_USER, "password": THROTTLE_PASSWORD},
+        )
+        answers.append((headers.get("X-Served-By", "?"), status))
+    seconds = time.monotonic() - started
+    statuses = [status for _, status in answers]
+    held = statuses == [201] * limit + [429] * servers
+    lines = [
+        f"Throttle across servers: POST /api/v1/auth/tokens/ as {THROTTLE_USER!r}, configured "
+        f"LEDGER_THROTTLE_TOKEN_CREATE={rate} per client address; {len(answers)} requests "
+        f"through the load balancer in {seconds:.1f} s",
+    ]
+    for name in sorted({server for server, _ in answers}):
+        mine = [status for server, status in answers if server == name]
+        lines.append(
+            f"  {name}: {len(mine)} requests, {mine.count(201)} created (201), "
+            f"{mine.count(429)} refused (429)"
+        )
+    lines.append("  in order: " + " ".join(f"{server}:{status}" for server, status in answers))
+    first = statuses.index(429) + 1 if 429 in statuses else None
+    lines.append(
+        f"  first 429 at request {first}, limit {limit}: "
+        + ("one count across all servers" if held else "NOT one count across servers")
+    )
+    return held, lines
+
+
+def machine() -> str:
+    model = "?"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
+        model = next(
+            (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+            "?",
+        )
+    memory = "?"
+    with contextlib.suppress(OSError), open("/proc/meminfo") as meminfo:
+        memory = f"{int(meminfo.readline().split()[1]) / 1024**2:.0f} GiB"
+    return f"{os.cpu_count()} CPUs ({model}), {memory}, {platform.platform(terse=True)}"
+
+
+def measure(host: str, args, tokens: Path, env: dict, name: str) -> dict:
+    """The locust scenario against `host`; its figures and how busy the machine was."""
+    print(f"scale: {name}: {args.users} users for {args.minutes:g} min against {host}")
+    before = cpu_times()
+    load = os.getloadavg()
+    with open(SCALE_OUT / f"locust-{name}.log", "w") as log:
+        returncode, elapsed = run_locust(
+            host, args.users, args.minutes, SCALE_OUT / name, tokens, env,
+            spawn_rate=args.spawn_rate, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    after = cpu_times()
+    busy = (after[0] - before[0]) / (after[1] - before[1]) if before and after else None
+    return {
+        "rows": read_stats(SCALE_OUT / name),
+        "locust": returncode,
+        "seconds": elapsed,
+        "cpu_busy": busy,
+        "load_before": load,
+    }
+
+
+def verify_books(env: dict) -> int:
+    """`verify_ledger` on the primary once everything is stopped (Redis too: the command runs
+    on the database's own cache table); its exit status."""
+    verify = verify_ledger({k: v for k, v in env.items() if k != "REDIS_URL"})
+    if verify.returncode:
+        print(verify.stdout[-3000:] + verify.stderr[-3000:])
+    return verify.returncode
+
+
+def run_multi(args, tokens: Path) -> dict:
+    result = {"name": "multi"}
+    logs = SCALE_OUT / "multi"
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    primary = f"{PG}/{args.db}"
+    with Stack(logs) as stack:
+        redis = start_redis(stack, args.redis_port)
+        direct = app_env(primary, REDIS_URL=redis)
+        print(f"scale: multi: preparing {args.db} on the primary")
+        prepare_database(PG, args.db, direct, tokens)
+        extra = {"REDIS_URL": redis, "DJANGO_NUM_PROXIES": "1"}
+        parts = [f"Redis :{args.redis_port}", "primary :5432"]
+        upstream = urllib.parse.urlsplit(PG).netloc.rsplit("@", 1)[-1]
+        if args.replica:
+            url = stack.script(
+                "replica",
+                ["--port", args.replica_port, "--dir", logs / "replica", "--primary", upstream],
+            )
+            extra["DATABASE_REPLICA_URL"] = with_database(url, args.db)
+            parts.append(f"replica :{args.replica_port}")
+        database_url = primary
+        if args.pgbouncer:
+            pgbouncer = ["--port", args.pgbouncer_port, "--dir", logs / "pgbouncer"]
+            pgbouncer += ["--upstream", upstream]
+            if args.replica:
+                pgbouncer += ["--replica-upstream", f"127.0.0.1:{args.replica_port}"]
+            database_url = with_database(stack.script("pgbouncer", pgbouncer), args.db)
+            parts.append(f"PgBouncer :{args.pgbouncer_port}")
+        # The same secret key as the data was written with (it derives the encryption key).
+        env = direct | {"DATABASE_URL": database_url, **extra}
+        ports = [args.app_port + number for number in range(args.servers)]
+        print(f"scale: multi: {args.servers} app servers × {args.workers} workers on {ports}")
+        start_app_servers(stack, env, ports, args.workers)
+        start_haproxy(stack, args.lb_port, ports, args.workers)
+        parts += [f"{args.servers} × {args.workers} gunicorn workers", f"HAProxy :{args.lb_port}"]
+        result["stack"] = ", ".join(parts)
+        result["env"] = {k: v for k, v in extra.items() if k != "DJANGO_NUM_PROXIES"}
+        result["env"]["DATABASE_URL"] = database_url
+        base = f"http://127.0.0.1:{args.lb_port}"
+        result["throttle_held"], result["throttle"] = check_throttle(base, env, args.servers)
+        print("\n".join(result["throttle"]))
+        if not args.skip_load:
+            result |= measure(base, args, tokens, env, "multi")
+            result["balancer"] = [
+                {key: row[key] for key in ("svname", "stot", "hrsp_2xx", "hrsp_4xx", "hrsp_5xx")}
+                for row in haproxy_servers(logs)
+            ]
+    # Every server has stopped: the books are checked on the primary itself.
+    result["verify"] = verify_books(direct)
+    return result
+
+
+def run_single(args, tokens: Path) -> dict:
+    result = {"name": "single"}
+    logs = SCALE_OUT / "single"
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    primary = f"{PG}/{args.db}"
+    with Stack(logs) as stack:
+        redis = start_redis(stack, args.redis_port)
+        env = app_env(primary, REDIS_URL=redis)
+        print(f"scale: single: preparing {args.db} on the primary")
+        prepare_database(PG, args.db, env, tokens)
+        print(f"scale: single: 1 app server × {args.workers} workers on {args.app_port}")
+        start_app_servers(stack, env, [args.app_port], args.workers)
+        result["stack"] = f"Redis :{args.redis_port}, primary :5432, 1 × {args.workers} workers"
+        result |= measure(f"http://127.0.0.1:{args.app_port}", args, tokens, env, "single")
+    result["verify"] = verify_books(env)
+    return result
+
+
+def figures(result: dict, name: str) -> dict | None:
+    row = next((row for row in result.get("rows", []) if row["Name"] == name), None)
+    if row is None:
+        return None
+    return {
+        "rps": float(row["Requests/s"]),
+        "p50": row["50%"],
+        "p95": row["95%"],
+        "errors": int(row["Failure Count"]),
+        "type": row["Type"],
+    }
+
+
+def print_table(results: list[dict]) -> None:
+    names = []
+    for result in results:
+        for row in result.get("rows", []):
+            if row["Name"] != "Aggregated" and row["Name"] not in names:
+                names.append(row["Name"])
+    names.append("Aggregated")
+    titles = {"single": "1 server", "multi": "several servers"}
+    head = "| endpoint |" + "".join(
+        f" {titles[r['name']]}: req/s | p50 ms | p95 ms | errors |" for r in results
+    )
+    print(head)
+    print("|---|" + "---:|---:|---:|---:|" * len(results))
+    for name in names:
+        cells = []
+        label = name
+        for result in results:
+            found = figures(result, name)
+            if found is None:
+                cells.append(" – | – | – | – |")
+                continue
+            label = f"{found['type']} {name}".strip() if name != "Aggregated" else "**all**"
+            cells.append(
+                f" {found['rps']:.1f} | {found['p50']} | {found['p95']} | {found['errors']} |"
+            )
+        print(f"| {label} |" + "".join(cells))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--users", type=int, default=200)
+    ap.add_argument("--minutes", type=float, default=3)
+    ap.add_argument("--spawn-rate", type=int, default=20, help="users started per second")
+    ap.add_argument("--workers", type=int, default=3, help="gunicorn workers per app server")
+    ap.add_argument("--servers", type=int, default=2, help="app servers behind the balancer")
+    ap.add_argument("--db", default="ledger_scale", help="throw-away database (dropped first)")
+    ap.add_argument("--only", choices=["multi", "single"], help="run one configuration")
+    ap.add_argument("--no-replica", dest="replica", action="store_false")
+    ap.add_argument("--no-pgbouncer", dest="pgbouncer", action="store_false")
+    ap.add_argument("--skip-load", action="store_true", help="multi: the throttle check only")
+    ap.add_argument("--lb-port", type=int, default=8100)
+    ap.add_argument("--app-port", type=int, default=8101, help="the first app server's")
+    ap.add_argument("--pgbouncer-port", type=int, default=6440)
+    ap.add_argument("--replica-port", type=int, default=5450)
+    ap.add_argument("--redis-port", type=int, default=6390)
+    args = ap.parse_args()
+    if not PY.exists():
+        sys.exit("bench/scale.py needs the project's .venv: run `make setup` first")
+    signal.signal(signal.SIGTERM, interrupted)
+    SCALE_OUT.mkdir(parents=True, exist_ok=True)
+    if not args.skip_load:
+        ensure_locust()
+    tokens = SCALE_OUT / "tokens.json"
+    started = dt.datetime.now(dt.UTC)
+    load = os.getloadavg()
+    results = []
+    if args.only != "single":
+        results.append(run_multi(args, tokens))
+    if args.only != "multi" and not args.skip_load:
+        results.append(run_single(args, tokens))
+
+    print(f"\n{started:%Y-%m-%d %H:%M} UTC; {machine()}; load average at start "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")  # fmt: skip
+    print(f"{args.users} users, {args.minutes:g} min each, locust on the same machine\n")
+    failed = False
+    for result in results:
+        line = f"{result['name']}: {result['stack']}"
+        if "seconds" in result:
+            busy = result["cpu_busy"]
+            line += f"; {result['seconds']:.0f} s, CPU busy {busy:.0%}" if busy else ""
+        print(line + f"; verify_ledger exit {result['verify']}")
+        if result.get("balancer"):
+            print("  HAProxy per server: " + "; ".join(
+                f"{row['svname']} {row['stot']} requests ({row['hrsp_2xx']} 2xx, "
+                f"{row['hrsp_4xx']} 4xx, {row['hrsp_5xx']} 5xx)" for row in result["balancer"]
+            ))  # fmt: skip
+        failed |= bool(result["verify"]) or bool(result.get("locust"))
+        failed |= result.get("throttle_held") is False
+    if any("rows" in result for result in results):
+        print()
+        print_table([result for result in results if "rows" in result])
+    for result in results:
+        if "throttle" in result:
+            print()
+            print("\n".join(result["throttle"]))
+    with open(SCALE_OUT / "results.json", "w") as out:
+        json.dump({"args": vars(args), "started": started.isoformat(), "results": results}, out,
+                  indent=1, default=str)  # fmt: skip
+    errors = sum((figures(r, "Aggregated") or {"errors": 0})["errors"] for r in results)
+    print(f"\nerrors: {errors}; " + ("FAILED" if failed or errors else "ok"))
+    return 1 if failed or errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
