@@ -621,6 +621,14 @@ def main() -> int:
             print(f"  cores used (of {os.cpu_count()}): " + ", ".join(
                 f"{part} {cores:.2f}" for part, cores in result["cores"].items()
             ))  # fmt: skip
+            # The machine is shared, so requests/s follows how much CPU the stack was given;
+            # requests per CPU-second of the stack itself (not locust, not the rest) compare
+            # the configurations' cost.
+            stack = sum(v for k, v in result["cores"].items() if k not in ("other", "locust"))
+            total = figures(result, "Aggregated")
+            if stack and total:
+                print(f"  the stack used {stack:.2f} cores: {total['rps'] / stack:.0f} requests "
+                      "per CPU-second")  # fmt: skip
         if result.get("balancer"):
             print("  HAProxy per server: " + "; ".join(
                 f"{row['svname']} {row['stot']} requests ({row['hrsp_2xx']} 2xx, "
