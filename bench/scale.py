@@ -34,6 +34,7 @@ import functools
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -67,6 +68,7 @@ from bench.load import (
 
 print = functools.partial(print, flush=True)  # progress shows as it happens
 SCALE_OUT = OUT / "scale"
+PRIMARY = urllib.parse.urlsplit(PG).netloc.rsplit("@", 1)[-1]  # host:port of LOAD_PG
 THROTTLE_USER = "ada"  # a demo artist: staff would need a second factor to create a token
 THROTTLE_PASSWORD = "ledger-demo-2026"
 # HAProxy's configuration. Sync gunicorn workers serve one request each, so each server takes
@@ -177,10 +179,12 @@ class Stack:
 
     def _stop_script(self, name, directory):
         with open(self.logs / f"{name}.log", "a") as log:
-            subprocess.run(
+            stopped = subprocess.run(
                 [str(ROOT / "scripts" / name), "stop", "--dir", str(directory)],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=False,
             )  # fmt: skip
+        if stopped.returncode == 0:  # a throw-away copy (a replica's is the whole cluster)
+            shutil.rmtree(directory, ignore_errors=True)
 
     def script(self, name: str, args: list) -> str:
         """`scripts/<name> start …`, stopped with `scripts/<name> stop --dir …` on teardown;
@@ -203,7 +207,7 @@ class Stack:
             raise RuntimeError(
                 f"scripts/{name} start failed ({result.returncode}): {result.stderr[-2000:]}"
             )
-        return lines[-1]
+        return re.sub(r"^[A-Z_]+=", "", lines[-1])  # a URL, or NAME=URL
 
 
 def start_redis(stack: Stack, port: int) -> str:
@@ -471,8 +475,8 @@ def run_multi(args, tokens: Path) -> dict:
         print(f"scale: multi: preparing {args.db} on the primary")
         prepare_database(PG, args.db, direct, tokens)
         extra = {"REDIS_URL": redis, "DJANGO_NUM_PROXIES": "1"}
-        parts = [f"Redis :{args.redis_port}", "primary :5432"]
-        upstream = urllib.parse.urlsplit(PG).netloc.rsplit("@", 1)[-1]
+        upstream = PRIMARY
+        parts = [f"Redis :{args.redis_port}", f"primary {upstream}"]
         if args.replica:
             url = stack.script(
                 "replica",
@@ -486,7 +490,10 @@ def run_multi(args, tokens: Path) -> dict:
             pgbouncer += ["--upstream", upstream]
             if args.replica:
                 pgbouncer += ["--replica-upstream", f"127.0.0.1:{args.replica_port}"]
-            database_url = with_database(stack.script("pgbouncer", pgbouncer), args.db)
+            url = stack.script("pgbouncer", pgbouncer)
+            database_url = with_database(url, args.db)
+            if args.replica:  # the replica through PgBouncer too: its alias <db>_replica
+                extra["DATABASE_REPLICA_URL"] = with_database(url, f"{args.db}_replica")
             parts.append(f"PgBouncer :{args.pgbouncer_port}")
         # The same secret key as the data was written with (it derives the encryption key).
         env = direct | {"DATABASE_URL": database_url, **extra}
@@ -525,7 +532,7 @@ def run_single(args, tokens: Path) -> dict:
         prepare_database(PG, args.db, env, tokens)
         print(f"scale: single: 1 app server × {args.workers} workers on {args.app_port}")
         start_app_servers(stack, env, [args.app_port], args.workers)
-        result["stack"] = f"Redis :{args.redis_port}, primary :5432, 1 × {args.workers} workers"
+        result["stack"] = f"Redis :{args.redis_port}, primary {PRIMARY}, 1 × {args.workers} workers"
         result |= measure(stack, f"http://127.0.0.1:{args.app_port}", args, tokens, env, "single")
     result["verify"] = verify_books(env)
     return result
