@@ -335,7 +335,10 @@ def check_throttle(base: str, env: dict, servers: int) -> tuple[bool, list[str]]
             f"  {name}: {len(mine)} requests, {mine.count(201)} created (201), "
             f"{mine.count(429)} refused (429)"
         )
-    lines.append("  in order: " + " ".join(f"{server}:{status}" for server, status in answers))
+    shown = [f"{server}:{status}" for server, status in answers]
+    if len(shown) > 12:  # the start and the end tell it; the per-server counts cover the middle
+        shown = [*shown[:4], f"… {len(shown) - 10} more …", *shown[-6:]]
+    lines.append("  in order: " + " ".join(shown))
     first = statuses.index(429) + 1 if 429 in statuses else None
     lines.append(
         f"  first 429 at request {first}, limit {limit}: "
