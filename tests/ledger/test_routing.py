@@ -76,6 +76,7 @@ def replica(django_db_setup, django_db_blocker):
         f"{primary['HOST'] or '127.0.0.1'}:{primary['PORT'] or 5432}",
         "--database",
         primary["NAME"],
+        "--no-sync",  # a throw-away copy: ten times faster to make
     ]
     started = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert started.returncode == 0, started.stderr
@@ -96,7 +97,7 @@ def replica(django_db_setup, django_db_blocker):
         connections[routing.REPLICA].close()
         del connections[routing.REPLICA]
         del connections.settings[routing.REPLICA]
-        stop = [str(ROOT / "scripts" / "replica"), "stop", "--dir", directory]
+        stop = [str(ROOT / "scripts" / "replica"), "stop", "--dir", directory, "--immediate"]
         subprocess.run(stop, capture_output=True, timeout=120)
         shutil.rmtree(directory, ignore_errors=True)
 
