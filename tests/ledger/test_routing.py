@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from django.core.cache import cache
 from django.db import connection, connections
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 
 from ledger import routing, services
 from ledger.models import Entry, LedgerHead, Payout, Program
@@ -128,6 +128,11 @@ def _wait_replayed(port, position: int, timeout=20.0) -> None:
             time.sleep(0.05)
 
 
+def _streamed(response) -> str:
+    assert response.status_code == 200 and response.streaming
+    return b"".join(response.streaming_content).decode()
+
+
 @contextlib.contextmanager
 def _routed(**options):
     """The router on, as DATABASE_REPLICA_URL turns it on."""
@@ -162,6 +167,10 @@ def test_a_payout_is_read_back_by_its_author_at_once_and_by_others_once_replayed
     author, reader, operator = client_for(treasurer), client_for(artist), client_for(admin)
     payouts = f"/api/v1/payouts/?program={program.pk}"
     statement = f"/api/v1/statements/?program={program.pk}"
+    journal = f"/api/v1/ledger/export/?program={program.pk}&format=hledger"
+    page = Client()  # the pages share the middleware: the artist's statement page
+    page.force_login(artist)
+    statement_page = f"/programs/{program.pk}/statement/"
     with _routed(LEDGER_REPLICA_MAX_LAG_SECONDS=3600):
         # Each token's first use notes its time (a write): done before the replica lags.
         for client in (author, reader, operator):
@@ -190,9 +199,12 @@ def test_a_payout_is_read_back_by_its_author_at_once_and_by_others_once_replayed
                 lines = author.get(f"{statement}&artist={artist.pk}").json()["lines"]
                 assert [line["payout"] for line in lines] == [payout]
 
-                # Someone else's list and statement come from the replica: not there yet.
+                # Someone else's list and statement come from the replica: not there yet; as
+                # the journal streamed to the operator after its view returned, and the page.
                 assert reader.get(payouts).json()["results"] == []
                 assert reader.get(statement).json()["lines"] == []
+                assert "12.50" not in _streamed(operator.get(journal))
+                assert "12.50" not in page.get(statement_page).content.decode()
                 # ... but nothing that checks the books reads a copy: the chain as committed.
                 verified = operator.get(f"/api/v1/ledger/verify/?program={program.pk}").json()
                 assert verified["ok"] is True
@@ -210,6 +222,8 @@ def test_a_payout_is_read_back_by_its_author_at_once_and_by_others_once_replayed
         _wait_replayed(port, _primary_position())
         assert [row["id"] for row in reader.get(payouts).json()["results"]] == [payout]
         assert [line["payout"] for line in reader.get(statement).json()["lines"]] == [payout]
+        assert "12.50" in _streamed(operator.get(journal))
+        assert "12.50" in page.get(statement_page).content.decode()
 
 
 @pytest.mark.postgres
