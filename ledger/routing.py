@@ -102,11 +102,21 @@ def keep_route(chunks):
     return stream()
 
 
+# Shared state and who is signed in are read from the primary whatever the view: sessions,
+# permissions, second-factor devices, lockouts, and the database cache (throttle counters,
+# read-your-writes positions), which a lagging copy would show as they were.
+ALWAYS_PRIMARY_APPS = frozenset(
+    {"sessions", "auth", "contenttypes", "otp_totp", "otp_static", "axes", "django_cache"}
+)
+
+
 class ReplicaRouter:
     """Django's database router: reads where `read_alias` says, every write to the primary,
     migrations on the primary only (the replica replays them)."""
 
     def db_for_read(self, model, **hints):
+        if model._meta.app_label in ALWAYS_PRIMARY_APPS:
+            return PRIMARY
         return read_alias()
 
     def db_for_write(self, model, **hints):
@@ -171,6 +181,7 @@ class RequestRoute:
         self.request = request
         self.wrote = request.method not in SAFE_METHODS
         self._alias = None
+        self._deciding = False  # what the decision itself reads comes from the primary
         self._quiet = False  # our own cache reads and writes are not the request's writes
 
     def watch(self, execute, sql, params, many, context):
@@ -180,10 +191,14 @@ class RequestRoute:
         return execute(sql, params, many, context)
 
     def alias(self) -> str:
-        if self.wrote:
+        if self.wrote or self._deciding:
             return PRIMARY
         if self._alias is None:
-            self._alias = self._decide()
+            self._deciding = True
+            try:
+                self._alias = self._decide()
+            finally:
+                self._deciding = False
         return self._alias
 
     def _decide(self) -> str:
@@ -251,6 +266,9 @@ class ReplicaRoutingMiddleware:
     def __call__(self, request):
         if not replica_configured():
             return self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None:
+            user.is_authenticated  # noqa: B018  # signed-in user and session: from the primary, now
         route = RequestRoute(request)
         token = _request.set(route)
         try:

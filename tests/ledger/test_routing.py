@@ -7,6 +7,7 @@ only committed rows stream, hence the transactional tests. One base backup per m
 """
 
 import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -161,7 +162,10 @@ def books(transactional_db):
 
 @pytest.mark.postgres
 @REPLICA_TEST
-def test_a_payout_is_read_back_by_its_author_at_once_and_by_others_once_replayed(replica, books):
+def test_a_payout_is_read_back_by_its_author_at_once_and_by_others_once_replayed(
+    replica, books, caplog
+):
+    caplog.set_level(logging.WARNING, logger="ledger.routing")
     port, _ = replica
     program, admin, artist, treasurer = books
     author, reader, operator = client_for(treasurer), client_for(artist), client_for(admin)
@@ -224,6 +228,8 @@ def test_a_payout_is_read_back_by_its_author_at_once_and_by_others_once_replayed
         assert [line["payout"] for line in reader.get(statement).json()["lines"]] == [payout]
         assert "12.50" in _streamed(operator.get(journal))
         assert "12.50" in page.get(statement_page).content.decode()
+    # Every decision was made, none fell back for a failure (the cache read, say).
+    assert [record.getMessage() for record in caplog.records] == []
 
 
 @pytest.mark.postgres
