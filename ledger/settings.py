@@ -204,9 +204,9 @@ if DATABASE_REPLICA_URL:
 LEDGER_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("LEDGER_REPLICA_MAX_LAG_SECONDS", "10"))
 
 # --- Cache (shared by every process) --------------------------------------------------------
-# Throttle counters live in the cache, so it must be one store for all gunicorn workers and
-# servers, never a process's memory: the database by default (its table is made by `migrate`,
-# accounts.0003), Redis when REDIS_URL is set (e.g. redis://127.0.0.1:6379/0).
+# One store for all gunicorn workers and servers, never a process's memory: the database by
+# default (its table is made by `migrate`, accounts.0003), Redis when REDIS_URL is set (e.g.
+# redis://127.0.0.1:6379/0), where the rate limits count too (ledger/ratelimit.py).
 CACHE_TABLE = "ledger_cache"
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 CACHES = {
@@ -336,6 +336,7 @@ else:
 # whose worker died; `apply_deadlines` applies the programs' deadlines (idempotent).
 LEDGER_SCHEDULE = {
     "mail-sweep": {"every": 60, "call": "ledger.background.outbox.sweep"},
+    "ratelimit-sweep": {"every": 3600, "call": "ledger.ratelimit.sweep"},
     "apply-deadlines": {"every": 3600, "command": "apply_deadlines"},
     "import-sweep": {"every": 60, "call": "ledger.services.imports.sweep"},
     "webhook-sweep": {"every": 60, "call": "ledger.webhooks.delivery.sweep"},
