@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.models import ExpressionWrapper, IntegerField
 from django.db.models.expressions import RawSQL
 
-from ledger import access, clock
+from ledger import access, clock, routing
 from ledger.models import (
     Account,
     AccountKind,
@@ -102,7 +102,7 @@ def pay_deadlines(memberships, *, today=None) -> dict[tuple[int, int], PayDeadli
 def _heads(program_ids: list[int]) -> dict[int, tuple[int, str]]:
     """The (seq, hash) of each program's chain head."""
     in_ids = f"IN ({', '.join(['%s'] * len(program_ids))})"  # placeholders only
-    with connection.cursor() as cursor:
+    with routing.read_connection().cursor() as cursor:
         cursor.execute(
             f"SELECT program_id, seq, hash FROM ledger_ledgerhead WHERE program_id {in_ids}",  # noqa: S608  # nosec B608
             program_ids,
@@ -130,7 +130,7 @@ def payable_balance_minor(program: Program, artist) -> int:
     The hottest read of the app, so plain SQL: compiling the equivalent ORM query costs
     about ten times what the database spends answering it (see docs/PERFORMANCE.md).
     """
-    with connection.cursor() as cursor:
+    with routing.read_connection().cursor() as cursor:
         cursor.execute(_PAYABLE_BALANCE_SQL, [program.pk, artist.pk, AccountKind.PAYABLE.value])
         row = cursor.fetchone()
     if row is None:

@@ -3,11 +3,10 @@
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
-from ledger import access, clock
+from ledger import access, clock, routing
 from ledger.models import (
     Contribution,
     Dispute,
@@ -156,7 +155,7 @@ _PAID_CONFIRMED_SQL = (
 
 
 def _paid_confirmed_minor(program: Program) -> int:
-    with connection.cursor() as cursor:
+    with routing.read_connection().cursor() as cursor:
         cursor.execute(_PAID_CONFIRMED_SQL, [program.pk])
         return int(cursor.fetchone()[0])
 
@@ -176,7 +175,7 @@ _UNPOSTED_WORK_SQL = _UNPOSTED_WORK_TEMPLATE.replace("HOURS_X100", HOURS_X100).r
 
 
 def _work_counts(sql: str, program: Program) -> WorkCounts:
-    with connection.cursor() as cursor:
+    with routing.read_connection().cursor() as cursor:
         cursor.execute(sql, [program.pk])
         rows = cursor.fetchall()
     return WorkCounts(
