@@ -103,6 +103,9 @@ backend app
     default-server check inter 2s fall 2 rise 1 maxconn {workers}
 {servers}
 """
+TRANSACTIONS_SQL = (
+    "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+)
 RATE_SQL = (
     "from django.conf import settings; "
     "print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['token_create'])"
@@ -380,6 +383,7 @@ class CpuSampler(threading.Thread):
 
     def sample(self) -> None:
         ours = dict(self.stack.sessions)
+        daemons: dict[int, str] = {}  # pid: the script whose --dir its command line names
         seen = []
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
@@ -392,15 +396,19 @@ class CpuSampler(threading.Thread):
             except OSError:
                 continue  # ended meanwhile
             fields = rest.split()
-            comm, session = head.split("(", 1)[1], int(fields[3])
-            key = (int(entry.name), fields[19])  # pid and start time: a reused pid is new
+            pid, comm = int(entry.name), head.split("(", 1)[1]
             for name, directory in self.stack.script_dirs.items():
-                if session not in ours and f"{directory}/" in command:
-                    ours[session] = name  # the scripts' PgBouncer or replica (a daemon)
-            seen.append((key, comm, session, command, int(fields[11]) + int(fields[12])))
-        for key, comm, session, command, jiffies in seen:
+                if re.search(rf"{re.escape(str(directory))}(/|\s|$)", command):
+                    daemons[pid] = name
+            jiffies = int(fields[11]) + int(fields[12])  # utime + stime
+            # pid and start time (a reused pid is a new process); parent; session
+            seen.append(((pid, fields[19]), int(fields[1]), int(fields[3]), comm, command, jiffies))
+        for key, parent, session, comm, command, jiffies in seen:
             if key not in self.part:
-                self.part[key] = self._part(comm, ours.get(session), command)
+                # A PostgreSQL server's processes each lead a session of their own: the
+                # replica's are told by their parent, the postmaster.
+                owner = daemons.get(key[0]) or daemons.get(parent) or ours.get(session)
+                self.part[key] = self._part(comm, owner, command)
                 # Started during the run: all it spent counts; running already: from now on.
                 self.first[key] = jiffies if self.initial else 0
             self.last[key] = jiffies
@@ -433,9 +441,23 @@ class CpuSampler(threading.Thread):
         return dict(sorted(used.items(), key=lambda item: -item[1]))
 
 
-def measure(stack: Stack, host: str, args, tokens: Path, env: dict, name: str) -> dict:
-    """The locust scenario against `host`; its figures and how busy the machine was."""
+def transactions(databases: dict[str, str]) -> dict[str, int]:
+    """Transactions each database server has run in this database so far (pg_stat_database):
+    which of primary and replica served the load."""
+    counts = {}
+    for name, url in databases.items():
+        answer = subprocess.run(
+            ["psql", url, "-Atc", TRANSACTIONS_SQL], capture_output=True, text=True, check=False
+        )
+        counts[name] = int(answer.stdout.strip() or 0)
+    return counts
+
+
+def measure(stack: Stack, host: str, args, tokens: Path, env: dict, name: str, databases) -> dict:
+    """The locust scenario against `host`; its figures, how busy the machine was and how many
+    transactions each of `databases` ({name: direct URL}) ran meanwhile."""
     print(f"scale: {name}: {args.users} users for {args.minutes:g} min against {host}")
+    counted = transactions(databases)
     before = cpu_times()
     load = os.getloadavg()
     sampler = CpuSampler(stack, args.db)
@@ -447,7 +469,9 @@ def measure(stack: Stack, host: str, args, tokens: Path, env: dict, name: str) -
         )  # fmt: skip
     after = cpu_times()
     busy = (after[0] - before[0]) / (after[1] - before[1]) if before and after else None
+    counted = {db: count - counted[db] for db, count in transactions(databases).items()}
     return {
+        "transactions": counted,
         "rows": read_stats(SCALE_OUT / name),
         "locust": returncode,
         "seconds": elapsed,
@@ -481,11 +505,11 @@ def run_multi(args, tokens: Path) -> dict:
         upstream = PRIMARY
         parts = [f"Redis :{args.redis_port}", f"primary {upstream}"]
         if args.replica:
-            url = stack.script(
+            replica = stack.script(
                 "replica",
                 ["--port", args.replica_port, "--dir", logs / "replica", "--primary", upstream],
             )
-            extra["DATABASE_REPLICA_URL"] = with_database(url, args.db)
+            extra["DATABASE_REPLICA_URL"] = with_database(replica, args.db)
             parts.append(f"replica :{args.replica_port}")
         database_url = primary
         if args.pgbouncer:
@@ -512,7 +536,10 @@ def run_multi(args, tokens: Path) -> dict:
         result["throttle_held"], result["throttle"] = check_throttle(base, env, args.servers)
         print("\n".join(result["throttle"]))
         if not args.skip_load:
-            result |= measure(stack, base, args, tokens, env, "multi")
+            databases = {"primary": primary}
+            if args.replica:
+                databases["replica"] = with_database(replica, args.db)
+            result |= measure(stack, base, args, tokens, env, "multi", databases)
             result["balancer"] = [
                 {key: row[key] for key in ("svname", "stot", "hrsp_2xx", "hrsp_4xx", "hrsp_5xx")}
                 for row in haproxy_servers(logs)
@@ -536,7 +563,10 @@ def run_single(args, tokens: Path) -> dict:
         print(f"scale: single: 1 app server × {args.workers} workers on {args.app_port}")
         start_app_servers(stack, env, [args.app_port], args.workers)
         result["stack"] = f"Redis :{args.redis_port}, primary {PRIMARY}, 1 × {args.workers} workers"
-        result |= measure(stack, f"http://127.0.0.1:{args.app_port}", args, tokens, env, "single")
+        result |= measure(
+            stack, f"http://127.0.0.1:{args.app_port}", args, tokens, env, "single",
+            {"primary": primary},
+        )  # fmt: skip
     result["verify"] = verify_books(env)
     return result
 
@@ -639,6 +669,10 @@ def main() -> int:
             if stack and total:
                 print(f"  the stack used {stack:.2f} cores: {total['rps'] / stack:.0f} requests "
                       "per CPU-second")  # fmt: skip
+        if result.get("transactions"):
+            print("  transactions in the database: " + ", ".join(
+                f"{server} {count}" for server, count in result["transactions"].items()
+            ))  # fmt: skip
         if result.get("balancer"):
             print("  HAProxy per server: " + "; ".join(
                 f"{row['svname']} {row['stot']} requests ({row['hrsp_2xx']} 2xx, "
