@@ -20,8 +20,10 @@ each followed by `verify_ledger` on the primary:
 - **one server** ("single"): one app server of the same `--workers`, straight to the primary;
   no replica, no PgBouncer, no load balancer (Redis stays: the cache is not what is compared).
 
-Prints requests/s, p50/p95 per endpoint and errors of both runs side by side, and exits
-non-zero on any error, a failed `verify_ledger` or a throttle that counted per server.
+Prints requests/s, p50/p95 per endpoint and errors of both runs side by side; where the
+machine's CPU went meanwhile (each part of the stack, locust, everything else: the machine may
+be shared) and how many transactions the primary and the replica ran; and exits non-zero on
+any error, a failed `verify_ledger` or a throttle that counted per server.
 Everything it starts is stopped again, also on Ctrl-C or a failure. Missing Debian packages
 (redis-server, haproxy) are installed with apt-get. Logs and locust's CSV files: bench/out/scale/.
 Figures in docs/SCALING.md ("Several app servers, measured"). Standard library only.
@@ -70,7 +72,7 @@ print = functools.partial(print, flush=True)  # progress shows as it happens
 SCALE_OUT = OUT / "scale"
 PRIMARY = urllib.parse.urlsplit(PG).netloc.rsplit("@", 1)[-1]  # host:port of LOAD_PG
 THROTTLE_USER = "ada"  # a demo artist: staff would need a second factor to create a token
-THROTTLE_PASSWORD = "ledger-demo-2026"
+THROTTLE_PASSWORD = "ledger-demo-2026"  # seed_demo's published demo login, not a secret
 # HAProxy's configuration. Sync gunicorn workers serve one request each, so each server takes
 # at most `workers` at once (maxconn) and HAProxy queues the rest, handing each to the first
 # server with a free worker instead of leaving it in a busy server's listen backlog. Timeouts:
@@ -125,7 +127,8 @@ def ensure_command(command: str, package: str) -> str:
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(*sudo, "apt-get", "update", "-qq", env=env)
-    run(*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", package, env=env)
+    run(*sudo, "apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "-qq",
+        "--no-install-recommends", package, env=env)  # fmt: skip
     found = shutil.which(command) or shutil.which(command, path="/usr/sbin:/sbin")
     if not found:
         raise RuntimeError(f"{package} installed but {command} not found")
@@ -242,13 +245,7 @@ def start_app_servers(stack: Stack, env: dict, ports: list[int], workers: int) -
     servers = []
     for number, port in enumerate(ports, 1):
         server_env = env | {"BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
-        servers.append(
-            stack.spawn(
-                f"app{number}",
-                SERVE,
-                server_env,
-            )
-        )
+        servers.append(stack.spawn(f"app{number}", SERVE, server_env))
         stack.spawn(f"worker{number}", [PY, "manage.py", "db_worker", "--no-reload"], env)
     for port, server in zip(ports, servers, strict=True):
         wait_healthy(f"http://127.0.0.1:{port}/healthz", process=server)
@@ -502,19 +499,18 @@ def run_multi(args, tokens: Path) -> dict:
         print(f"scale: multi: preparing {args.db} on the primary")
         prepare_database(PG, args.db, direct, tokens)
         extra = {"REDIS_URL": redis, "DJANGO_NUM_PROXIES": "1"}
-        upstream = PRIMARY
-        parts = [f"Redis :{args.redis_port}", f"primary {upstream}"]
+        parts = [f"Redis :{args.redis_port}", f"primary {PRIMARY}"]
         if args.replica:
             replica = stack.script(
                 "replica",
-                ["--port", args.replica_port, "--dir", logs / "replica", "--primary", upstream],
+                ["--port", args.replica_port, "--dir", logs / "replica", "--primary", PRIMARY],
             )
             extra["DATABASE_REPLICA_URL"] = with_database(replica, args.db)
             parts.append(f"replica :{args.replica_port}")
         database_url = primary
         if args.pgbouncer:
             pgbouncer = ["--port", args.pgbouncer_port, "--dir", logs / "pgbouncer"]
-            pgbouncer += ["--upstream", upstream]
+            pgbouncer += ["--upstream", PRIMARY]
             if args.replica:
                 pgbouncer += ["--replica-upstream", f"127.0.0.1:{args.replica_port}"]
             url = stack.script("pgbouncer", pgbouncer)
