@@ -208,12 +208,17 @@ class Stack:
         )
         with open(self.logs / f"{name}.log", "a") as log:
             log.write(result.stdout + result.stderr)
-        lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
-        if result.returncode or not lines:
+        if result.returncode or not result.stdout.strip():
             raise RuntimeError(
                 f"scripts/{name} start failed ({result.returncode}): {result.stderr[-2000:]}"
             )
-        return re.sub(r"^[A-Z_]+=", "", lines[-1])  # a URL, or NAME=URL
+        return url_of(result.stdout)
+
+
+def url_of(output: str) -> str:
+    """The database URL a script printed on its last line, as `URL` or `NAME=URL`."""
+    last = output.strip().splitlines()[-1].strip()
+    return re.sub(r"^[A-Z_]+=", "", last)
 
 
 def start_redis(stack: Stack, port: int) -> str:
@@ -251,15 +256,18 @@ def start_app_servers(stack: Stack, env: dict, ports: list[int], workers: int) -
         wait_healthy(f"http://127.0.0.1:{port}/healthz", process=server)
 
 
-def start_haproxy(stack: Stack, port: int, app_ports: list[int], workers: int) -> Path:
-    haproxy = ensure_command("haproxy", "haproxy")
+def haproxy_config(directory: Path, port: int, app_ports: list[int], workers: int) -> str:
+    """HAProxy's configuration: `port` in front of the app servers on `app_ports`."""
     servers = "\n".join(
         f"    server app{number} 127.0.0.1:{app}" for number, app in enumerate(app_ports, 1)
     )
+    return HAPROXY_CFG.format(dir=directory, port=port, workers=workers, servers=servers)
+
+
+def start_haproxy(stack: Stack, port: int, app_ports: list[int], workers: int) -> Path:
+    haproxy = ensure_command("haproxy", "haproxy")
     config = stack.logs / "haproxy.cfg"
-    config.write_text(
-        HAPROXY_CFG.format(dir=stack.logs, port=port, workers=workers, servers=servers)
-    )
+    config.write_text(haproxy_config(stack.logs, port, app_ports, workers))
     run(haproxy, "-c", "-q", "-f", config)
     process = stack.spawn("haproxy", [haproxy, "-db", "-f", config])
     wait_healthy(f"http://127.0.0.1:{port}/healthz", process=process)
