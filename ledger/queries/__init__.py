@@ -20,7 +20,7 @@ from .entries import entry_rows, monthly_series, visible_entries
 from .fifo import PayDeadline, unpaid_work
 from .notifications import unconfirmed_payments, unread_count
 from .report import Report, median_days_to_payment, program_report, readable_report
-from .report_cache import WorkCounts, keep_report_figures, median_of_histogram
+from .report_cache import WorkCounts, median_of_histogram
 from .rows import KeysetRows, SqlRows
 from .statements import (
     Statement,
@@ -44,7 +44,6 @@ __all__ = [
     "contribution_rows",
     "dispute_queue",
     "entry_rows",
-    "keep_report_figures",
     "median_days_to_payment",
     "median_of_histogram",
     "monthly_series",
