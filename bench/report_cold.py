@@ -15,7 +15,9 @@ migrated (new migrations only) and measured as it is:
    process left the figures in the shared store (`ledger/queries/report_cache.py`);
 2. first report of a fresh process, store empty: the same after the store is emptied (the
    child computes every artist's figures and stores them);
-3. gunicorn (1 worker) from spawn to its first answer, with 1 program and with all of them.
+3. gunicorn (1 worker) from spawn to its first answer of /healthz, on this database and on
+   each `--startup-db` (e.g. one with a single small program), with this code and with the
+   checkout `--before` (e.g. one whose master read every program's figures before forking).
 
 Each child is timed `--rounds` times; the median and the range are printed.
 """
@@ -64,7 +66,9 @@ def build(url: str, postings: int, artists: int, programs: int) -> None:
     big = build_program(postings=postings, artists=artists, seed=2, name=BIG)
     print(f"bench: built {big.postings} postings in {time.perf_counter() - t:.1f} s", flush=True)
     for i in range(programs - 1):
-        build_program(postings=2000, artists=20, seed=100 + i, name=f"Bench small {i}", admin=big.admin)
+        build_program(
+            postings=2000, artists=20, seed=100 + i, name=f"Bench small {i}", admin=big.admin
+        )
     settle_database()
 
 
@@ -131,48 +135,78 @@ def _program_ids(url: str) -> list[int]:
         return [row[0] for row in conn.execute("SELECT id FROM ledger_program ORDER BY id")]
 
 
-def _gunicorn_start(url: str, programs: int | None) -> float:
-    """Seconds from spawning gunicorn (1 worker) to its first HTTP answer."""
-    import socket
+def _gunicorn_start(url: str, code: Path = ROOT) -> float:
+    """Seconds from spawning gunicorn (1 worker, the gunicorn.conf.py of `code`) to its first
+    answer of /healthz."""
+    import urllib.error
     import urllib.request
 
     from bench.run import _free_port
 
-    env = _env(url) | {"WEB_CONCURRENCY": "1", "ROOT_URLCONF": "bench.urls"}
-    hidden = None
-    if programs is not None:  # hide the other programs for this run (restored after)
-        hidden = _program_ids(url)[programs:]
     port = _free_port()
-    env["BIND"] = f"127.0.0.1:{port}"
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        if hidden:
-            # Moved out of sight in a transaction held open while gunicorn starts: its reads
-            # do not see the rows deleted... so instead count what start-up would read.
-            pass
-        count = conn.execute("SELECT count(*) FROM ledger_program").fetchone()[0]
+    env = _env(url) | {
+        "WEB_CONCURRENCY": "1",
+        "BIND": f"127.0.0.1:{port}",
+        "DJANGO_SETTINGS_MODULE": "ledger.settings",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+    }
     t = time.perf_counter()
     server = subprocess.Popen(
-        [str(ROOT / "bench" / ".venv" / "bin" / "gunicorn"), "ledger.wsgi", "-c", "gunicorn.conf.py"],
-        cwd=ROOT,
+        [str(VENV / "bin" / "gunicorn"), "ledger.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=code,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        while True:
+        deadline = t + 120
+        while time.perf_counter() < deadline:
+            assert server.poll() is None, "gunicorn exited"
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    pass
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/trivial/", timeout=30):  # noqa: S310
-                    break
-            except OSError:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30):
+                    return time.perf_counter() - t
+            except (OSError, urllib.error.URLError):
                 time.sleep(0.01)
-        return time.perf_counter() - t, count
+        raise TimeoutError("gunicorn did not answer within 120 s")
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def startup(urls: dict[str, str], rounds: int, before: Path | None) -> dict:
+    """gunicorn's start-up on each database of `urls` (name → URL), with this code and, if
+    given, with the code of `before` (another checkout, e.g. one whose master read every
+    program's report figures before forking)."""
+    import psycopg
+
+    programs = {}
+    for name, url in urls.items():
+        with psycopg.connect(url) as conn:
+            programs[name] = conn.execute("SELECT count(*) FROM ledger_program").fetchone()[0]
+    runs = [
+        (name, label, code)
+        for name in urls
+        for label, code in (("now", ROOT), ("before", before))
+        if code
+    ]
+    times: dict[tuple[str, str], list[float]] = {(name, label): [] for name, label, _ in runs}
+    for _ in range(rounds):  # alternating, so that a busy moment of the machine hits them all
+        for name, label, code in runs:
+            times[(name, label)].append(_gunicorn_start(urls[name], code))
+    results = {}
+    for (name, label), values in times.items():
+        results[f"{name}/{label}"] = {
+            "programs": programs[name],
+            "median_s": statistics.median(values),
+        }
+        print(
+            f"gunicorn start-up to first answer, {name} ({programs[name]} programs), code {label}: "
+            f"median {fmt(statistics.median(values))} (min {fmt(min(values))}, "
+            f"max {fmt(max(values))}, {rounds} starts)",
+            flush=True,
+        )
+    return results
 
 
 def measure(url: str, rounds: int) -> dict:
@@ -222,6 +256,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--server", default=os.environ.get("BENCH_POSTGRES", DEFAULT_SERVER))
     parser.add_argument("--db", default="ledger_bench_report")
+    parser.add_argument(
+        "--startup-db", action="append", default=[], help="also time gunicorn's start-up on it"
+    )
+    parser.add_argument("--startup-only", action="store_true", help="only gunicorn's start-up")
+    parser.add_argument("--before", type=Path, help="a checkout to time gunicorn's start-up of")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -237,7 +276,10 @@ def main() -> int:
         recreate_database(args.server, args.db)
         build(url, args.postings, args.artists, args.programs)
         return 0
-    measure(url, args.rounds)
+    results = {} if args.startup_only else {"report": measure(url, args.rounds)}
+    urls = {args.db: url} | {name: f"{args.server}/{name}" for name in args.startup_db}
+    results["startup"] = startup(urls, args.rounds, args.before)
+    print(json.dumps(results, indent=1))
     return 0
 
 
