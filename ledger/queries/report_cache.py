@@ -26,16 +26,19 @@ moved the generation, so the tally always equals the sum of the artist rows of i
 
 import datetime as dt
 import json
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 
 from ledger import routing
 from ledger.models import Program
 
 from .fifo import FIFO_CTE
+
+logger = logging.getLogger(__name__)
 
 
 def median_of_histogram(histogram: list[tuple[int, int]]) -> Decimal | None:
@@ -493,12 +496,18 @@ def _refresh(program: Program) -> WorkCounts:
         for artist_id, work in fresh.items():
             tally.add(artist_id, work)
     figures = tally.counts()
-    if all(work.version is not None for work in fresh.values()):
-        _store(program, row, at, tally, fresh, whole=whole, gone=gone)
-    elif row is not None and row.at is not None:
-        # Work without a payable: no version to check it against later. Store nothing, and
-        # empty what was stored, so no later refresh builds on it.
-        _store(program, row, None, None, {}, whole=True, gone=set())
+    try:
+        if all(work.version is not None for work in fresh.values()):
+            _store(program, row, at, tally, fresh, whole=whole, gone=gone)
+        elif row is not None and row.at is not None:
+            # Work without a payable: no version to check it against later. Store nothing,
+            # and empty what was stored, so no later refresh builds on it.
+            _store(program, row, None, None, {}, whole=True, gone=set())
+    except OperationalError as error:
+        # The figures are exact whether or not they could be stored (a lock wait that timed
+        # out, the primary unreachable from a replica-served read): the report answers, and
+        # a later one stores.
+        logger.warning("report figures of program %s not stored: %s", program.pk, error)
     return figures
 
 
@@ -594,7 +603,7 @@ def _stored_unpaid(wanted: dict[int, list[int]]):
             moved.append(program_id)
     listed = {program_id: set(ids) for program_id, ids in wanted.items()}
     for tag, program_id, artist_id, text in rows:
-        if tag == 1 and artist_id in listed[program_id] and text != "[]":
+        if tag == 1 and program_id in found and artist_id in listed[program_id] and text != "[]":
             found[program_id][artist_id] = _dates(json.loads(text))
     return found, moved
 

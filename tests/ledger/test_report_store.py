@@ -205,3 +205,25 @@ def test_a_refresh_never_stores_over_an_emptied_store(busy_program, monkeypatch)
     assert results == [fresh_report(program)]
     row, rows = report_cache.stored(program)
     assert row.at is None and rows == {}  # still empty: the refresh lost
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_answers_when_its_figures_cannot_be_stored(busy_program, monkeypatch, caplog):
+    """The store is a cache: a write that fails (a lock wait timed out) leaves the report's
+    answer exact, logs, and a later report stores."""
+    from django.db import OperationalError
+
+    _, _, program = busy_program
+    expected = fresh_report(program)
+
+    def down(*args, **kwargs):
+        raise OperationalError("canceling statement due to lock timeout")
+
+    store = report_cache._store
+    monkeypatch.setattr(report_cache, "_store", down)
+    assert queries.program_report(program) == expected
+    assert "not stored: canceling statement due to lock timeout" in caplog.text
+    assert report_cache.stored(program) is None
+    monkeypatch.setattr(report_cache, "_store", store)
+    assert queries.program_report(program) == expected
+    assert stored_figures(program) == report_cache.from_scratch(program)
