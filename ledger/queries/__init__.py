@@ -2,7 +2,7 @@
 
 Sign conventions follow the API: an artist's balance is what the program owes it (positive =
 owed); statement lines are positive for valued work and negative for payments. One module per
-resource; the report's per-artist figures kept between reads are `report_cache`; which work
+resource; the report's per-artist figures stored between reads are `report_cache`; which work
 the payments paid (first in, first out) is `fifo`.
 """
 
