@@ -700,4 +700,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the stack was torn down on the way out
+        print("scale: interrupted; everything it started has been stopped")
+        sys.exit(130)
