@@ -36,6 +36,7 @@ from ledger.models import (
     Program,
 )
 from ledger.models.journal import GENESIS_HASH
+from ledger.queries.rows import keyset_rows
 
 
 @dataclass
@@ -69,6 +70,7 @@ _COLUMNS = (
     "currency",
     "entry__adjusts__hash",
     "entry__dispute_id",
+    "id",  # the key that orders legs within an entry (keyset_rows)
 )
 
 
@@ -90,7 +92,9 @@ def walk_chain(program: Program, *, up_to_seq: int | None = None, chunk_size: in
     postings = Posting.objects.filter(program=program)
     if up_to_seq is not None:
         postings = postings.filter(entry__seq__lte=up_to_seq)
-    rows = postings.order_by("entry__seq", "id").values_list(*_COLUMNS).iterator(chunk_size)
+    # In chain order, chunk by chunk: postings are never changed, so chunks read at different
+    # moments still make one chain (up to whatever was posted when the last chunk was read).
+    rows = keyset_rows(postings.values_list(*_COLUMNS), ("entry__seq", "id"), chunk_size=chunk_size)
     prev_hash, expected_seq = GENESIS_HASH, 1
     for _entry_id, group in groupby(rows, key=lambda row: row[0]):
         legs = list(group)
@@ -192,7 +196,7 @@ def _check_adjustments(program: Program) -> list[str]:
         .select_related("adjusts", "dispute")
         .order_by("seq")
     )
-    for entry in adjustments.iterator(chunk_size=1000):
+    for entry in keyset_rows(adjustments, ("seq",), chunk_size=1000):
         original, dispute = entry.adjusts, entry.dispute
         if original.kind != EntryKind.ACCEPTANCE or original.contribution_id != (
             entry.contribution_id

@@ -81,6 +81,42 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = "PostgreSQL test skipped while LEDGER_REQUIRE_POSTGRES=1"
 
 
+def _end_other_sessions(test_database: str) -> None:
+    """End every other session on `test_database`, from a session on the `postgres` database.
+
+    Through PgBouncer a test database has sessions after the test process lets go: the pool's
+    idle server connections (PgBouncer reopens them when a database of that name is used
+    again). PostgreSQL refuses to drop a database in use, so pytest-django's drop, and its
+    drop of a test database left by an interrupted run, need them gone first. Directly there
+    are none."""
+    connection.close()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [test_database],
+        )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, django_db_blocker):
+    """Before the test database is made: a leftover one of the same name is dropped by
+    pytest-django, which needs its pooled sessions ended."""
+    if on_postgres():
+        with django_db_blocker.unblock():
+            _end_other_sessions(connection.creation._get_test_db_name())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, dropped at the end even through PgBouncer (this
+    teardown runs before pytest-django's, which drops it)."""
+    yield
+    if on_postgres():
+        with django_db_blocker.unblock():
+            _end_other_sessions(connection.settings_dict["NAME"])
+
+
 def _delete_every_row(style, tables, *, reset_sequences=False, allow_cascade=False):
     """PostgreSQL's flush as DELETEs: the same empty tables as Django's one TRUNCATE, without
     its cost (a TRUNCATE makes new files for every table: about a second per transactional

@@ -10,8 +10,10 @@ minor digits (`format_minor`), never a float.
 
 Consistency: the chain head and every balance row are read by one SQL statement (one snapshot),
 and only entries up to that head are written, so assertions and postings always agree even
-while new entries are being posted. Postings are read with a server-side iterator in chain
-order, so memory does not grow with the ledger.
+while new entries are being posted. Postings are read in chain order in chunks (keyset
+pagination, `keyset_rows`), so memory does not grow with the ledger; postings up to the head
+never change, so the chunks need no common snapshot (and no transaction held open while a
+slow client reads).
 """
 
 import datetime as dt
@@ -25,6 +27,7 @@ from django.utils import timezone
 from ledger import clock
 from ledger.models import AccountBalance, Entry, LedgerHead, Posting, Program
 from ledger.money import exponent, format_minor
+from ledger.queries.rows import keyset_rows
 
 FORMATS = ("hledger", "beancount")
 
@@ -44,6 +47,7 @@ _COLUMNS = (
     "amount_minor",
     "entry__adjusts__seq",
     "entry__dispute_id",
+    "id",  # orders the legs of an entry (keyset_rows)
 )
 
 
@@ -137,15 +141,14 @@ def stream_journal(program: Program, fmt: str, *, chunk_size: int = 2000) -> Ite
             put(f"{first_day.isoformat()} open {code} {cur}\n")
     put("\n")
 
-    rows = (
-        Posting.objects.filter(program=program, entry__seq__lte=head_seq)
-        .order_by("entry__seq", "id")
-        .values_list(*_COLUMNS)
-        .iterator(chunk_size=chunk_size)
+    rows = keyset_rows(
+        Posting.objects.filter(program=program, entry__seq__lte=head_seq).values_list(*_COLUMNS),
+        ("entry__seq", "id"),
+        chunk_size=chunk_size,
     )
     for _entry_id, legs in groupby(rows, key=lambda row: row[0]):
         legs = list(legs)
-        _id, seq, kind, day, memo, entry_hash, _code, _amount, adjusts, dispute = legs[0]
+        _id, seq, kind, day, memo, entry_hash, _code, _amount, adjusts, dispute, _pk = legs[0]
         links = {"adjusts": adjusts, "dispute": dispute} if adjusts else {}
         put(render(seq, kind, day, memo, entry_hash, [(r[6], r[7]) for r in legs], cur, links))
         if size >= _FLUSH_AT:
