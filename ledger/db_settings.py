@@ -23,10 +23,10 @@ from django.db import DEFAULT_DB_ALIAS, connections
 log = logging.getLogger(__name__)
 
 
-def apply(using: str = DEFAULT_DB_ALIAS) -> dict[str, str] | None:
-    """Store the session limits on the database behind `using`; return them (None off
-    PostgreSQL). Needs the database's owner (or a superuser), as `migrate` has."""
-    connection = connections[using]
+def apply(connection) -> dict[str, str] | None:
+    """Store the session limits on the database behind `connection` (a Django connection);
+    return them (None off PostgreSQL). Needs the database's owner (or a superuser), as
+    `migrate` has."""
     if connection.vendor != "postgresql":
         return None
     values = {name: f"{int(ms)}ms" for name, ms in settings.LEDGER_PG_TIMEOUTS_MS.items()}
@@ -44,4 +44,4 @@ def apply(using: str = DEFAULT_DB_ALIAS) -> dict[str, str] | None:
 def on_post_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs):
     """post_migrate runs once per app; the settings need storing once per migrate."""
     if sender.name == "ledger":
-        apply(using)
+        apply(connections[using])

@@ -32,10 +32,10 @@ from ledger.models import (
     Payout,
     PayoutKind,
     PayoutStatus,
-    Posting,
     Program,
 )
 from ledger.models.journal import GENESIS_HASH
+from ledger.queries.entries import chain_postings
 from ledger.queries.rows import keyset_rows
 
 
@@ -70,7 +70,6 @@ _COLUMNS = (
     "currency",
     "entry__adjusts__hash",
     "entry__dispute_id",
-    "id",  # the key that orders legs within an entry (keyset_rows)
 )
 
 
@@ -89,12 +88,7 @@ def walk_chain(program: Program, *, up_to_seq: int | None = None, chunk_size: in
     """Yield each entry of the program's chain in order, checked: sequence without gaps, link
     to the previous hash, hash of its canonical content, two or more postings balancing per
     currency. Streamed from the postings, so memory stays flat however long the ledger is."""
-    postings = Posting.objects.filter(program=program)
-    if up_to_seq is not None:
-        postings = postings.filter(entry__seq__lte=up_to_seq)
-    # In chain order, chunk by chunk: postings are never changed, so chunks read at different
-    # moments still make one chain (up to whatever was posted when the last chunk was read).
-    rows = keyset_rows(postings.values_list(*_COLUMNS), ("entry__seq", "id"), chunk_size=chunk_size)
+    rows = chain_postings(program, _COLUMNS, up_to_seq=up_to_seq, chunk_size=chunk_size)
     prev_hash, expected_seq = GENESIS_HASH, 1
     for _entry_id, group in groupby(rows, key=lambda row: row[0]):
         legs = list(group)

@@ -110,15 +110,18 @@ def keyset_rows(
     then in that). Where the rows cannot change (the postings up to a chain head read first),
     no transaction is held: a slow reader then holds no server connection between chunks.
     """
-    if chunk_size < 1:
-        raise ValueError("chunk_size must be at least 1")
-    rows = _keyset_chunks(queryset.order_by(*keys), tuple(keys), chunk_size)
+    rows = (row for chunk in keyset_chunks(queryset, keys, chunk_size) for row in chunk)
     if one_snapshot:
         return _in_one_snapshot(queryset.db, rows)
     return rows
 
 
-def _keyset_chunks(queryset, keys: tuple[str, ...], chunk_size: int) -> Iterator:
+def keyset_chunks(queryset, keys: Sequence[str], chunk_size: int) -> Iterator[list]:
+    """`keyset_rows`, a chunk (a list of at most `chunk_size` rows) at a time."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    keys = tuple(keys)
+    queryset = queryset.order_by(*keys)
     fields = getattr(queryset, "_fields", ())  # set by values_list(): rows are tuples
     if fields:
         at = [fields.index(key) for key in keys]
@@ -135,7 +138,8 @@ def _keyset_chunks(queryset, keys: tuple[str, ...], chunk_size: int) -> Iterator
         chunk = list(
             (queryset if after is None else queryset.filter(_after(keys, after)))[:chunk_size]
         )
-        yield from chunk
+        if chunk:
+            yield chunk
         if len(chunk) < chunk_size:
             return
         after = position(chunk[-1])
