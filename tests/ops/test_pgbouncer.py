@@ -20,9 +20,8 @@ from django.test import override_settings
 from ledger import db_settings
 from ledger.db_errors import classify
 
-pytestmark = pytest.mark.postgres
-
 THROUGH_PGBOUNCER = os.environ.get("LEDGER_TEST_PGBOUNCER") == "1"
+pg = pytest.mark.postgres
 
 
 def pgbouncer_admin() -> psycopg.Connection | None:
@@ -57,6 +56,7 @@ def _end_sessions(database: str) -> None:
         )
 
 
+@pg
 def test_session_limits_are_stored_on_the_database(db):
     with connection.cursor() as cursor:
         cursor.execute(
@@ -70,6 +70,7 @@ def test_session_limits_are_stored_on_the_database(db):
     assert "options" not in settings.DATABASES["default"]["OPTIONS"]
 
 
+@pg
 def test_no_prepared_statements_and_no_server_side_cursors(db):
     connection.ensure_connection()
     assert connection.connection.prepare_threshold is None
@@ -78,6 +79,7 @@ def test_no_prepared_statements_and_no_server_side_cursors(db):
     assert settings.DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] is True
 
 
+@pg
 @pytest.mark.django_db(transaction=True)
 def test_a_statement_over_the_timeout_is_cancelled():
     """`apply` stores a short statement_timeout on a scratch database; a new server session
@@ -117,13 +119,10 @@ def test_a_statement_over_the_timeout_is_cancelled():
             cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
 
 
+@pytest.mark.skipif(not THROUGH_PGBOUNCER, reason="the suite's database is not behind PgBouncer")
 def test_startup_options_are_refused_by_pgbouncer(db):
     """Why the limits are database settings: PgBouncer refuses a client's startup options
     (the way they were passed before)."""
-    admin = pgbouncer_admin()
-    if admin is None:
-        pytest.skip("the suite's database is not behind PgBouncer")
-    admin.close()
     s = connection.settings_dict
     with pytest.raises(psycopg.OperationalError, match="unsupported startup parameter"):
         psycopg.connect(
@@ -132,6 +131,7 @@ def test_startup_options_are_refused_by_pgbouncer(db):
         ).close()  # fmt: skip
 
 
+@pg
 def test_the_app_answers_through_the_pooler(client, admin, program):
     client.force_login(admin)
     response = client.get(f"/programs/{program.pk}/")
