@@ -2,11 +2,12 @@
 
 `lock_timeout`, `statement_timeout` and `idle_in_transaction_session_timeout` (milliseconds,
 `settings.LEDGER_PG_TIMEOUTS_MS`, from DJANGO_PG_*_MS), and Django's time zone, are stored on
-the database with `ALTER DATABASE … SET`, so PostgreSQL applies them to each new server session
-itself, whether the app connects directly or through PgBouncer in transaction pooling mode. Startup options
-(`-c lock_timeout=…`) would not do: PgBouncer refuses them, and a server connection it shares
-carries no client's options. A session-level `SET` would not either: in transaction pooling it
-stays on one server connection and the next transaction may run on another.
+the database with `ALTER DATABASE … SET`, so PostgreSQL applies them to each new server
+session itself, whether the app connects directly or through PgBouncer in transaction pooling
+mode. Startup options (`-c lock_timeout=…`) would not do: PgBouncer refuses them, and a server
+connection it shares carries no client's options. A session-level `SET` would not either: in
+transaction pooling it stays on one server connection and the next transaction may run on
+another.
 
 `apply()` runs after every `migrate` (post_migrate), so a deploy applies changed values; it is
 idempotent. The session that ran it gets the values too (a `SET` equal to the database's

@@ -1,5 +1,6 @@
 """Plain-SQL lists paged by slicing (page numbers) or by a key (cursors), for the hottest API
-lists; and `keyset_rows`, how a long result (an export, the chain walk) is streamed."""
+lists; and `keyset_rows` / `keyset_chunks`, how a long result (an export, a statement check,
+the chain walk through `entries.chain_postings`) is streamed."""
 
 import copy
 import functools
@@ -96,19 +97,20 @@ def keyset_rows(
 ) -> Iterator:
     """Yield the rows of `queryset` ordered by `keys`, read in chunks of `chunk_size` rows.
 
-    The way to stream a result too long to hold in memory: each chunk is one statement,
-    `… WHERE keys > (the last row's keys) ORDER BY keys LIMIT chunk_size`, so memory is bound
-    by a chunk and no server-side cursor is needed (a cursor lives in one server session,
-    which PgBouncer in transaction pooling mode does not keep for a client between
-    transactions). `keys` must identify a row (end with a unique field); the rows are model
-    instances (a key across a relation, `artist__display_name`, needs its `select_related`)
-    or `values_list` tuples that select every key.
+        The way to stream a result too long to hold in memory: each chunk is one statement,
+        `… WHERE keys > (the last row's keys) ORDER BY keys LIMIT chunk_size`, so memory is bound
+        by a chunk and no server-side cursor is needed (a cursor lives in one server session,
+        which PgBouncer in transaction pooling mode does not keep for a client between
+        transactions). `keys` must identify a row (end with a unique field) and never be NULL
+    (a NULL compares as unknown: its rows would be skipped); the rows are model
+        instances (a key across a relation, `artist__display_name`, needs its `select_related`)
+        or `values_list` tuples that select every key.
 
-    Each chunk is read at its own moment. Where rows can change while the stream runs and
-    the reader needs one state (a payment batch), `one_snapshot=True` reads every chunk in
-    one REPEATABLE READ transaction (on PostgreSQL, unless the caller's transaction is open:
-    then in that). Where the rows cannot change (the postings up to a chain head read first),
-    no transaction is held: a slow reader then holds no server connection between chunks.
+        Each chunk is read at its own moment. Where rows can change while the stream runs and
+        the reader needs one state (a payment batch), `one_snapshot=True` reads every chunk in
+        one REPEATABLE READ transaction (on PostgreSQL, unless the caller's transaction is open:
+        then in that). Where the rows cannot change (the postings up to a chain head read first),
+        no transaction is held: a slow reader then holds no server connection between chunks.
     """
     rows = (row for chunk in keyset_chunks(queryset, keys, chunk_size) for row in chunk)
     if one_snapshot:
