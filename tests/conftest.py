@@ -9,6 +9,7 @@ import os
 import time
 from decimal import Decimal
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pgtrigger
 import pytest
@@ -115,6 +116,38 @@ def django_db_setup(django_db_setup, django_db_blocker):
     if on_postgres():
         with django_db_blocker.unblock():
             _end_other_sessions(connection.settings_dict["NAME"])
+
+
+@pytest.fixture
+def direct_session():
+    """A direct server session, for the tests that need one when the suite runs through
+    PgBouncer (scripts/test then gives the server's own address in
+    LEDGER_TEST_DIRECT_DATABASE_URL; otherwise the suite is direct already and this does
+    nothing). Two kinds, both about server sessions rather than the app:
+
+    - tests that end their own session (`pg_terminate_backend` of their `pg_backend_pid()`)
+      to play a server restart or a cut connection: through PgBouncer that pid is a pooled
+      server connection, which PgBouncer replaces while the client connection lives on;
+    - the backup drill: pg_dump and pg_restore set session state (`search_path`), which
+      through transaction pooling would stay on a pooled server connection; backups and
+      restores connect to PostgreSQL itself (docs/OPERATIONS.md, "PgBouncer").
+
+    The tests using it are transactional (no test transaction to keep open across the switch).
+    """
+    direct = os.environ.get("LEDGER_TEST_DIRECT_DATABASE_URL")
+    if not direct:
+        yield
+        return
+    url = urlsplit(direct)
+    s = connection.settings_dict  # shared by every thread's connection to this alias
+    saved = s["HOST"], s["PORT"]
+    connection.close()
+    s["HOST"], s["PORT"] = url.hostname, str(url.port or 5432)
+    try:
+        yield
+    finally:
+        connection.close()
+        s["HOST"], s["PORT"] = saved
 
 
 def _delete_every_row(style, tables, *, reset_sequences=False, allow_cascade=False):

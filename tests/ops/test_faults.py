@@ -5,11 +5,9 @@ None of them may leave half an action behind, and each surfaces as an error that
 """
 
 import json
-import os
 import sqlite3
 import threading
 import time
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -45,33 +43,6 @@ def other_connection(**kwargs) -> psycopg.Connection:
         port=s["PORT"] or None,
         **kwargs,
     )
-
-
-@pytest.fixture
-def direct_session():
-    """A direct server session for a test that ends its own (`pg_terminate_backend` of its
-    `pg_backend_pid()`): what a server restart or a cut connection does to the app.
-
-    Through PgBouncer that is not the app's fault to see: the pid is the pooled server
-    connection's, PgBouncer replaces it for the next transaction and the client connection
-    lives on. So when the suite runs through PgBouncer (scripts/test gives the server's own
-    address in LEDGER_TEST_DIRECT_DATABASE_URL) these tests connect to the same database
-    directly; the faults PgBouncer itself meets are its own (docs/OPERATIONS.md, "PgBouncer").
-    """
-    direct = os.environ.get("LEDGER_TEST_DIRECT_DATABASE_URL")
-    if not direct:
-        yield
-        return
-    url = urlsplit(direct)
-    s = connection.settings_dict  # shared by every thread's connection to this alias
-    saved = s["HOST"], s["PORT"]
-    connection.close()
-    s["HOST"], s["PORT"] = url.hostname, str(url.port or 5432)
-    try:
-        yield
-    finally:
-        connection.close()
-        s["HOST"], s["PORT"] = saved
 
 
 def backend_pid() -> int:
