@@ -9,7 +9,6 @@
 | WEB_CONCURRENCY   | 2 × CPU cores + 1, at most 12   |
 | GUNICORN_TIMEOUT  | 35 (seconds a request may take) |
 | FORWARDED_ALLOW_IPS | 127.0.0.1,::1 (gunicorn's own; proxies trusted for X-Forwarded-*) |
-| LEDGER_WARM_REPORTS | true (the master reads the report figures before forking)    |
 
 Mail and scheduled jobs are not gunicorn's: run the background worker beside it, with the same
 environment (docs/OPERATIONS.md, "Background work"):
@@ -52,24 +51,12 @@ limit_request_field_size = 8190
 
 
 def when_ready(server):
-    """Before the workers are forked, import the URLconf (every view and serializer) and read
-    every program's report figures in the master, so workers (also those replacing recycled
-    ones) inherit them: a worker's first request no longer spends ~250 ms of CPU importing the
-    views, once per ~1,000 requests (`max_requests`), and its first transparency report is a
-    cheap refresh, not a full read of every contribution (docs/PERFORMANCE.md). The master's
-    database connection is closed before the fork; a failure only logs."""
+    """Before the workers are forked, import the URLconf (every view and serializer) in the
+    master, so workers (also those replacing recycled ones) inherit it: a worker's first
+    request no longer spends ~250 ms of CPU importing the views, once per ~1,000 requests
+    (`max_requests`). Nothing is read from the database: the report figures are stored there,
+    shared by every server (ledger/queries/report_cache.py), so start-up does not grow with
+    the number of programs."""
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 (the import is the point)
-    if os.environ.get("LEDGER_WARM_REPORTS", "true").lower() in ("0", "false", "no"):
-        return
-    from django.db import connections
-
-    try:
-        from ledger.queries import keep_report_figures
-
-        server.log.info("kept the report figures of %d program(s)", keep_report_figures())
-    except Exception as error:  # the database may not be up yet: workers read on first use
-        server.log.warning("report figures not kept: %s", error)
-    finally:
-        connections.close_all()

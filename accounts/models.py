@@ -124,3 +124,16 @@ class BankDetails(models.Model):
 
     def __str__(self):
         return f"Bank details of user {self.user_id}"
+
+
+class RateCounter(models.Model):
+    """Uses of one rate-limited thing by one client in one fixed window, counted by
+    `ledger.ratelimit.count` with one atomic upsert, so every worker and server adds to the
+    same count. Used when the deployment has no Redis; rows of past windows are swept."""
+
+    key = models.CharField(primary_key=True, max_length=200)  # scope, hashed client, window
+    count = models.PositiveIntegerField()  # uses allowed in the window
+    expires_at = models.DateTimeField(db_index=True)  # when no window reads it any more
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

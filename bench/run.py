@@ -470,9 +470,11 @@ def bench_balance_reads(built, n: int, url: str) -> dict:
 def bench_statement_and_report(built, n: int = 20) -> dict:
     """The busiest artist's statement; program_report cold, after a few entries, and warm.
 
-    The report keeps per-artist figures in the process (ledger.report_cache.posted_work): the
-    first report of a process reads everything; after entries are posted it recomputes
-    only the artists they touched (a miss); with nothing posted it reads nothing more (a hit).
+    The report stores per-artist figures in the database, shared by every process
+    (ledger.queries.report_cache.posted_work): with the store empty (`forget`), the first
+    report reads everything and stores it (cold); after entries are posted it recomputes only
+    the artists they touched (a miss); with nothing posted it reads one stored row (a hit).
+    bench/report_cold.py times the first report of a fresh process.
     """
     from accounts.models import User
     from ledger import queries, services

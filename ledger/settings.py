@@ -27,6 +27,8 @@
 | LEDGER_STAFF_REQUIRE_2FA | on when DJANGO_DEBUG is off (staff need a second factor) |
 | LEDGER_TASK_BACKEND    | database (`manage.py db_worker`); redis: RQ on REDIS_URL (`rqworker`) |
 | LEDGER_ENCRYPTION_KEYS | unset: derived from DJANGO_SECRET_KEY; set: Fernet keys, first encrypts |
+| DATABASE_REPLICA_URL   | unset: no replica; set: reports, statements, exports, lists may read it |
+| LEDGER_REPLICA_MAX_LAG_SECONDS | 10 (a replica further behind is passed over) |
 | LEDGER_WEBHOOKS_ALLOW_INSECURE | false (true: webhooks to http:// and private addresses) |
 
 Production, proxy and lockout variables: docs/OPERATIONS.md.
@@ -108,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Which reads may use the read replica, and read-your-writes (a no-op without a replica).
+    "ledger.routing.ReplicaRoutingMiddleware",
     # request.user.is_verified(): whether this session passed the second factor.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -182,10 +186,36 @@ LEDGER_PG_TIMEOUTS_MS = {
     ),
 }
 
+# A streaming read replica (scripts/replica): reports, statements, exports and lists may read
+# it, never a read that must see the reader's own last write (ledger/routing.py, the rule).
+# Its connection settings are the primary's but for the address; a replica that does not
+# answer within connect_timeout (seconds) is left alone and the primary serves.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    _replica = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **_replica,
+        "OPTIONS": {
+            **DATABASES["default"].get("OPTIONS", {}),
+            "connect_timeout": 2,
+            **_replica.get("OPTIONS", {}),
+        },
+        # Tests run against the primary's test database (the replica replays it).
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["ledger.routing.ReplicaRouter"]
+# Further behind than this (seconds), the replica is passed over and the primary serves.
+LEDGER_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("LEDGER_REPLICA_MAX_LAG_SECONDS", "10"))
+
 # --- Cache (shared by every process) --------------------------------------------------------
-# Throttle counters live in the cache, so it must be one store for all gunicorn workers and
-# servers, never a process's memory: the database by default (its table is made by `migrate`,
-# accounts.0003), Redis when REDIS_URL is set (e.g. redis://127.0.0.1:6379/0).
+# One store for all gunicorn workers and servers, never a process's memory: the database by
+# default (its table is made by `migrate`, accounts.0003), Redis when REDIS_URL is set (e.g.
+# redis://127.0.0.1:6379/0), where the rate limits count too (ledger/ratelimit.py).
 CACHE_TABLE = "ledger_cache"
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 CACHES = {
@@ -315,6 +345,7 @@ else:
 # whose worker died; `apply_deadlines` applies the programs' deadlines (idempotent).
 LEDGER_SCHEDULE = {
     "mail-sweep": {"every": 60, "call": "ledger.background.outbox.sweep"},
+    "ratelimit-sweep": {"every": 3600, "call": "ledger.ratelimit.sweep"},
     "apply-deadlines": {"every": 3600, "command": "apply_deadlines"},
     "import-sweep": {"every": 60, "call": "ledger.services.imports.sweep"},
     "webhook-sweep": {"every": 60, "call": "ledger.webhooks.delivery.sweep"},

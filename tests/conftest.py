@@ -17,7 +17,6 @@ from django.db import connection
 from django.test import TransactionTestCase, override_settings
 
 from ledger import clock, services
-from ledger.queries import report_cache
 from tests.factories import UserFactory
 
 REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
@@ -193,15 +192,6 @@ IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.Immed
 def _tasks_run_at_once():
     with override_settings(TASKS=IMMEDIATE_TASKS):
         yield
-
-
-@pytest.fixture(autouse=True)
-def _forget_kept_report_figures():
-    """Each test starts with no report figures kept by the process (`report_cache.posted_work`):
-    flushed tables reuse ids, so another test's figures must not be offered to it."""
-    report_cache.forget()
-    yield
-    report_cache.forget()
 
 
 TODAY = dt.datetime.now(dt.UTC).date()

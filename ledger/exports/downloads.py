@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.http import HttpResponse, StreamingHttpResponse
 
+from ledger import routing
 from ledger.models import Program
 from ledger.queries import Statement
 
@@ -22,7 +23,8 @@ def attachment(response, filename: str):
 
 def _csv(lines, filename: str) -> StreamingHttpResponse:
     return attachment(
-        StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8"), filename
+        StreamingHttpResponse(routing.keep_route(lines), content_type="text/csv; charset=utf-8"),
+        filename,
     )
 
 
@@ -44,7 +46,7 @@ def statement_pdf_download(statement: Statement) -> HttpResponse:
 def journal_download(program: Program, fmt: str) -> StreamingHttpResponse:
     """The program's journal for hledger or beancount, streamed (memory flat in its size)."""
     response = StreamingHttpResponse(
-        stream_journal(program, fmt), content_type="text/plain; charset=utf-8"
+        routing.keep_route(stream_journal(program, fmt)), content_type="text/plain; charset=utf-8"
     )
     return attachment(response, f"program-{program.pk}.{JOURNAL_FORMATS[fmt]}")
 

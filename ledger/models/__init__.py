@@ -9,6 +9,7 @@ from .journal import Account, AccountBalance, AccountKind, Entry, EntryKind, Led
 from .notifications import Notification, NotificationKind
 from .payouts import Acknowledgement, Payout, PayoutKind, PayoutStatus
 from .programs import Membership, PayerAccount, Program, RateCard, StaffRole, Totals
+from .report_figures import ReportArtistFigures, ReportFigures
 
 __all__ = [
     "CLAIMS_OF",
@@ -42,6 +43,8 @@ __all__ = [
     "Posting",
     "Program",
     "RateCard",
+    "ReportArtistFigures",
+    "ReportFigures",
     "Severity",
     "StaffRole",
     "Totals",

@@ -2,7 +2,7 @@
 
 Sign conventions follow the API: an artist's balance is what the program owes it (positive =
 owed); statement lines are positive for valued work and negative for payments. One module per
-resource; the report's per-artist figures kept between reads are `report_cache`; which work
+resource; the report's per-artist figures stored between reads are `report_cache`; which work
 the payments paid (first in, first out) is `fifo`.
 """
 
@@ -20,7 +20,7 @@ from .entries import entry_rows, monthly_series, visible_entries
 from .fifo import PayDeadline, unpaid_work
 from .notifications import unconfirmed_payments, unread_count
 from .report import Report, median_days_to_payment, program_report, readable_report
-from .report_cache import WorkCounts, keep_report_figures, median_of_histogram
+from .report_cache import WorkCounts, median_of_histogram
 from .rows import KeysetRows, SqlRows
 from .statements import (
     Statement,
@@ -44,7 +44,6 @@ __all__ = [
     "contribution_rows",
     "dispute_queue",
     "entry_rows",
-    "keep_report_figures",
     "median_days_to_payment",
     "median_of_histogram",
     "monthly_series",

@@ -1,11 +1,10 @@
 """Balances: what each membership was valued, paid and still has pending (minor units), and
 how much of it is overdue for payment."""
 
-from django.db import connection
 from django.db.models import ExpressionWrapper, IntegerField
 from django.db.models.expressions import RawSQL
 
-from ledger import access, clock
+from ledger import access, clock, routing
 from ledger.models import (
     Account,
     AccountKind,
@@ -65,12 +64,13 @@ def pay_deadlines(memberships, *, today=None) -> dict[tuple[int, int], PayDeadli
     (program id, artist id). `memberships`: (program id, artist id, the program's
     `pay_within_days`) triples; `today`: `clock.today()`.
 
-    What is unpaid comes from the figures kept for the report (`report_cache.kept_unpaid`):
-    one statement reads the heads of the programs listed, and a program whose head has not
-    moved since it was last read costs nothing more, however many of its members are listed
-    (the program page lists them all). The matching over a page's artists read afresh cost
+    What is unpaid comes from the figures stored for the report (`report_cache.kept_unpaid`):
+    one statement reads the heads of the programs listed and, where the stored figures are
+    exact at the head, the listed artists' rows, however many of a program's members are
+    listed (the program page lists them all); a program whose head moved is refreshed first
+    (the artists whose payable moved). The matching over a page's artists read afresh cost
     about 40 ms at 300 postings per artist (docs/PERFORMANCE.md), ten times the rest of a
-    balances page. Inside a transaction, or for a program nothing can be kept of, the
+    balances page. Inside a transaction, or for a program nothing can be stored of, the
     memberships are read afresh in one statement (`fifo.unpaid_work`).
     """
     memberships = list(memberships)
@@ -80,15 +80,12 @@ def pay_deadlines(memberships, *, today=None) -> dict[tuple[int, int], PayDeadli
         wanted.setdefault(program_id, []).append(artist_id)
     unpaid: dict[tuple[int, int], dict] = {}
     afresh = set()
-    heads = {} if connection.in_atomic_block or not wanted else _heads(sorted(wanted))
+    kept = kept_unpaid(wanted)
     for program_id, artist_ids in wanted.items():
-        kept = None
-        if program_id in heads:
-            kept = kept_unpaid(Program(pk=program_id), heads[program_id], artist_ids)
-        if kept is None:
-            afresh.update((program_id, artist_id) for artist_id in artist_ids)
+        if program_id in kept:
+            unpaid.update(((program_id, a), days) for a, days in kept[program_id].items())
         else:
-            unpaid.update(((program_id, a), days) for a, days in kept.items())
+            afresh.update((program_id, artist_id) for artist_id in artist_ids)
     if afresh:
         unpaid.update(unpaid_work(afresh))
     return {
@@ -97,17 +94,6 @@ def pay_deadlines(memberships, *, today=None) -> dict[tuple[int, int], PayDeadli
         )
         for program_id, artist_id, days in memberships
     }
-
-
-def _heads(program_ids: list[int]) -> dict[int, tuple[int, str]]:
-    """The (seq, hash) of each program's chain head."""
-    in_ids = f"IN ({', '.join(['%s'] * len(program_ids))})"  # placeholders only
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT program_id, seq, hash FROM ledger_ledgerhead WHERE program_id {in_ids}",  # noqa: S608  # nosec B608
-            program_ids,
-        )
-        return {program_id: (seq, head_hash) for program_id, seq, head_hash in cursor.fetchall()}
 
 
 def with_pay_deadlines(memberships):
@@ -130,7 +116,7 @@ def payable_balance_minor(program: Program, artist) -> int:
     The hottest read of the app, so plain SQL: compiling the equivalent ORM query costs
     about ten times what the database spends answering it (see docs/PERFORMANCE.md).
     """
-    with connection.cursor() as cursor:
+    with routing.read_connection().cursor() as cursor:
         cursor.execute(_PAYABLE_BALANCE_SQL, [program.pk, artist.pk, AccountKind.PAYABLE.value])
         row = cursor.fetchone()
     if row is None:

@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection
+from ledger import routing
 
 # The matching as three CTEs (`WITH` + this), for the rows that `{work}` (contributions,
 # aliased c) and `{payments}` (payouts, aliased p) select: SQL conditions with placeholders,
@@ -103,7 +103,7 @@ def unpaid_work(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], dict[
             payments=f"p.program_id {in_programs} AND p.artist_id {in_artists}",
         )
         wanted = set(chunk)
-        with connection.cursor() as cursor:
+        with routing.read_connection().cursor() as cursor:
             cursor.execute(sql, [*programs, *artists, *programs, *artists])
             for program_id, artist_id, accepted_on, unpaid in cursor.fetchall():
                 if (program_id, artist_id) in wanted:

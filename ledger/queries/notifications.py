@@ -1,8 +1,8 @@
 """Notifications: what a person's navigation shows of its inbox, and its payments to confirm."""
 
-from django.db import connection
 from django.db.models import Count, Sum
 
+from ledger import routing
 from ledger.models import Payout, PayoutStatus
 
 # Every page a signed-in person opens shows this count: plain SQL (the ORM's compile of it
@@ -14,7 +14,7 @@ def unread_count(user) -> int:
     """How many of `user`'s notifications are unread (0 for an anonymous visitor)."""
     if user is None or not user.is_authenticated:
         return 0
-    with connection.cursor() as cursor:
+    with routing.read_connection().cursor() as cursor:
         cursor.execute(_UNREAD_SQL, [user.pk])
         return cursor.fetchone()[0]
 

@@ -3,11 +3,10 @@
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
-from ledger import access, clock
+from ledger import access, clock, routing
 from ledger.models import (
     Contribution,
     Dispute,
@@ -78,7 +77,7 @@ def median_days_to_payment(program: Program) -> Decimal | None:
     `ARTIST_WORK_SQL`), and the median is taken from their sum exactly as
     `statistics.median` would from the list of days.
 
-    Computed from scratch; `program_report` keeps the same figures up to date per artist.
+    Computed from scratch; `program_report` stores the same figures per artist, kept up to date.
     """
     return from_scratch(program).median_days
 
@@ -87,10 +86,10 @@ def program_report(program: Program) -> Report:
     """The transparency figures of one program (no artist identities).
 
     Cheap at any size: what needs every accepted contribution and payout of the
-    program (the median days to payment and the counts of posted work) is kept per artist
-    and recomputed only for the artists whose payable moved since the last report
-    (`posted_work`); the rest is read live: zero-value work (which posts no entry), the
-    memberships' maintained totals, the head.
+    program (the median days to payment and the counts of posted work) is stored per artist
+    in the database, shared by every server, and recomputed only for the artists whose
+    payable moved since it was stored (`posted_work`); the rest is read live: zero-value
+    work (which posts no entry), the memberships' maintained totals, the head.
     """
     today = clock.today()
     head = LedgerHead.objects.filter(program=program).first()
@@ -156,7 +155,7 @@ _PAID_CONFIRMED_SQL = (
 
 
 def _paid_confirmed_minor(program: Program) -> int:
-    with connection.cursor() as cursor:
+    with routing.read_connection().cursor() as cursor:
         cursor.execute(_PAID_CONFIRMED_SQL, [program.pk])
         return int(cursor.fetchone()[0])
 
@@ -176,7 +175,7 @@ _UNPOSTED_WORK_SQL = _UNPOSTED_WORK_TEMPLATE.replace("HOURS_X100", HOURS_X100).r
 
 
 def _work_counts(sql: str, program: Program) -> WorkCounts:
-    with connection.cursor() as cursor:
+    with routing.read_connection().cursor() as cursor:
         cursor.execute(sql, [program.pk])
         rows = cursor.fetchall()
     return WorkCounts(

@@ -1,20 +1,44 @@
-"""The report's posted-work figures, kept per artist between reads and recomputed only for the
-artists whose payable moved."""
+"""The report's posted-work figures, stored per artist in the database between reads and
+recomputed only for the artists whose payable moved.
+
+Where they live, and why there. Every app server reads the same two tables
+(`ReportFigures`: a program's merged tally, the chain head it is exact at and a generation
+counter; `ReportArtistFigures`: one row per artist, exact at a version of its payable balance
+row), so a server that starts, or a worker gunicorn recycles, reads one row for its first
+report instead of every contribution and payout of the program (about 1 s at 900k postings),
+and start-up reads nothing. They are a derived, self-validating cache filled lazily by reads,
+not rows maintained by the posting transaction: keeping them there would put the first-in
+first-out matching of the artist (a read of all its work and payments) and a write of the
+program's tally into every posting, the hot path the ledger is measured by, for figures only
+the report and the balances' `overdue` read; here a posting costs nothing more, and a report
+after it recomputes the artists that moved (`posted_work` has the argument why the versions
+make that exact).
+
+How a refresh stores. The figures are computed from one snapshot of the read connection
+(`routing.read_connection()`; a REPEATABLE READ, READ ONLY transaction on PostgreSQL, so a
+replica can serve it): the head, the stored rows and the payables' versions are read together,
+so what is computed is exact at that head. They are then stored on the primary in one short
+transaction whose UPDATE of the program's row is conditional on the generation the refresh
+started from: a refresher that lost to a concurrent one writes nothing and returns its
+figures, which are exact all the same. Artist rows are written only in a transaction that has
+moved the generation, so the tally always equals the sum of the artist rows of its generation.
+"""
 
 import datetime as dt
-import threading
+import json
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db import connection
+from django.db import OperationalError, connections, transaction
 
-from ledger.models import (
-    LedgerHead,
-    Program,
-)
+from ledger import routing
+from ledger.models import Program
 
 from .fifo import FIFO_CTE
+
+logger = logging.getLogger(__name__)
 
 
 def median_of_histogram(histogram: list[tuple[int, int]]) -> Decimal | None:
@@ -144,6 +168,7 @@ class _ArtistWork:
 
 def read_artist_work(program: Program, artist_ids=None) -> dict[int, _ArtistWork]:
     """Posted work of `artist_ids` (all the program's artists if None), by artist id."""
+    connection = routing.read_connection()
     sql = ARTIST_WORK_SQL[connection.vendor]
     if artist_ids is None:
         statements = [(sql.format(c="", p="", a=""), [program.pk] * 4)]
@@ -225,114 +250,162 @@ def from_scratch(program: Program) -> WorkCounts:
     return tally.counts()
 
 
-class _ProgramWork:
-    """What this process knows of one program's posted work: per artist, and merged.
+def _dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
-    Memory: bounded by members × distinct day values, a dict per member (Bench B: 3,000
-    members, ~51 values each: 7.4 MB per program per process); `forget` drops it all.
-    """
 
-    def __init__(self):
-        self.lock = threading.Lock()  # held while refreshing; readers only read `exact`
-        self._reset()
+def _days_since_epoch(figures: dict[dt.date, int]) -> list[list[int]]:
+    return sorted([(day - EPOCH).days, amount] for day, amount in figures.items())
 
-    def _reset(self) -> None:
-        self.anchor: tuple[int, str] | None = None  # (seq, hash) of an entry of its history
-        self.artists: dict[int, _ArtistWork] = {}
-        self.tally = _Tally()
-        # (head, figures): the figures are those of the chain at that head (seq, hash).
-        # Replaced whole, so a reader without the lock sees a matching pair.
-        self.exact: tuple[tuple[int, str], WorkCounts] | None = None
 
-    def refresh(self, program: Program, at: tuple[int, str]) -> WorkCounts:
-        """Bring the figures up to date with the database; `at` is the head read before."""
-        if self.exact is not None and self.exact[0] == at:
-            return self.exact[1]  # another thread refreshed while this one waited
-        if self.anchor is not None and not _in_chain(program, self.anchor):
-            self._reset()  # not the history these figures came from (restore, test flush)
-        versions = dict(_fetch(_PAYABLE_VERSIONS_SQL, [program.pk]))
-        stale = [
-            artist_id
-            for artist_id, version in versions.items()
-            if artist_id not in self.artists or self.artists[artist_id].version != version
-        ]
-        if not self.artists or 3 * len(stale) > len(versions):
-            # First report, or most artists moved: one statement over everything is cheaper
-            # than the IN lists, and leaves nothing of the old figures behind.
-            fresh = read_artist_work(program)
-            self.artists, self.tally = {}, _Tally()
-        else:
-            fresh = read_artist_work(program, stale) if stale else {}
-            for artist_id in self.artists.keys() - versions.keys():
-                self.tally.add(artist_id, self.artists.pop(artist_id), -1)  # not via services
-        keep = True
-        for artist_id, work in fresh.items():
-            old = self.artists.pop(artist_id, None)
-            if old is not None:
-                self.tally.add(artist_id, old, -1)
-            self.tally.add(artist_id, work)
-            if work.version is None:
-                keep = False  # work without a payable: no version to check it against later
-            self.artists[artist_id] = work
-        figures = self.tally.counts()
-        if not keep:
-            self._reset()
-            return figures
-        # Exact at `at` if no entry was committed while reading (the head did not move).
-        after = _fetch(
-            "SELECT seq, hash FROM ledger_ledgerhead WHERE program_id = %s", [program.pk]
+def _dates(pairs) -> dict[dt.date, int]:
+    return {EPOCH + dt.timedelta(days=day): amount for day, amount in pairs}
+
+
+def _encode_work(work: _ArtistWork) -> tuple[str, str]:
+    """(figures, unpaid) of an artist's row: JSON, integers only."""
+    figures = {
+        "days": sorted(work.days.items()),
+        "hours_x100": work.hours_x100,
+        "bugs": work.bugs,
+        "has_work": work.has_work,
+    }
+    return _dumps(figures), _dumps(_days_since_epoch(work.unpaid))
+
+
+def _decode_work(version: int, figures: str, unpaid: str) -> _ArtistWork:
+    decoded = json.loads(figures)
+    return _ArtistWork(
+        version=version,
+        days={int(days): count for days, count in decoded["days"]},
+        hours_x100=decoded["hours_x100"],
+        bugs=decoded["bugs"],
+        has_work=decoded["has_work"],
+        unpaid=_dates(json.loads(unpaid)),
+    )
+
+
+def _encode_tally(tally: _Tally) -> str:
+    return _dumps(
+        {
+            "days": sorted(tally.days.items()),
+            "unpaid": _days_since_epoch(tally.unpaid),
+            "hours_x100": tally.hours_x100,
+            "bugs": tally.bugs,
+            "artists": sorted(tally.artist_ids),
+        }
+    )
+
+
+def _decode_tally(text: str) -> _Tally:
+    decoded = json.loads(text)
+    tally = _Tally()
+    tally.days.update({int(days): count for days, count in decoded["days"]})
+    tally.unpaid.update(_dates(decoded["unpaid"]))
+    tally.hours_x100, tally.bugs = decoded["hours_x100"], decoded["bugs"]
+    tally.artist_ids = set(decoded["artists"])
+    return tally
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A program's row of the store (`ReportFigures`)."""
+
+    generation: int  # grows by one at every store
+    at: tuple[int, str] | None  # the head (seq, hash) the tally is exact at; None: nothing
+    tally: str  # JSON (`_encode_tally`), "" when nothing is stored
+
+
+_STORED_SQL = "SELECT generation, seq, hash, tally FROM ledger_reportfigures WHERE program_id = %s"
+
+
+def _fetch(cursor, sql: str, params: list) -> list[tuple]:
+    cursor.execute(sql, params)
+    return cursor.fetchall()
+
+
+def _read_stored(cursor, program_id: int) -> Stored | None:
+    rows = _fetch(cursor, _STORED_SQL, [program_id])
+    if not rows:
+        return None
+    generation, seq, head_hash, tally = rows[0]
+    return Stored(generation, None if seq is None else (seq, head_hash), tally)
+
+
+def _chunks(ids, size: int = 500):
+    ids = sorted(ids)
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        yield chunk, f"IN ({', '.join(['%s'] * len(chunk))})"  # placeholders only
+
+
+def _read_artists(cursor, program_id: int, artist_ids) -> dict[int, _ArtistWork]:
+    """The stored figures of those of `artist_ids` that have a row."""
+    found = {}
+    for chunk, in_list in _chunks(artist_ids):
+        cursor.execute(
+            "SELECT artist_id, version, figures, unpaid FROM ledger_reportartistfigures "  # noqa: S608  # nosec B608
+            f"WHERE program_id = %s AND artist_id {in_list}",
+            [program_id, *chunk],
         )
-        after = tuple(after[0]) if after else at
-        # The head read last: every figure kept was read at or before it, so while it is in
-        # the chain, so is the history each figure came from.
-        self.anchor = after
-        self.exact = (at, figures) if after == at else None
-        return figures
+        for artist_id, version, figures, unpaid in cursor.fetchall():
+            found[artist_id] = _decode_work(version, figures, unpaid)
+    return found
 
 
-def _fetch(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _in_chain(program: Program, at: tuple[int, str]) -> bool:
+def _in_chain(cursor, program_id: int, at: tuple[int, str]) -> bool:
     """Whether the program's chain still holds entry (seq, hash): the same history, grown."""
     seq, entry_hash = at
     return bool(
         _fetch(
+            cursor,
             "SELECT 1 FROM ledger_entry WHERE program_id = %s AND seq = %s AND hash = %s",
-            [program.pk, seq, entry_hash],
+            [program_id, seq, entry_hash],
         )
     )
 
 
-# (database alias, database name, program id) → _ProgramWork. Process-local: each worker
-# keeps its own (gunicorn sync workers are single-threaded; the lock is for threads).
-KEPT: dict[tuple[str, str, int], _ProgramWork] = {}
+def _in_transaction() -> bool:
+    """Whether the caller is inside a transaction (on the primary or the read connection)."""
+    return connections[routing.PRIMARY].in_atomic_block or routing.read_connection().in_atomic_block
 
 
-KEPT_LOCK = threading.Lock()
+def stored(program: Program) -> tuple[Stored, dict[int, _ArtistWork]] | None:
+    """The program's stored figures as they are (its row and every artist's), read from the
+    primary, or None: for checks and tests, never for a report (which validates first)."""
+    with connections[routing.PRIMARY].cursor() as cursor:
+        row = _read_stored(cursor, program.pk)
+        if row is None:
+            return None
+        ids = [a for (a,) in _fetch(cursor, _ARTIST_IDS_SQL, [program.pk])]
+        return row, _read_artists(cursor, program.pk, ids)
 
 
-def forget() -> None:
-    """Drop what this process knows of every program's posted work (tests start clean)."""
-    with KEPT_LOCK:
-        KEPT.clear()
+_ARTIST_IDS_SQL = "SELECT artist_id FROM ledger_reportartistfigures WHERE program_id = %s"
 
 
-def keep_report_figures() -> int:
-    """Read and keep every program's posted-work figures in this process; the number of
-    programs. gunicorn's master calls it before it forks the workers (gunicorn.conf.py), so
-    each worker, and each one that replaces a recycled worker, starts with them and pays a
-    miss (the artists moved since), not the first full read (about 1 s at 900k postings)."""
-    programs = list(Program.objects.order_by("id"))
-    for program in programs:
-        posted_work(program, LedgerHead.objects.filter(program=program).first())
-    return len(programs)
+_ARTIST_VERSIONS_SQL = (
+    "SELECT artist_id, version FROM ledger_reportartistfigures WHERE program_id = %s"
+)
 
 
-def posted_work(program: Program, head: LedgerHead | None) -> WorkCounts:
+def forget(program: Program | None = None) -> None:
+    """Empty the store (of one program, or of all): the next report recomputes the figures.
+    For data changed by hand rather than through the services. The program rows stay, their
+    generation moved on, so a refresh that started before can never store over the empty
+    state (a generation is never used twice)."""
+    where, params = ("WHERE program_id = %s", [program.pk]) if program else ("", [])
+    primary = connections[routing.PRIMARY]
+    with transaction.atomic(using=primary.alias), primary.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_reportfigures SET generation = generation + 1, seq = NULL, "  # noqa: S608  # nosec B608
+            f"hash = '', tally = '' {where}",
+            params,
+        )
+        cursor.execute(f"DELETE FROM ledger_reportartistfigures {where}", params)  # noqa: S608  # nosec B608
+
+
+def posted_work(program: Program, head) -> WorkCounts:
     """Counts and median days of accepted work of value > 0 and of paid payouts.
 
     Kept per artist, keyed by the version of the artist's payable balance row. Why that is
@@ -350,58 +423,206 @@ def posted_work(program: Program, head: LedgerHead | None) -> WorkCounts:
     account an entry posts to, in the same transaction. So in committed history an artist's
     figures are a function of (payable account, version); the statement that recomputes an
     artist returns the version it read with the figures (one snapshot), and only that pair
-    is stored. A version alone names a state only within one history: the figures also
-    remember an entry of their chain (`anchor`) and are dropped when it is gone.
+    is stored. A version alone names a state only within one history: the stored figures
+    also name the head they were exact at, an entry of their chain, and are recomputed from
+    nothing when it is gone (a restore, a re-created database). Work without a payable
+    (hand-built data only) has no version to check later: a program with such work stores
+    nothing, and its reports compute from scratch.
 
-    Nothing is stored inside a transaction: it may see its own uncommitted entries, whose
-    versions a rollback would free for other content. There, the figures are reused only if
-    the chain head (seq, hash, which names the whole history) is the one they were exact
-    at, and otherwise computed from scratch. Out of a transaction, a report at an unmoved
-    head reads nothing more (a hit); otherwise one query reads every payable's version and
-    the artists whose version moved are recomputed (all of them if more than a third moved).
+    Nothing is stored from inside a transaction: it may see its own uncommitted entries, whose
+    versions a rollback would free for other content. There, the stored figures are reused
+    only if the chain head (seq, hash, which names the whole history) is the one they are
+    exact at, and otherwise computed from scratch. Out of a transaction, a report at the head
+    the store is exact at reads one row (a hit); otherwise one snapshot reads every payable's
+    version and the stored versions, the artists whose version moved are recomputed (all of
+    them if more than a third moved), and the result is stored (`_refresh`).
     """
     if head is None or not head.seq:
         return from_scratch(program)  # no entry yet: nothing to keep
-    at = (head.seq, head.hash)
-    state = KEPT.get(_key(program))
-    exact = state.exact if state is not None else None
-    if exact is not None and exact[0] == at:
-        return exact[1]
-    if connection.in_atomic_block:
+    with routing.read_connection().cursor() as cursor:
+        row = _read_stored(cursor, program.pk)
+    if row is not None and row.at == (head.seq, head.hash):
+        return _decode_tally(row.tally).counts()
+    if _in_transaction():
         return from_scratch(program)
-    state = _state(program)
-    with state.lock:
-        return state.refresh(program, at)
+    return _refresh(program)
 
 
-def _key(program: Program) -> tuple[str, str, int]:
-    return (connection.alias, str(connection.settings_dict["NAME"]), program.pk)
+# The chain head and the program's stored row, in one statement.
+_HEAD_AND_STORED_SQL = (
+    "SELECT h.seq, h.hash, f.generation, f.seq, f.hash, f.tally FROM ledger_ledgerhead h "
+    "LEFT JOIN ledger_reportfigures f ON f.program_id = h.program_id WHERE h.program_id = %s"
+)
 
 
-def _state(program: Program) -> _ProgramWork:
-    with KEPT_LOCK:
-        return KEPT.setdefault(_key(program), _ProgramWork())
+def _refresh(program: Program) -> WorkCounts:
+    """Bring the program's stored figures up to date with its ledger; its figures.
+
+    Read in one snapshot of the read connection, stored on the primary (`_store`), unless a
+    concurrent refresh stored first (its figures stand; these are returned all the same).
+    """
+    reader = routing.read_connection()
+    with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
+        if reader.vendor == "postgresql":
+            # Every read below sees one snapshot (on SQLite, the transaction is one).
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        head = _fetch(cursor, _HEAD_AND_STORED_SQL, [program.pk])
+        if not head or not head[0][0]:
+            return from_scratch(program)  # no entry (any more): nothing to keep
+        seq, head_hash, generation, stored_seq, stored_hash, stored_tally = head[0]
+        at = (seq, head_hash)
+        row = None
+        if generation is not None:
+            stored_at = None if stored_seq is None else (stored_seq, stored_hash)
+            row = Stored(generation, stored_at, stored_tally)
+        if row is not None and row.at == at:
+            return _decode_tally(row.tally).counts()  # a concurrent refresh stored it
+        versions = dict(_fetch(cursor, _PAYABLE_VERSIONS_SQL, [program.pk]))
+        kept: dict[int, int] = {}
+        if row is not None and row.at is not None and _in_chain(cursor, program.pk, row.at):
+            kept = dict(_fetch(cursor, _ARTIST_VERSIONS_SQL, [program.pk]))
+        stale = [a for a, version in versions.items() if kept.get(a) != version]
+        gone = kept.keys() - versions.keys()  # payables removed, not via services
+        whole = not kept or 3 * len(stale) > len(versions)
+        if whole:
+            # First report, another history, or most artists moved: one statement over
+            # everything is cheaper than the IN lists, and leaves nothing old behind.
+            tally, fresh = _Tally(), read_artist_work(program)
+        else:
+            tally = _decode_tally(row.tally)
+            for artist_id, work in _read_artists(cursor, program.pk, [*stale, *gone]).items():
+                tally.add(artist_id, work, -1)
+            fresh = read_artist_work(program, stale) if stale else {}
+        for artist_id, work in fresh.items():
+            tally.add(artist_id, work)
+    figures = tally.counts()
+    try:
+        if all(work.version is not None for work in fresh.values()):
+            _store(program, row, at, tally, fresh, whole=whole, gone=gone)
+        elif row is not None and row.at is not None:
+            # Work without a payable: no version to check it against later. Store nothing,
+            # and empty what was stored, so no later refresh builds on it.
+            _store(program, row, None, None, {}, whole=True, gone=set())
+    except OperationalError as error:
+        # The figures are exact whether or not they could be stored (a lock wait that timed
+        # out, the primary unreachable from a replica-served read): the report answers, and
+        # a later one stores.
+        logger.warning("report figures of program %s not stored: %s", program.pk, error)
+    return figures
 
 
-def kept_unpaid(
-    program: Program, head: tuple[int, str] | None, artist_ids
-) -> dict[int, dict[dt.date, int]] | None:
-    """What is unpaid of each of `artist_ids`' accepted work in the program, by day of
-    acceptance (minor units; artists with nothing unpaid left out), from the figures kept for
-    the report (`posted_work`), brought up to date with the program's `head` (seq, hash) first:
-    at an unmoved head that reads nothing, otherwise the artists whose payable moved. None
-    where nothing can be kept (no entry yet, or inside a transaction): the caller reads those
-    artists afresh (`fifo.unpaid_work`)."""
-    if head is None or not head[0] or connection.in_atomic_block:
-        return None
-    state = _state(program)
-    with state.lock:
-        state.refresh(program, head)
-        if state.anchor is None:  # could not keep (work without a payable): read afresh
-            return None
-        found = {}
-        for artist_id in artist_ids:
-            work = state.artists.get(artist_id)
-            if work is not None and work.unpaid:
-                found[artist_id] = dict(work.unpaid)
-        return found
+def _store(program, row, at, tally, fresh, *, whole: bool, gone) -> bool:
+    """Write the refreshed figures over generation `row.generation` (no row: 0), in one
+    short transaction on the primary; False, writing nothing, if another refresh moved the
+    generation first. `at` None: store nothing (empty the program's figures)."""
+    primary = connections[routing.PRIMARY]
+    values = [None, "", ""] if at is None else [at[0], at[1], _encode_tally(tally)]
+    with transaction.atomic(using=primary.alias), primary.cursor() as cursor:
+        if row is None:
+            cursor.execute(
+                "INSERT INTO ledger_reportfigures (program_id, generation, seq, hash, tally) "
+                "VALUES (%s, 1, %s, %s, %s) ON CONFLICT (program_id) DO NOTHING",
+                [program.pk, *values],
+            )
+        else:
+            cursor.execute(
+                "UPDATE ledger_reportfigures SET generation = generation + 1, seq = %s, "
+                "hash = %s, tally = %s WHERE program_id = %s AND generation = %s",
+                [*values, program.pk, row.generation],
+            )
+        if cursor.rowcount != 1:
+            return False  # lost to a concurrent refresh: its figures stand
+        if whole:
+            cursor.execute(
+                "DELETE FROM ledger_reportartistfigures WHERE program_id = %s", [program.pk]
+            )
+        else:
+            for chunk, in_list in _chunks(fresh.keys() | gone):
+                cursor.execute(
+                    "DELETE FROM ledger_reportartistfigures "  # noqa: S608  # nosec B608
+                    f"WHERE program_id = %s AND artist_id {in_list}",
+                    [program.pk, *chunk],
+                )
+        for chunk, _ in _chunks(fresh.keys()):
+            rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))  # placeholders only
+            params = []
+            for artist_id in chunk:
+                params.extend((program.pk, artist_id, fresh[artist_id].version))
+                params.extend(_encode_work(fresh[artist_id]))
+            cursor.execute(
+                "INSERT INTO ledger_reportartistfigures "  # noqa: S608  # nosec B608
+                f"(program_id, artist_id, version, figures, unpaid) VALUES {rows}",
+                params,
+            )
+    return True
+
+
+# Per program listed: its head, and whether the store is exact at it (tag 0); then, of the
+# programs whose store is exact at their head, the listed artists' unpaid work (tag 1). One
+# statement, so one snapshot: the artists' rows are those of the generation exact at the head.
+_UNPAID_SQL = """
+SELECT 0, h.program_id, h.seq,
+       CASE WHEN f.seq = h.seq AND f.hash = h.hash THEN 'exact' ELSE '' END
+  FROM ledger_ledgerhead h LEFT JOIN ledger_reportfigures f ON f.program_id = h.program_id
+ WHERE h.program_id {programs}
+UNION ALL
+SELECT 1, a.program_id, a.artist_id, a.unpaid
+  FROM ledger_reportartistfigures a
+  JOIN ledger_reportfigures f ON f.program_id = a.program_id
+  JOIN ledger_ledgerhead h ON h.program_id = f.program_id AND h.seq = f.seq AND h.hash = f.hash
+ WHERE {artists}
+"""
+
+
+def _stored_unpaid(wanted: dict[int, list[int]]):
+    """(unpaid, moved): `kept_unpaid`'s answer for the programs whose store is exact at their
+    head, and the programs with entries whose store is not."""
+    program_ids = sorted(wanted)
+    params: list = list(program_ids)
+    artists = []
+    for program_id in program_ids:
+        ids = sorted(set(wanted[program_id]))
+        if len(ids) > _ARTISTS_PER_STATEMENT:  # most of a program: all its rows, no list
+            artists.append("a.program_id = %s")
+            params.append(program_id)
+        else:
+            artists.append(
+                f"(a.program_id = %s AND a.artist_id IN ({', '.join(['%s'] * len(ids))}))"
+            )
+            params.extend((program_id, *ids))
+    programs = f"IN ({', '.join(['%s'] * len(program_ids))})"  # placeholders only
+    sql = _UNPAID_SQL.format(programs=programs, artists=" OR ".join(artists))
+    with routing.read_connection().cursor() as cursor:
+        rows = _fetch(cursor, sql, params)
+    found: dict[int, dict[int, dict[dt.date, int]]] = {}
+    moved = []
+    for tag, program_id, x, text in rows:
+        if tag == 0 and text:
+            found.setdefault(program_id, {})
+        elif tag == 0 and x:
+            moved.append(program_id)
+    listed = {program_id: set(ids) for program_id, ids in wanted.items()}
+    for tag, program_id, artist_id, text in rows:
+        if tag == 1 and program_id in found and artist_id in listed[program_id] and text != "[]":
+            found[program_id][artist_id] = _dates(json.loads(text))
+    return found, moved
+
+
+def kept_unpaid(wanted: dict[int, list[int]]) -> dict[int, dict[int, dict[dt.date, int]]]:
+    """What is unpaid of each listed artist's accepted work, by program id (`wanted`: program
+    id → artist ids), then artist id (artists with nothing unpaid left out), by day of
+    acceptance (minor units), from the figures stored for the report (`posted_work`).
+
+    One statement reads the programs' heads and, where the store is exact at the head, the
+    artists' rows; a program whose head moved is refreshed first (its payables that moved
+    recomputed) and read again. Programs missing from the answer (no entry yet, work without a
+    payable, inside a transaction): the caller reads those artists afresh
+    (`fifo.unpaid_work`)."""
+    if not wanted or _in_transaction():
+        return {}
+    found, moved = _stored_unpaid(wanted)
+    for program_id in moved:
+        _refresh(Program(pk=program_id))
+    if moved:
+        found.update(_stored_unpaid({p: wanted[p] for p in moved})[0])
+    return found

@@ -8,8 +8,10 @@ import operator
 from collections.abc import Iterator, Sequence
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.db.models import Q
+
+from ledger import routing
 
 
 class SqlRows:
@@ -31,11 +33,12 @@ class SqlRows:
     def __getitem__(self, window: slice) -> list[dict]:
         offset = window.start or 0
         sql = f"{self.select} WHERE {self.where} ORDER BY {self.ordering} LIMIT %s OFFSET %s"
+        connection = routing.read_connection()
         with connection.cursor() as cursor:
             cursor.execute(sql, [*self.params, window.stop - offset, offset])
             names = tuple(column[0] for column in cursor.description)
             rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        for name, column, converters in _converters(self.model, names, connection.vendor):
+        for name, column, converters in _converters(self.model, names, connection.alias):
             for row in rows:
                 for convert in converters:
                     row[name] = convert(row[name], column, connection)
@@ -74,9 +77,10 @@ class KeysetRows(SqlRows):
 
 
 @functools.cache
-def _converters(model, names: tuple[str, ...], vendor: str) -> list:
+def _converters(model, names: tuple[str, ...], alias: str) -> list:
     """(column name, column, converters) for each of `names` that is a field of `model` whose
-    database value needs converting; computed once per list shape and database."""
+    database value needs converting; computed once per list shape and database alias."""
+    connection = connections[alias]
     found = []
     for name in names:
         try:

@@ -26,11 +26,10 @@ from ledger.models import (
 )
 from ledger.models.programs import ProgramStatus
 from ledger.params import parse_id
+from ledger.ratelimit import over_limit
 from ledger.services.common import is_web_url, require_not_too_early
 from ledger.services.programs import DEADLINE_RANGE, DEADLINES
 from ledger.webhooks.models import EVENT_TYPES as WEBHOOK_EVENTS
-
-from .ratelimit import over_limit
 
 
 class DescribedBoundField(BoundField):

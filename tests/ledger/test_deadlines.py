@@ -452,7 +452,8 @@ def test_balances_read_the_kept_figures_and_stay_exact(django_assert_num_queries
         with django_assert_num_queries(1 if posted else 2):
             assert queries.pay_deadlines(members) == figures
     assert any(f.overdue_minor for f in figures.values())
-    assert report_cache.KEPT  # read from (and kept for) the report
+    row, stored = report_cache.stored(program)  # read from (and stored for) the report
+    assert row.at and set(stored) == {artist.pk for artist in artists}
 
 
 # --- the report ----------------------------------------------------------------------------

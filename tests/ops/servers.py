@@ -39,7 +39,6 @@ def gunicorn(env, workers=1):
     """A running gunicorn on a free loopback port; yields its base URL, stops it after."""
     port = free_port()
     env = env | {"BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
-    env.setdefault("LEDGER_WARM_REPORTS", "false")
     server = subprocess.Popen(
         [str(GUNICORN), "ledger.wsgi", "-c", "gunicorn.conf.py"],
         cwd=ROOT,

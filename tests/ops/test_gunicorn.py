@@ -58,7 +58,7 @@ def test_gunicorn_serves_in_production_mode(tmp_path):
     migrated = manage("migrate", "--noinput", env=env)  # the start command's first step
     assert migrated.returncode == 0, migrated.stderr
     admin = UserFactory(is_superuser=True)
-    make_program(admin)  # the master reads its report figures before forking the workers
+    make_program(admin)
     # Only this project's own files are collected here: compressing the admin's, DRF's and the
     # API docs' bundles (brotli at full strength) takes a minute, a deploy-time cost. The
     # storage, its manifest and the compressed copies are the production ones.
@@ -136,7 +136,7 @@ def test_gunicorn_serves_in_production_mode(tmp_path):
             server.kill()
             output = server.communicate()[0]
     assert "Booting worker" in output
-    assert "kept the report figures of 1 program(s)" in output
+    assert "report figures" not in output  # start-up reads no program
     assert '"GET /healthz HTTP/1.1" 200' in output  # the access log goes to stdout
 
 
@@ -158,53 +158,52 @@ def _gunicorn_conf():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_master_keeps_report_figures_for_the_workers(admin, artist, django_assert_num_queries):
-    """`when_ready` fills the process's report figures, so a report right after is a hit."""
+def test_master_reads_no_program_before_forking(admin, artist):
+    """Start-up does not grow with the number of programs: `when_ready` reads nothing from the
+    database (the report figures are stored there, shared by every server), and a report
+    right after, in this process that kept nothing, reads the stored figures."""
+    from django.test.utils import CaptureQueriesContext
+
     from ledger import queries, services
     from ledger.queries import report_cache
     from tests.conftest import accepted_work
 
-    program = make_program(admin)
-    services.enroll_artist(actor=admin, program=program, artist=artist)
-    accepted_work(program, artist, admin)
-    report_cache.forget()
+    programs = [make_program(admin, currency=code) for code in ("USD", "EUR", "GBP")]
+    for program in programs:
+        services.enroll_artist(actor=admin, program=program, artist=artist)
+        accepted_work(program, artist, admin)
+        queries.program_report(program)  # an earlier server's report stores its figures
     server = type("Server", (), {"log": _Log()})()
-    _gunicorn_conf()["when_ready"](server)
-    assert server.log.lines == [("info", "kept the report figures of 1 program(s)")]
-    # the head, the zero-value work, the totals, confirmed payouts, overdue reviews, disputes
-    with django_assert_num_queries(6):
-        report = queries.program_report(program)
-    assert report.contributors == 1 and report.valued_minor == 9000
+    with CaptureQueriesContext(connection) as queried:
+        _gunicorn_conf()["when_ready"](server)
+    assert len(queried) == 0 and server.log.lines == []
+    calls = []
+    read = report_cache.read_artist_work
+    report_cache.read_artist_work = lambda *a: calls.append(a) or read(*a)
+    try:
+        report = queries.program_report(programs[0])
+    finally:
+        report_cache.read_artist_work = read
+    assert calls == [] and report.contributors == 1 and report.valued_minor == 9000
 
 
-def test_master_survives_a_database_it_cannot_read(monkeypatch):
-    """No database at start: a warning, and the workers read the figures on first use."""
-    from ledger import queries
+def test_master_starts_without_the_database(monkeypatch):
+    """No database at start: nothing to warn about, start-up does not touch it."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
-    def down():
+    def down(self):
         raise RuntimeError("database down")
 
-    monkeypatch.setattr(queries, "keep_report_figures", down)
-    server = type("Server", (), {"log": _Log()})()
-    _gunicorn_conf()["when_ready"](server)
-    assert server.log.lines == [("warning", "report figures not kept: database down")]
-
-
-def test_warming_can_be_switched_off(monkeypatch):
-    from ledger import queries
-
-    monkeypatch.setenv("LEDGER_WARM_REPORTS", "false")
-    monkeypatch.setattr(queries, "keep_report_figures", lambda: pytest.fail("warmed"))
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", down)
     server = type("Server", (), {"log": _Log()})()
     _gunicorn_conf()["when_ready"](server)
     assert server.log.lines == []
 
 
-def test_master_imports_the_views_before_forking(monkeypatch):
+def test_master_imports_the_views_before_forking():
     """Workers, recycled ones too, fork with the URLconf and every view already imported."""
     from django.urls import clear_url_caches, get_resolver
 
-    monkeypatch.setenv("LEDGER_WARM_REPORTS", "false")
     clear_url_caches()
     assert "url_patterns" not in vars(get_resolver())
     _gunicorn_conf()["when_ready"](type("Server", (), {"log": _Log()})())

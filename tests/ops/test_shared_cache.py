@@ -2,17 +2,21 @@
 
 import json
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.test import override_settings
 
+from accounts.models import RateCounter
 from tests.factories import PASSWORD, UserFactory
 from tests.ops.helpers import database_url, production_env, settings_of
 from tests.ops.servers import gunicorn, redis_or_skip, request
 
 LIMIT = 4  # token creations per minute per client address, for this test
+BURST = 24  # requests sent at once
 
 
 def _alternate_token_requests(servers, count):
@@ -53,11 +57,12 @@ def test_one_token_throttle_across_two_servers(backend):
     assert statuses == [201] * LIMIT + [429, 429]
     if backend == "redis":
         client = redis.Redis.from_url(extra["REDIS_URL"])
-        keys = client.keys(f"{prefix}:*throttle_token_create_*")
+        keys = client.keys(f"{prefix}:ratelimit:token_create:*")
         assert keys, "the throttle did not count in Redis"
         client.delete(*keys)
-    else:
-        assert cache.get("throttle_token_create_127.0.0.1")  # the database table holds it
+    else:  # the database holds the count, of a hashed address
+        (counter,) = RateCounter.objects.filter(key__startswith="ratelimit:token_create:")
+        assert counter.count == LIMIT and "127.0.0.1" not in counter.key
 
 
 def test_redis_url_selects_the_redis_cache():
@@ -82,3 +87,41 @@ def test_the_redis_cache_answers():
         assert redis.Redis.from_url(url).exists(f"{prefix}:1:probe")
         assert caches["default"].get("probe") == [1, 2]
         caches["default"].delete("probe")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("backend", ["database", "redis"])
+def test_a_burst_across_two_servers_gets_exactly_the_limit(backend):
+    """Token requests all at once, spread over two servers of three workers each: exactly
+    the limit succeed. A read-then-write count (each request reads the history, then writes
+    it back with itself added) lets concurrent requests overwrite each other's counts."""
+    extra = {}
+    if backend == "redis":
+        extra = {
+            "REDIS_URL": redis_or_skip(),
+            "LEDGER_CACHE_KEY_PREFIX": "test-" + secrets.token_hex(6),
+        }
+    UserFactory(username="throttled")
+    env = production_env(
+        DATABASE_URL=database_url(),
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        LEDGER_THROTTLE_TOKEN_CREATE=f"{LIMIT}/min",
+        **extra,
+    )
+    body = json.dumps({"username": "throttled", "password": PASSWORD}).encode()
+    with gunicorn(env, workers=3) as first, gunicorn(env, workers=3) as second:
+        servers = [first, second]
+        start = threading.Barrier(BURST)
+
+        def one(number):
+            start.wait()
+            return request(
+                "POST",
+                f"{servers[number % 2]}/api/v1/auth/tokens/",
+                body,
+                **{"Content-Type": "application/json"},
+            )[0]
+
+        with ThreadPoolExecutor(BURST) as pool:
+            statuses = sorted(pool.map(one, range(BURST)))
+    assert statuses == [201] * LIMIT + [429] * (BURST - LIMIT)

@@ -3,7 +3,7 @@
 from rest_framework import exceptions
 from rest_framework.renderers import BaseRenderer
 
-from ledger import access
+from ledger import access, routing
 from ledger.models import Program
 
 
@@ -56,6 +56,7 @@ class RowListMixin:
     # `list` over rows: the view's queryset as its serializer's `rows()`, rendered by a
     # `RowSerializer` (see serializers.py for why).
 
+    @routing.replica_reads()
     def list(self, request, *args, **kwargs):
         serializer_class = self.get_serializer_class()
         rows = serializer_class.rows(self.filter_queryset(self.get_queryset()))

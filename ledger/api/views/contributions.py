@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 
-from ledger import access, queries, services
+from ledger import access, queries, routing, services
 from ledger.models import (
     Contribution,
 )
@@ -24,6 +24,7 @@ class ContributionViewSet(
         return Contribution.objects.visible_to(self.request.user).order_by("-submitted_at", "-id")
 
     @extend_schema(parameters=[s.ContributionFilterSerializer])
+    @routing.replica_reads()
     def list(self, request, *args, **kwargs):
         # Pages, the detail and the review actions' answers: rows of queries.contribution_rows.
         filters = query_params(request, s.ContributionFilterSerializer)

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 
+from ledger import routing
 from ledger.exports import downloads
 
 from .. import serializers as s
@@ -32,6 +33,7 @@ class JournalExportView(AdminFileView):
         parameters=[s.JournalExportQuerySerializer],
         responses={(200, "text/plain"): OpenApiTypes.STR},
     )
+    @routing.replica_reads()
     def get(self, request):
         params = query_params(request, s.JournalExportQuerySerializer)
         return downloads.journal_download(
@@ -47,6 +49,7 @@ class OutstandingExportView(AdminFileView):
     @extend_schema(
         parameters=[s.VerifyQuerySerializer], responses={(200, "text/csv"): OpenApiTypes.STR}
     )
+    @routing.replica_reads()
     def get(self, request):
         params = query_params(request, s.VerifyQuerySerializer)
         return downloads.outstanding_download(staff_program(request, params["program"]))
@@ -82,4 +85,6 @@ class PayoutBatchExportView(AdminFileView):
             return downloads.payment_file_download(
                 actor=request.user, program=program, paid_on=params["paid_on"]
             )
-        return downloads.payout_batch_download(program, params["paid_on"])
+        # Not the payment file above: it writes its audit row, reading what it pays first.
+        with routing.replica_reads():
+            return downloads.payout_batch_download(program, params["paid_on"])

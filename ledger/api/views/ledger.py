@@ -7,7 +7,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ledger import queries
+from ledger import queries, routing
 from ledger.exports import downloads
 from ledger.exports.checkpoint import verify_statement
 from ledger.models import (
@@ -65,6 +65,7 @@ class StatementView(GenericAPIView):
             (200, "application/pdf"): OpenApiTypes.BINARY,
         },
     )
+    @routing.replica_reads()
     def get(self, request):
         params = query_params(request, s.StatementQuerySerializer)
         program = Program.objects.visible_to(request.user).filter(pk=params["program"]).first()

@@ -6,7 +6,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from ledger import access, queries, services
+from ledger import access, queries, routing, services
 from ledger.models import (
     Invitation,
     Membership,
@@ -236,6 +236,7 @@ class ReportView(GenericAPIView):
         auth=[{"bearerAuth": []}, {"cookieAuth": []}, {}],
         summary="A program's transparency report",
     )
+    @routing.replica_reads()
     def get(self, request, program_id):
         readable = queries.readable_report(request.user, program_id)
         if readable is None:

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from ledger import access, clock, services
+from ledger import access, clock, routing, services
 from ledger.errors import DomainError
 from ledger.models import (
     AuditEvent,
@@ -27,6 +27,7 @@ from .disputes import dispute_offer, subject_disputes
 
 
 @login_required
+@routing.replica_reads()
 def contribution_list(request):
     user = request.user
     programs = Program.objects.visible_to(user).order_by("name")

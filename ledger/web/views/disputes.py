@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from ledger import access, queries, services
+from ledger import access, queries, routing, services
 from ledger.errors import DomainError
 from ledger.models import (
     AuditEvent,
@@ -27,6 +27,7 @@ DECIDE, WITHDRAW = access.DisputeStep.DECIDE, access.DisputeStep.WITHDRAW
 
 
 @login_required
+@routing.replica_reads()
 def dispute_list(request):
     """The disputes the user sees: open ones first, oldest first (the staff's queue; an
     artist's own)."""

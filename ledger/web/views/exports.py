@@ -3,6 +3,7 @@
 from django.http import Http404
 from django.shortcuts import render
 
+from ledger import routing
 from ledger.errors import DomainError, EmptyBatch, PaymentFileRefused
 from ledger.exports import downloads
 from ledger.queries.banking import batch_accounts
@@ -12,6 +13,7 @@ from .common import admin_required, staff_program
 
 
 @admin_required
+@routing.replica_reads()
 def journal_export(request, pk, fmt):
     """The program's journal for hledger or beancount, streamed."""
     if fmt not in downloads.JOURNAL_FORMATS:
@@ -20,6 +22,7 @@ def journal_export(request, pk, fmt):
 
 
 @admin_required
+@routing.replica_reads()
 def outstanding_export(request, pk):
     return downloads.outstanding_download(staff_program(request, pk))
 
@@ -35,7 +38,9 @@ def payout_batch_export(request):
         return render(request, "web/payout_batch.html", context)
     program, paid_on = form.cleaned_data["program"], form.cleaned_data["paid_on"]
     if form.cleaned_data["format"] != "pain.001":
-        return downloads.payout_batch_download(program, paid_on)
+        # Not the payment file below: it writes its audit row, reading what it pays first.
+        with routing.replica_reads():
+            return downloads.payout_batch_download(program, paid_on)
     try:
         return downloads.payment_file_download(actor=request.user, program=program, paid_on=paid_on)
     except PaymentFileRefused as refused:

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ledger import services
+from ledger import routing, services
 from ledger.models import Notification
 from ledger.notifications import subject_path
 
@@ -15,6 +15,7 @@ from .common import next_url, page_of
 
 
 @login_required
+@routing.replica_reads()
 def notifications(request):
     """The signed-in person's notifications, newest first; `?unread=true` for the unread."""
     rows = Notification.objects.of(request.user)

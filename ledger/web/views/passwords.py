@@ -7,9 +7,9 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 
 from accounts.lockout import client_ip
+from ledger.ratelimit import over_limit
 
 from .. import forms
-from ..ratelimit import over_limit
 
 WINDOW = 3600  # seconds: the limits are per hour
 

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ledger import access, queries, services
+from ledger import access, queries, routing, services
 from ledger.errors import DomainError, InsufficientBalance, SeparationOfDuties, ValidationFailed
 from ledger.models import (
     Account,
@@ -36,6 +36,7 @@ TREASURERS_ONLY = "Only a treasurer of a program may record payments or decide p
 
 
 @admin_required
+@routing.replica_reads()
 def payouts(request):
     """Balances and recent payments in the programs whose books the user reads."""
     user = request.user

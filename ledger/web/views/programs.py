@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from ledger import access, clock, queries, services
+from ledger import access, clock, queries, routing, services
 from ledger.errors import DomainError, ValidationFailed
 from ledger.models import (
     Membership,
@@ -26,6 +26,7 @@ ADD_PROGRAM_REFUSAL = "Creating a program needs the permission to add programs."
 
 
 @login_required
+@routing.replica_reads()
 def program_list(request):
     programs = Program.objects.visible_to(request.user).order_by("name")
     return render(

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from ledger import access, queries
+from ledger import access, queries, routing
 from ledger.exports import downloads
 from ledger.exports.pdf import statement_context
 from ledger.models import (
@@ -51,6 +51,7 @@ def _statement_for(request, program_id):
 
 @never_cache  # statements (page, CSV, PDF) are someone's pay record: no cache keeps a copy
 @login_required
+@routing.replica_reads()
 def statement(request, program_id):
     program, artist, form, statement, members = _statement_for(request, program_id)
     deadline = None
@@ -75,12 +76,14 @@ def statement(request, program_id):
 
 @never_cache
 @login_required
+@routing.replica_reads()
 def statement_csv_view(request, program_id):
     return _statement_file(request, program_id, downloads.statement_csv_download)
 
 
 @never_cache
 @login_required
+@routing.replica_reads()
 def statement_pdf_view(request, program_id):
     """The statement as PDF, from the same template as the page (ledger.exports.pdf)."""
     return _statement_file(request, program_id, downloads.statement_pdf_download)

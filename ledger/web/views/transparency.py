@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 
-from ledger import queries
+from ledger import queries, routing
 from ledger.models import (
     Program,
 )
@@ -14,11 +14,13 @@ from ledger.models import (
 from ..charts import cumulative_chart
 
 
+@routing.replica_reads()
 def transparency_index(request):
     programs = Program.objects.public().order_by("name")
     return render(request, "web/transparency_index.html", {"programs": programs})
 
 
+@routing.replica_reads()
 def transparency(request, pk):
     readable = queries.readable_report(request.user, pk)
     if readable is None:

@@ -1,0 +1,95 @@
+"""The sliding-window count behind every rate limit (`ledger.ratelimit.hit`), on the
+database and on Redis: the limit holds, a client told to wait that long gets through, and
+the end of a window is no fresh allowance. The slide is estimated from two fixed windows (the
+previous one's uses taken as spread evenly), so just after a window ends one use is allowed,
+not the whole limit again."""
+
+import secrets
+
+import pytest
+
+from accounts.models import RateCounter
+from ledger import ratelimit
+from tests.ops.servers import redis_or_skip
+
+WINDOW = 60  # seconds
+START = 1_800_000_000.0  # a window boundary: 30,000,000 × 60 s
+
+
+@pytest.fixture(params=["database", "redis"])
+def store(request, settings):
+    if request.param == "redis":
+        settings.REDIS_URL = redis_or_skip()
+        prefix = "test-" + secrets.token_hex(6)
+        settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
+        yield request.param
+        client = ratelimit._redis(settings.REDIS_URL)
+        keys = client.keys(f"{prefix}:*")
+        if keys:
+            client.delete(*keys)
+    else:
+        settings.REDIS_URL = ""
+        yield request.param
+
+
+@pytest.fixture
+def at(monkeypatch):
+    now = [START]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
+
+    def move_to(seconds):
+        now[0] = START + seconds
+
+    return move_to
+
+
+def uses(count, limit=3):
+    return [ratelimit.hit("probe", "203.0.113.9", limit, WINDOW) for _ in range(count)]
+
+
+@pytest.mark.django_db
+def test_the_limit_holds_and_the_wait_is_exact(store, at):
+    at(10)
+    results = uses(4)
+    assert [allowed for allowed, _ in results] == [True, True, True, False]
+    wait = results[-1][1]
+    # Three uses in the window: the next may come once the window has ended and its three
+    # have begun to slide out: 50 s to its end, then past it.
+    assert wait == 51
+    at(10 + wait - 2)
+    assert uses(1) == [(False, 2.0)]
+    at(10 + wait)
+    assert uses(1)[0][0] is True
+
+
+@pytest.mark.django_db
+def test_the_next_window_is_no_fresh_allowance(store, at):
+    at(59)
+    assert all(allowed for allowed, _ in uses(3))
+    at(61)  # a fixed window would allow three more here; the slide, one
+    assert [allowed for allowed, _ in uses(3)] == [True, False, False]
+    at(60 + 21)  # a third of the previous window has slid out: one more
+    assert [allowed for allowed, _ in uses(2)] == [True, False]
+
+
+@pytest.mark.django_db
+def test_refused_uses_are_not_counted(store, at):
+    at(0.5)
+    uses(3)
+    for second in range(1, 40):  # hammering while refused does not extend the wait
+        at(second)
+        assert not uses(1)[0][0]
+    at(60.5)  # had the refusals counted, this window's predecessor would hold 42 uses
+    assert [allowed for allowed, _ in uses(2)] == [True, False]
+
+
+@pytest.mark.django_db
+def test_the_database_keeps_hashed_clients_and_sweeps_old_windows(at, settings):
+    settings.REDIS_URL = ""
+    at(0)
+    uses(2)
+    (row,) = RateCounter.objects.all()
+    assert row.count == 2 and "203.0.113.9" not in row.key
+    RateCounter.objects.update(expires_at="2000-01-01T00:00:00Z")
+    assert ratelimit.sweep() == 1
+    assert not RateCounter.objects.exists()
