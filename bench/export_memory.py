@@ -96,13 +96,14 @@ def build(postings: int, batch: int) -> Program:
             pg = cursor.cursor  # the psycopg cursor, for COPY
             with pg.copy(
                 "COPY ledger_payout (id, program_id, artist_id, kind, amount_minor, paid_on, "
-                "method, reference, note, status, created_at, created_by_id, void_reason) "
+                "method, reference, note, status, created_at, created_by_id, void_reason, "
+                "decline_reason) "
                 "FROM STDIN"
             ) as copy:
                 for i in range(lo, hi):
                     artist, _payable, amount, day, at = row(i)
                     head = (payout0 + i, program.pk, artist.pk, "grant", amount, day, "bank")
-                    copy.write_row((*head, f"B{i}", "", "paid", at, admin.pk, ""))
+                    copy.write_row((*head, f"B{i}", "", "paid", at, admin.pk, "", ""))
                     granted[artist.pk] = granted.get(artist.pk, 0) + amount
             with pg.copy(
                 "COPY ledger_entry (id, program_id, seq, kind, payout_id, memo, posted_at, "

@@ -164,18 +164,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 else:
-    # Waits on a row lock and runaway statements end with an error the API turns into 409/503.
+    # Connection settings that hold directly and through PgBouncer in transaction pooling mode
+    # alike (docs/OPERATIONS.md, "PgBouncer"), so the app need not know which it talks to:
+    # - no startup options: the session limits below are database settings (ledger/db_settings);
+    # - no server-side prepared statements: Django's default client-side binding cursor never
+    #   prepares, and psycopg's prepare_threshold is pinned off (a prepared statement lives in
+    #   one server session, which a pooler shares out per transaction);
+    # - no server-side cursors (a cursor lives in one server session too): exports stream by
+    #   keyset pagination in chunks (ledger/queries/rows.keyset_rows), never `.iterator()`.
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "options",
-        "-c lock_timeout={} -c statement_timeout={}".format(
-            os.environ.get("DJANGO_PG_LOCK_TIMEOUT_MS", "10000"),
-            os.environ.get("DJANGO_PG_STATEMENT_TIMEOUT_MS", "30000"),
-        ),
-    )
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
-        "DJANGO_DISABLE_SERVER_SIDE_CURSORS", False
-    )
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# Waits on a row lock, runaway statements and transactions left idle end with an error the API
+# turns into 409/503 (ledger.db_errors); 0 switches one off. Milliseconds; PostgreSQL only.
+LEDGER_PG_TIMEOUTS_MS = {
+    "lock_timeout": int(os.environ.get("DJANGO_PG_LOCK_TIMEOUT_MS", "10000")),
+    "statement_timeout": int(os.environ.get("DJANGO_PG_STATEMENT_TIMEOUT_MS", "30000")),
+    "idle_in_transaction_session_timeout": int(
+        os.environ.get("DJANGO_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS", "60000")
+    ),
+}
 
 # A streaming read replica (scripts/replica): reports, statements, exports and lists may read
 # it, never a read that must see the reader's own last write (ledger/routing.py, the rule).

@@ -32,10 +32,11 @@ from ledger.models import (
     Payout,
     PayoutKind,
     PayoutStatus,
-    Posting,
     Program,
 )
 from ledger.models.journal import GENESIS_HASH
+from ledger.queries.entries import chain_postings
+from ledger.queries.rows import keyset_rows
 
 
 @dataclass
@@ -87,10 +88,7 @@ def walk_chain(program: Program, *, up_to_seq: int | None = None, chunk_size: in
     """Yield each entry of the program's chain in order, checked: sequence without gaps, link
     to the previous hash, hash of its canonical content, two or more postings balancing per
     currency. Streamed from the postings, so memory stays flat however long the ledger is."""
-    postings = Posting.objects.filter(program=program)
-    if up_to_seq is not None:
-        postings = postings.filter(entry__seq__lte=up_to_seq)
-    rows = postings.order_by("entry__seq", "id").values_list(*_COLUMNS).iterator(chunk_size)
+    rows = chain_postings(program, _COLUMNS, up_to_seq=up_to_seq, chunk_size=chunk_size)
     prev_hash, expected_seq = GENESIS_HASH, 1
     for _entry_id, group in groupby(rows, key=lambda row: row[0]):
         legs = list(group)
@@ -192,7 +190,7 @@ def _check_adjustments(program: Program) -> list[str]:
         .select_related("adjusts", "dispute")
         .order_by("seq")
     )
-    for entry in adjustments.iterator(chunk_size=1000):
+    for entry in keyset_rows(adjustments, ("seq",), chunk_size=1000):
         original, dispute = entry.adjusts, entry.dispute
         if original.kind != EntryKind.ACCEPTANCE or original.contribution_id != (
             entry.contribution_id

@@ -9,6 +9,7 @@ import os
 import time
 from decimal import Decimal
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pgtrigger
 import pytest
@@ -78,6 +79,74 @@ def pytest_runtest_makereport(item, call):
     if REQUIRE_POSTGRES and report.skipped and item.get_closest_marker("postgres"):
         report.outcome = "failed"
         report.longrepr = "PostgreSQL test skipped while LEDGER_REQUIRE_POSTGRES=1"
+
+
+def _end_other_sessions(test_database: str) -> None:
+    """End every other session on `test_database`, from a session on the `postgres` database.
+
+    Through PgBouncer a test database has sessions after the test process lets go: the pool's
+    idle server connections (PgBouncer reopens them when a database of that name is used
+    again). PostgreSQL refuses to drop a database in use, so pytest-django's drop, and its
+    drop of a test database left by an interrupted run, need them gone first. Directly there
+    are none."""
+    connection.close()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [test_database],
+        )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, django_db_blocker):
+    """Before the test database is made: a leftover one of the same name is dropped by
+    pytest-django, which needs its pooled sessions ended."""
+    if on_postgres():
+        with django_db_blocker.unblock():
+            _end_other_sessions(connection.creation._get_test_db_name())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, dropped at the end even through PgBouncer (this
+    teardown runs before pytest-django's, which drops it)."""
+    yield
+    if on_postgres():
+        with django_db_blocker.unblock():
+            _end_other_sessions(connection.settings_dict["NAME"])
+
+
+@pytest.fixture
+def direct_session():
+    """A direct server session, for the tests that need one when the suite runs through
+    PgBouncer (scripts/test then gives the server's own address in
+    LEDGER_TEST_DIRECT_DATABASE_URL; otherwise the suite is direct already and this does
+    nothing). Two kinds, both about server sessions rather than the app:
+
+    - tests that end their own session (`pg_terminate_backend` of their `pg_backend_pid()`)
+      to play a server restart or a cut connection: through PgBouncer that pid is a pooled
+      server connection, which PgBouncer replaces while the client connection lives on;
+    - the backup drill: pg_dump and pg_restore set session state (`search_path`), which
+      through transaction pooling would stay on a pooled server connection; backups and
+      restores connect to PostgreSQL itself (docs/OPERATIONS.md, "PgBouncer").
+
+    The tests using it are transactional (no test transaction to keep open across the switch).
+    """
+    direct = os.environ.get("LEDGER_TEST_DIRECT_DATABASE_URL")
+    if not direct:
+        yield
+        return
+    url = urlsplit(direct)
+    s = connection.settings_dict  # shared by every thread's connection to this alias
+    saved = s["HOST"], s["PORT"]
+    connection.close()
+    s["HOST"], s["PORT"] = url.hostname, str(url.port or 5432)
+    try:
+        yield
+    finally:
+        connection.close()
+        s["HOST"], s["PORT"] = saved
 
 
 def _delete_every_row(style, tables, *, reset_sequences=False, allow_cascade=False):

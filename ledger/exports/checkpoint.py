@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from ledger.models import AccountKind, Entry, Posting, Program
 from ledger.money import format_minor, parse_minor
 from ledger.queries import Statement
+from ledger.queries.rows import keyset_rows
 from ledger.verify import walk_chain
 
 
@@ -156,11 +157,15 @@ def _verify(data: dict, result: CheckResult) -> None:
 
     claimed = data["lines"]
     running = opening
-    rows = in_period.order_by("entry__effective_date", "entry__seq", "id").values_list(
-        "entry__effective_date", "entry__kind", "entry__memo", "amount_minor"
-    )
+    rows = keyset_rows(
+        in_period.values_list(
+            "entry__effective_date", "entry__kind", "entry__memo", "amount_minor",
+            "entry__seq", "id",
+        ),
+        ("entry__effective_date", "entry__seq", "id"),
+    )  # fmt: skip
     count = 0
-    for count, (day, kind, memo, amount) in enumerate(rows.iterator(chunk_size=2000), 1):
+    for count, (day, kind, memo, amount, _seq, _id) in enumerate(rows, 1):
         running -= amount
         if count > len(claimed):
             raise Discrepancy(

@@ -14,6 +14,7 @@ from itertools import groupby
 from ledger.models import Membership, Payout, Program
 from ledger.money import format_minor
 from ledger.queries import Statement
+from ledger.queries.rows import keyset_rows
 
 # A cell a spreadsheet could take for a formula gets a leading apostrophe (OWASP guidance).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -96,10 +97,13 @@ def payout_batch_lines(payouts, *, chunk_size: int = 2000) -> Iterator[BatchLine
 
     `payouts` is a queryset of one program's payouts (see `payout_batch`). The CSV and the
     bank payment file (`exports.sepa`) both read it, so both sum alike."""
-    rows = (
-        payouts.select_related("artist", "program")
-        .order_by("artist_id", "id")
-        .iterator(chunk_size=chunk_size)
+    # One snapshot for the whole batch: a payout voided while the batch is read must not
+    # leave an artist's sum half before, half after.
+    rows = keyset_rows(
+        payouts.select_related("artist", "program"),
+        ("artist_id", "id"),
+        chunk_size=chunk_size,
+        one_snapshot=True,
     )
     for _artist_id, group in groupby(rows, key=lambda p: p.artist_id):
         group = list(group)
@@ -139,11 +143,12 @@ def payout_batch_csv(payouts, *, chunk_size: int = 2000) -> Iterator[str]:
 def outstanding_csv(program: Program, *, chunk_size: int = 2000) -> Iterator[str]:
     """Per artist of `program`: valued work, paid, outstanding (negative = paid ahead)."""
     cur = program.currency
-    members = (
-        Membership.objects.filter(program=program)
-        .select_related("artist")
-        .order_by("artist__display_name", "artist_id")
-        .iterator(chunk_size=chunk_size)
+    # Each row is one membership's own totals: chunks read at different moments need no
+    # common snapshot.
+    members = keyset_rows(
+        Membership.objects.filter(program=program).select_related("artist"),
+        ("artist__display_name", "artist_id"),
+        chunk_size=chunk_size,
     )
     return iter_csv(
         ["artist", "email", "valued", "paid", "outstanding", "currency"],

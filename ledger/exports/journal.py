@@ -10,8 +10,10 @@ minor digits (`format_minor`), never a float.
 
 Consistency: the chain head and every balance row are read by one SQL statement (one snapshot),
 and only entries up to that head are written, so assertions and postings always agree even
-while new entries are being posted. Postings are read with a server-side iterator in chain
-order, so memory does not grow with the ledger.
+while new entries are being posted. Postings are read in chain order a chunk of entries at a
+time (`queries.entries.chain_postings`), so memory does not grow with the ledger; postings up
+to the head never change, so the chunks need no common snapshot (and no transaction is held
+open while a slow client reads).
 """
 
 import datetime as dt
@@ -23,8 +25,9 @@ from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
 from ledger import clock
-from ledger.models import AccountBalance, Entry, LedgerHead, Posting, Program
+from ledger.models import AccountBalance, Entry, LedgerHead, Program
 from ledger.money import exponent, format_minor
+from ledger.queries.entries import chain_postings
 
 FORMATS = ("hledger", "beancount")
 
@@ -137,12 +140,7 @@ def stream_journal(program: Program, fmt: str, *, chunk_size: int = 2000) -> Ite
             put(f"{first_day.isoformat()} open {code} {cur}\n")
     put("\n")
 
-    rows = (
-        Posting.objects.filter(program=program, entry__seq__lte=head_seq)
-        .order_by("entry__seq", "id")
-        .values_list(*_COLUMNS)
-        .iterator(chunk_size=chunk_size)
-    )
+    rows = chain_postings(program, _COLUMNS, up_to_seq=head_seq, chunk_size=chunk_size)
     for _entry_id, legs in groupby(rows, key=lambda row: row[0]):
         legs = list(legs)
         _id, seq, kind, day, memo, entry_hash, _code, _amount, adjusts, dispute = legs[0]

@@ -12,7 +12,7 @@ from ledger.models import (
     Program,
 )
 
-from .rows import KeysetRows
+from .rows import KeysetRows, keyset_chunks
 
 # Entries that move valued work (the rest, payouts and voids, move what was paid).
 _VALUED_KINDS = {EntryKind.ACCEPTANCE, EntryKind.ADJUSTMENT, EntryKind.REVERSAL}
@@ -96,3 +96,27 @@ def entry_rows(user, *, program_id: int | None = None, artist_id: int | None = N
     if artist_id is not None:
         conditions.append((touches, [artist_id]))
     return KeysetRows(_ENTRY_ROWS_SELECT, conditions, Entry, key="id", column="e.id")
+
+
+def chain_postings(program: Program, columns, *, up_to_seq: int | None = None, chunk_size=2000):
+    """The program's postings as `values_list(*columns)` rows in chain order (entry seq, then
+    posting id), up to entry `up_to_seq` (all when None), read `chunk_size` entries at a time.
+
+    Streams the journal export and the chain walk with memory bound by a chunk and no
+    server-side cursor. Each chunk is two index range reads: the next `chunk_size` entry
+    seqs (keyset on the program's chain position), then the postings of that seq range.
+    (Paging the postings themselves on (entry seq, posting id) makes PostgreSQL sort the whole
+    rest of the ledger for every chunk.) Postings never change once written, so chunks read
+    at different moments make one chain, and no transaction is held between them.
+    """
+    entries = Entry.objects.filter(program=program)
+    if up_to_seq is not None:
+        entries = entries.filter(seq__lte=up_to_seq)
+    postings = Posting.objects.filter(program=program, entry__program=program)
+    for chunk in keyset_chunks(entries.values_list("seq"), ("seq",), chunk_size):
+        (first,), (last,) = chunk[0], chunk[-1]
+        yield from (
+            postings.filter(entry__seq__gte=first, entry__seq__lte=last)
+            .order_by("entry__seq", "id")
+            .values_list(*columns)
+        )

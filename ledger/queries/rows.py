@@ -1,11 +1,15 @@
 """Plain-SQL lists paged by slicing (page numbers) or by a key (cursors), for the hottest API
-lists."""
+lists; and `keyset_rows` / `keyset_chunks`, how a long result (an export, a statement check,
+the chain walk through `entries.chain_postings`) is streamed."""
 
 import copy
 import functools
+import operator
+from collections.abc import Iterator, Sequence
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connections
+from django.db import connections, transaction
+from django.db.models import Q
 
 from ledger import routing
 
@@ -90,3 +94,83 @@ def _converters(model, names: tuple[str, ...], alias: str) -> list:
         if converters:
             found.append((name, column, converters))
     return found
+
+
+def keyset_rows(
+    queryset, keys: Sequence[str], *, chunk_size: int = 2000, one_snapshot: bool = False
+) -> Iterator:
+    """Yield the rows of `queryset` ordered by `keys`, read in chunks of `chunk_size` rows.
+
+        The way to stream a result too long to hold in memory: each chunk is one statement,
+        `… WHERE keys > (the last row's keys) ORDER BY keys LIMIT chunk_size`, so memory is bound
+        by a chunk and no server-side cursor is needed (a cursor lives in one server session,
+        which PgBouncer in transaction pooling mode does not keep for a client between
+        transactions). `keys` must identify a row (end with a unique field) and never be NULL
+    (a NULL compares as unknown: its rows would be skipped); the rows are model
+        instances (a key across a relation, `artist__display_name`, needs its `select_related`)
+        or `values_list` tuples that select every key.
+
+        Each chunk is read at its own moment. Where rows can change while the stream runs and
+        the reader needs one state (a payment batch), `one_snapshot=True` reads every chunk in
+        one REPEATABLE READ transaction (on PostgreSQL, unless the caller's transaction is open:
+        then in that). Where the rows cannot change (the postings up to a chain head read first),
+        no transaction is held: a slow reader then holds no server connection between chunks.
+    """
+    rows = (row for chunk in keyset_chunks(queryset, keys, chunk_size) for row in chunk)
+    if one_snapshot:
+        return _in_one_snapshot(queryset.db, rows)
+    return rows
+
+
+def keyset_chunks(queryset, keys: Sequence[str], chunk_size: int) -> Iterator[list]:
+    """`keyset_rows`, a chunk (a list of at most `chunk_size` rows) at a time."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    keys = tuple(keys)
+    queryset = queryset.order_by(*keys)
+    fields = getattr(queryset, "_fields", ())  # set by values_list(): rows are tuples
+    if fields:
+        at = [fields.index(key) for key in keys]
+
+        def position(row):
+            return tuple(row[i] for i in at)
+    else:
+
+        def position(row):
+            return tuple(functools.reduce(getattr, key.split("__"), row) for key in keys)
+
+    after = None
+    while True:
+        chunk = list(
+            (queryset if after is None else queryset.filter(_after(keys, after)))[:chunk_size]
+        )
+        if chunk:
+            yield chunk
+        if len(chunk) < chunk_size:
+            return
+        after = position(chunk[-1])
+
+
+def _after(keys: tuple[str, ...], values: tuple) -> Q:
+    """Rows after `values` in `keys` order: (k1 > v1) or (k1 = v1 and k2 > v2) or …, with
+    k1 >= v1 beside it so the database can start an index range scan at the position."""
+    later = functools.reduce(
+        operator.or_,
+        (
+            Q(**{f"{key}__gt": values[n]}, **dict(zip(keys[:n], values[:n], strict=True)))
+            for n, key in enumerate(keys)
+        ),
+    )
+    return Q(**{f"{keys[0]}__gte": values[0]}) & later
+
+
+def _in_one_snapshot(alias: str, rows: Iterator) -> Iterator:
+    wrapper = connections[alias]
+    if wrapper.in_atomic_block or wrapper.vendor != "postgresql":
+        # SQLite's transaction here would take the write lock for the whole stream.
+        yield from rows
+        return
+    with transaction.atomic(using=alias):
+        with wrapper.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield from rows

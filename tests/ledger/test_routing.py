@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -64,6 +65,14 @@ def replica(django_db_setup, django_db_blocker):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
     primary = connection.settings_dict
+    # The cluster's own address: a base backup speaks the replication protocol, which PgBouncer
+    # does not carry (scripts/test gives it when the suite runs through PgBouncer).
+    direct = urlsplit(os.environ.get("LEDGER_TEST_DIRECT_DATABASE_URL", ""))
+    cluster = (
+        f"{direct.hostname}:{direct.port or 5432}"
+        if direct.hostname
+        else f"{primary['HOST'] or '127.0.0.1'}:{primary['PORT'] or 5432}"
+    )
     port = _free_port()
     directory = tempfile.mkdtemp(prefix="ledger-replica-")
     command = [
@@ -74,7 +83,7 @@ def replica(django_db_setup, django_db_blocker):
         "--dir",
         directory,
         "--primary",
-        f"{primary['HOST'] or '127.0.0.1'}:{primary['PORT'] or 5432}",
+        cluster,
         "--database",
         primary["NAME"],
         "--no-sync",  # a throw-away copy: ten times faster to make

@@ -65,6 +65,7 @@ def scenario(admin, artist, artist2, program):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("direct_session")
 def test_backup_and_restore_drill(admin, artist, artist2, program, tmp_path):
     scenario(admin, artist, artist2, program)
     source = database_url()

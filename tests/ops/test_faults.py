@@ -75,6 +75,7 @@ def settle(admin, artist, program, amount=5000):
 
 @pg
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("direct_session")
 def test_payout_killed_before_commit_leaves_nothing_and_retry_pays_once(admin, artist, program):
     accepted_work(program, artist, admin, "4.00")  # 180.00 owed
     before = snapshot()
@@ -147,6 +148,7 @@ def test_settlement_behind_a_held_row_lock_fails_fast(admin, artist, program):
 
 @pg
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("direct_session")
 def test_classify_real_postgresql_errors():
     with pytest.raises(OperationalError) as info, transaction.atomic(), connection.cursor() as c:
         c.execute("SET LOCAL statement_timeout = 1")
@@ -208,6 +210,7 @@ def test_classify_sqlite_busy(tmp_path):
 
 @pg
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("direct_session")
 def test_app_serves_again_after_the_database_drops_every_connection(admin, artist, program):
     """What a PostgreSQL restart does to a running app: every connection is cut.
 
@@ -253,6 +256,7 @@ def test_healthz_answers(client):
 
 @pg
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("direct_session")
 def test_healthz_reports_a_dead_database_connection():
     request = RequestFactory().get("/healthz")
     assert healthz(request).status_code == 200
