@@ -128,7 +128,7 @@ class BankDetails(models.Model):
 
 class RateCounter(models.Model):
     """Uses of one rate-limited thing by one client in one fixed window, counted by
-    `ledger.ratelimit.count` with one atomic upsert, so every worker and server adds to the
+    `ledger.ratelimit.hit` with one atomic upsert, so every worker and server adds to the
     same count. Used when the deployment has no Redis; rows of past windows are swept."""
 
     key = models.CharField(primary_key=True, max_length=200)  # scope, hashed client, window
@@ -137,3 +137,17 @@ class RateCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.count}"
+
+
+class WritePosition(models.Model):
+    """The primary's WAL position (bytes from 0/0) after a user's or session's last write,
+    raised and read by `ledger.routing` (read-your-writes) when the deployment has no Redis:
+    one atomic upsert keeps the highest, so two writes finishing together never leave the
+    lower one behind."""
+
+    key = models.CharField(primary_key=True, max_length=200)  # "user:<id>" or "session:<key>"
+    position = models.BigIntegerField()  # bytes of WAL from 0/0
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.position}"

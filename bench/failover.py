@@ -265,6 +265,8 @@ def main() -> int:
                     break
                 time.sleep(0.1)
             print(f"failover: replication is {state}")
+            if state != "sync":
+                raise SystemExit("failover: the replica never became synchronous")
 
         os.environ["DATABASE_URL"] = primary_url
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledger.settings")

@@ -52,7 +52,7 @@ return {0, current, previous}
 
 
 @functools.cache
-def _redis(url: str):
+def redis_client(url: str):
     """A connection pool per process (what a Redis client is); the counts live in Redis."""
     import redis
 
@@ -74,7 +74,7 @@ def hit(scope: str, ident: str, limit: int, window: int) -> tuple[bool, float]:
     if settings.REDIS_URL:
         prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
         redis_keys = [f"{prefix}:{key}" if prefix else key for key in keys]
-        allowed, current, previous = _redis(settings.REDIS_URL).eval(
+        allowed, current, previous = redis_client(settings.REDIS_URL).eval(
             _COUNT_LUA, 2, *redis_keys, repr(weight), limit, keep
         )
         allowed, current, previous = bool(allowed), int(current), int(previous)

@@ -15,11 +15,14 @@ The rule, in order (`read_alias`):
 2. Only inside a request (`ReplicaRoutingMiddleware`), and only a safe one (GET, HEAD,
    OPTIONS) that has written nothing so far: a request that writes reads what it wrote.
 3. Read-your-writes by position in the WAL, never by a sleep: after a request that wrote, the
-   primary's WAL position is kept in the shared cache for its user (and its session); a later
-   request of theirs reads the replica only once the replica has replayed that far.
-4. The replica must answer, receive WAL and be less than `LEDGER_REPLICA_MAX_LAG_SECONDS`
-   behind; otherwise the primary serves. One probe of the replica per request, when a read
-   first asks; an unreachable replica is not asked again for a few seconds (per process).
+   primary's WAL position is kept for its user (and its session) where every server finds it
+   (`ledger.positions`: Redis or a table, raised atomically); a later request of theirs reads
+   the replica only once the replica has replayed that far.
+4. The replica must answer, receive WAL and, unless it has replayed all the primary has
+   flushed, be less than `LEDGER_REPLICA_MAX_LAG_SECONDS` behind (the age of the last
+   transaction it replayed); otherwise the primary serves. One probe of the replica per
+   request, when a read first asks; an unreachable replica is not asked again for a few
+   seconds (per process).
 """
 
 import contextlib
@@ -29,7 +32,6 @@ import re
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connections
 
 PRIMARY = "default"
@@ -82,6 +84,19 @@ def replica_reads():
         _allowed.reset(token)
 
 
+@contextlib.contextmanager
+def not_the_requests_writes():
+    """Writes inside are not the request's own but a derived cache it fills (the report's
+    stored figures): the request's reads stay where they were routed, and no WAL position is
+    kept for its user, who has nothing new to read back."""
+    route = _request.get()
+    if route is None:
+        yield
+        return
+    with route._own():
+        yield
+
+
 def keep_route(chunks):
     """`chunks` (an iterator a streaming response consumes after the view has returned, and
     the middleware with it) read from the database this request chose, decided now."""
@@ -103,8 +118,9 @@ def keep_route(chunks):
 
 
 # Shared state and who is signed in are read from the primary whatever the view: sessions,
-# permissions, second-factor devices, lockouts, and the database cache (throttle counters,
-# read-your-writes positions), which a lagging copy would show as they were.
+# permissions, second-factor devices, lockouts, and the database cache, which a lagging copy
+# would show as they were. (Rate counts and read-your-writes positions are read on the primary
+# by raw SQL: `ledger.ratelimit`, `ledger.positions`.)
 ALWAYS_PRIMARY_APPS = frozenset(
     {"sessions", "auth", "contenttypes", "otp_totp", "otp_static", "axes", "django_cache"}
 )
@@ -141,35 +157,40 @@ _WRITES = re.compile(
 )
 
 # Where the replica is, from the replica itself (one statement): the WAL position replayed
-# (bytes from 0/0; NULL on a server that is not a standby), how far behind in seconds (0 when
-# it has replayed all it received; else the age of the last transaction replayed), and whether
-# a WAL receiver runs (a standby that lost its primary replays nothing more, yet shows no lag).
+# (bytes from 0/0; NULL on a server that is not a standby), the age in seconds of the last
+# transaction it replayed, and whether a WAL receiver runs (a standby that lost its primary
+# replays nothing more).
 _PROBE_SQL = (
     "SELECT pg_last_wal_replay_lsn() - '0/0'::pg_lsn, "
-    "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
-    "ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END, "
+    "COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0), "
     "EXISTS (SELECT 1 FROM pg_stat_wal_receiver)"
 )
+# How far the primary has flushed its WAL (bytes from 0/0), the most a replica can have: one
+# that has replayed that far is not behind at all, whatever its receiver shows. Compared with
+# the primary's own position, not with what the replica has received: a replica whose
+# receiver is still attached but no longer gets WAL (a network partition, until
+# wal_receiver_timeout) has replayed all it received and would look current.
+_FLUSHED_SQL = "SELECT pg_current_wal_flush_lsn() - '0/0'::pg_lsn"
 # The primary's WAL insert position after the request's commits (bytes from 0/0): at or past
 # the end of every record it committed, even with synchronous_commit off.
 _POSITION_SQL = "SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn"
 
 
 def _written_keys(request) -> list[str]:
-    """The cache keys of the WAL position the request's user and session last wrote at."""
+    """The keys of the WAL position the request's user and session last wrote at."""
     keys = []
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        keys.append(f"ledger:read-your-writes:user:{user.pk}")
+        keys.append(f"user:{user.pk}")
     session = getattr(request, "session", None)
     if session is not None and session.session_key:
-        keys.append(f"ledger:read-your-writes:session:{session.session_key}")
+        keys.append(f"session:{session.session_key}")
     return keys
 
 
-def _wal_position(connection) -> int:
+def _wal_position(connection, sql: str) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(_POSITION_SQL)
+        cursor.execute(sql)
         return int(cursor.fetchone()[0])
 
 
@@ -182,7 +203,7 @@ class RequestRoute:
         self.wrote = request.method not in SAFE_METHODS
         self._alias = None
         self._deciding = False  # what the decision itself reads comes from the primary
-        self._quiet = False  # our own cache reads and writes are not the request's writes
+        self._quiet = False  # our own reads and writes are not the request's writes
 
     def watch(self, execute, sql, params, many, context):
         """An execute wrapper on the primary: notes the first statement that writes."""
@@ -205,12 +226,14 @@ class RequestRoute:
         global _down_until
         if time.monotonic() < _down_until:
             return PRIMARY
+        from ledger import positions
+
         try:
             with self._own():
-                keys = _written_keys(self.request)
-                needed = max(cache.get_many(keys).values(), default=0) if keys else 0
-        except Exception:  # a cache that fails: nothing is known of the user's writes
-            log.warning("read-your-writes: cache unreadable, reading the primary", exc_info=True)
+                needed = positions.highest(_written_keys(self.request))
+                flushed = _wal_position(connections[PRIMARY], _FLUSHED_SQL)
+        except Exception:  # a store that fails: nothing is known of the user's writes
+            log.warning("read-your-writes: store unreadable, reading the primary", exc_info=True)
             return PRIMARY
         try:
             with connections[REPLICA].cursor() as cursor:
@@ -224,8 +247,9 @@ class RequestRoute:
             return PRIMARY
         if replayed is None or not receiving:
             return PRIMARY  # not a standby, or cut off from its primary
-        if float(lag_seconds) > settings.LEDGER_REPLICA_MAX_LAG_SECONDS:
-            return PRIMARY
+        behind = int(replayed) < flushed
+        if behind and float(lag_seconds) > settings.LEDGER_REPLICA_MAX_LAG_SECONDS:
+            return PRIMARY  # behind the primary, by more than the bound
         if int(replayed) < needed:
             return PRIMARY  # the user's own last write has not been replayed yet
         return REPLICA
@@ -238,12 +262,13 @@ class RequestRoute:
         keys = _written_keys(self.request)
         if not keys:
             return
+        from ledger import positions
+
         with self._own():
-            position = _wal_position(connections[PRIMARY])
-            timeout = settings.LEDGER_REPLICA_MAX_LAG_SECONDS + 60
-            # Never backwards: a slower request of the same user may finish after a later one.
-            known = cache.get_many(keys)
-            cache.set_many({key: max(position, known.get(key, 0)) for key in keys}, timeout)
+            position = _wal_position(connections[PRIMARY], _POSITION_SQL)
+            # Never backwards (a slower request of the same user may finish after a later
+            # one): `raise_to` keeps the higher value in one atomic step.
+            positions.raise_to(keys, position, settings.LEDGER_REPLICA_MAX_LAG_SECONDS + 60)
 
     @contextlib.contextmanager
     def _own(self):

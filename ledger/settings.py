@@ -346,6 +346,7 @@ else:
 LEDGER_SCHEDULE = {
     "mail-sweep": {"every": 60, "call": "ledger.background.outbox.sweep"},
     "ratelimit-sweep": {"every": 3600, "call": "ledger.ratelimit.sweep"},
+    "write-position-sweep": {"every": 3600, "call": "ledger.positions.sweep"},
     "apply-deadlines": {"every": 3600, "command": "apply_deadlines"},
     "import-sweep": {"every": 60, "call": "ledger.services.imports.sweep"},
     "webhook-sweep": {"every": 60, "call": "ledger.webhooks.delivery.sweep"},

@@ -14,7 +14,6 @@ from itertools import groupby
 from ledger.models import Membership, Payout, Program
 from ledger.money import format_minor
 from ledger.queries import Statement
-from ledger.queries.rows import keyset_rows
 
 # A cell a spreadsheet could take for a formula gets a leading apostrophe (OWASP guidance).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -92,19 +91,16 @@ class BatchLine:
     payout_ids: tuple[int, ...]
 
 
-def payout_batch_lines(payouts, *, chunk_size: int = 2000) -> Iterator[BatchLine]:
+def payout_batch_lines(payouts) -> Iterator[BatchLine]:
     """The batch per artist (by artist id): one line each, their payouts summed.
 
     `payouts` is a queryset of one program's payouts (see `payout_batch`). The CSV and the
     bank payment file (`exports.sepa`) both read it, so both sum alike."""
-    # One snapshot for the whole batch: a payout voided while the batch is read must not
-    # leave an artist's sum half before, half after.
-    rows = keyset_rows(
-        payouts.select_related("artist", "program"),
-        ("artist_id", "id"),
-        chunk_size=chunk_size,
-        one_snapshot=True,
-    )
+    # One statement, so one snapshot: a payout voided while the batch is read must not leave
+    # an artist's sum half before, half after, and a chunked read (each chunk at its own
+    # moment) would. A day's batch is one program's payouts of one day: held whole, as its
+    # lines are summed per artist anyway.
+    rows = payouts.select_related("artist", "program").order_by("artist_id", "id")
     for _artist_id, group in groupby(rows, key=lambda p: p.artist_id):
         group = list(group)
         artist, cur = group[0].artist, group[0].program.currency
@@ -119,7 +115,7 @@ def payout_batch_lines(payouts, *, chunk_size: int = 2000) -> Iterator[BatchLine
         )
 
 
-def payout_batch_csv(payouts, *, chunk_size: int = 2000) -> Iterator[str]:
+def payout_batch_csv(payouts) -> Iterator[str]:
     """One row per artist for a payment tool: name, email, amount, currency, reference.
 
     An artist with several payouts in the batch gets one row with their sum and their
@@ -133,22 +129,23 @@ def payout_batch_csv(payouts, *, chunk_size: int = 2000) -> Iterator[str]:
             line.currency,
             line.references,
         ]
-        for line in payout_batch_lines(payouts, chunk_size=chunk_size)
+        for line in payout_batch_lines(payouts)
     )
     return iter_csv(
         ["name", "email", "amount", "currency", "reference"], rows, raw_columns=("amount",)
     )
 
 
-def outstanding_csv(program: Program, *, chunk_size: int = 2000) -> Iterator[str]:
+def outstanding_csv(program: Program) -> Iterator[str]:
     """Per artist of `program`: valued work, paid, outstanding (negative = paid ahead)."""
     cur = program.currency
-    # Each row is one membership's own totals: chunks read at different moments need no
-    # common snapshot.
-    members = keyset_rows(
-        Membership.objects.filter(program=program).select_related("artist"),
-        ("artist__display_name", "artist_id"),
-        chunk_size=chunk_size,
+    # One statement, so one snapshot: chunks read at different moments, keyed on a name an
+    # artist may change meanwhile, could list a renamed artist twice or not at all. One row
+    # per member.
+    members = (
+        Membership.objects.filter(program=program)
+        .select_related("artist")
+        .order_by("artist__display_name", "artist_id")
     )
     return iter_csv(
         ["artist", "email", "valued", "paid", "outstanding", "currency"],

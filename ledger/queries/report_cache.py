@@ -517,7 +517,11 @@ def _store(program, row, at, tally, fresh, *, whole: bool, gone) -> bool:
     generation first. `at` None: store nothing (empty the program's figures)."""
     primary = connections[routing.PRIMARY]
     values = [None, "", ""] if at is None else [at[0], at[1], _encode_tally(tally)]
-    with transaction.atomic(using=primary.alias), primary.cursor() as cursor:
+    with (
+        routing.not_the_requests_writes(),  # a cache filled by a read, not the reader's write
+        transaction.atomic(using=primary.alias),
+        primary.cursor() as cursor,
+    ):
         if row is None:
             cursor.execute(
                 "INSERT INTO ledger_reportfigures (program_id, generation, seq, hash, tally) "

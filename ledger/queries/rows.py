@@ -8,7 +8,7 @@ import operator
 from collections.abc import Iterator, Sequence
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import Q
 
 from ledger import routing
@@ -96,30 +96,24 @@ def _converters(model, names: tuple[str, ...], alias: str) -> list:
     return found
 
 
-def keyset_rows(
-    queryset, keys: Sequence[str], *, chunk_size: int = 2000, one_snapshot: bool = False
-) -> Iterator:
+def keyset_rows(queryset, keys: Sequence[str], *, chunk_size: int = 2000) -> Iterator:
     """Yield the rows of `queryset` ordered by `keys`, read in chunks of `chunk_size` rows.
 
-        The way to stream a result too long to hold in memory: each chunk is one statement,
-        `… WHERE keys > (the last row's keys) ORDER BY keys LIMIT chunk_size`, so memory is bound
-        by a chunk and no server-side cursor is needed (a cursor lives in one server session,
-        which PgBouncer in transaction pooling mode does not keep for a client between
-        transactions). `keys` must identify a row (end with a unique field) and never be NULL
-    (a NULL compares as unknown: its rows would be skipped); the rows are model
-        instances (a key across a relation, `artist__display_name`, needs its `select_related`)
-        or `values_list` tuples that select every key.
+    The way to stream a result too long to hold in memory: each chunk is one statement,
+    `… WHERE keys > (the last row's keys) ORDER BY keys LIMIT chunk_size`, so memory is bound
+    by a chunk and no server-side cursor is needed (a cursor lives in one server session,
+    which PgBouncer in transaction pooling mode does not keep for a client between
+    transactions). `keys` must identify a row (end with a unique field) and never be NULL (a
+    NULL compares as unknown: its rows would be skipped); the rows are model instances (a key
+    across a relation, `artist__display_name`, needs its `select_related`) or `values_list`
+    tuples that select every key.
 
-        Each chunk is read at its own moment. Where rows can change while the stream runs and
-        the reader needs one state (a payment batch), `one_snapshot=True` reads every chunk in
-        one REPEATABLE READ transaction (on PostgreSQL, unless the caller's transaction is open:
-        then in that). Where the rows cannot change (the postings up to a chain head read first),
-        no transaction is held: a slow reader then holds no server connection between chunks.
+    Each chunk is read at its own moment, and no transaction is held between chunks (a slow
+    reader holds no server connection): only for rows that cannot change while the stream
+    runs (the postings up to a chain head read first). Rows that can change and must be read
+    as one state (a payment batch, the members of a program) are read in one statement.
     """
-    rows = (row for chunk in keyset_chunks(queryset, keys, chunk_size) for row in chunk)
-    if one_snapshot:
-        return _in_one_snapshot(queryset.db, rows)
-    return rows
+    return (row for chunk in keyset_chunks(queryset, keys, chunk_size) for row in chunk)
 
 
 def keyset_chunks(queryset, keys: Sequence[str], chunk_size: int) -> Iterator[list]:
@@ -162,15 +156,3 @@ def _after(keys: tuple[str, ...], values: tuple) -> Q:
         ),
     )
     return Q(**{f"{keys[0]}__gte": values[0]}) & later
-
-
-def _in_one_snapshot(alias: str, rows: Iterator) -> Iterator:
-    wrapper = connections[alias]
-    if wrapper.in_atomic_block or wrapper.vendor != "postgresql":
-        # SQLite's transaction here would take the write lock for the whole stream.
-        yield from rows
-        return
-    with transaction.atomic(using=alias):
-        with wrapper.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield from rows

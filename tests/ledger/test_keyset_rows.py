@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from ledger import clock, services
-from ledger.exports.csv import outstanding_csv, payout_batch, payout_batch_csv
+from ledger import services
+from ledger.exports.csv import outstanding_csv
 from ledger.exports.journal import stream_journal
 from ledger.models import Entry, Posting
 from ledger.queries.entries import chain_postings
@@ -85,9 +85,6 @@ def test_exports_and_the_chain_walk_are_the_same_whatever_the_chunk(ledger):
         assert journal(fmt, 1) == journal(fmt, 2) == journal(fmt, 10**6)
     assert list(walk_chain(ledger, chunk_size=1)) == list(walk_chain(ledger, chunk_size=10**6))
     assert verify_program(ledger, chunk_size=1).ok
-    assert "".join(outstanding_csv(ledger, chunk_size=1)) == "".join(outstanding_csv(ledger))
-    batch = payout_batch(ledger, paid_on=clock.today())
-    assert "".join(payout_batch_csv(batch, chunk_size=1)) == "".join(payout_batch_csv(batch))
 
 
 def test_no_server_side_cursor_streams_in_the_app():
@@ -106,21 +103,19 @@ def test_no_server_side_cursor_streams_in_the_app():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("one_snapshot", [True, False])
-def test_one_snapshot_keeps_a_change_made_mid_stream_out(one_snapshot):
-    for n in range(4):
-        UserFactory(username=f"snap-{n}")
-    users = User.objects.filter(username__startswith="snap-")
-    rows = keyset_rows(users, ("username",), chunk_size=1, one_snapshot=one_snapshot)
-    first = next(rows)
+def test_the_outstanding_export_is_one_snapshot(program, admin):
+    """A member renamed while the file streams (past their place in the order, as chunks
+    keyed on the name would meet them again) is listed once: the rows are one statement's."""
+    for name in ("Ada", "Bea", "Cy"):
+        member = UserFactory(username=name.lower(), display_name=name)
+        services.enroll_artist(actor=admin, program=program, artist=member)
+    lines = outstanding_csv(program)
+    streamed = [next(lines), next(lines)]  # the header and Ada's row
     s = connection.settings_dict
     with psycopg.connect(
         dbname=s["NAME"], user=s["USER"] or None, host=s["HOST"] or None,
         port=s["PORT"] or None, autocommit=True,
     ) as other:  # fmt: skip
-        other.execute("UPDATE accounts_user SET username = 'snap-9' WHERE username = 'snap-1'")
-    seen = [first.username] + [user.username for user in rows]
-    if one_snapshot:
-        assert seen == ["snap-0", "snap-1", "snap-2", "snap-3"]
-    else:
-        assert seen == ["snap-0", "snap-2", "snap-3", "snap-9"]
+        other.execute("UPDATE accounts_user SET display_name = 'Zed' WHERE display_name = 'Ada'")
+    names = [row.split(",")[0] for row in "".join(streamed + list(lines)).splitlines()[1:]]
+    assert names == ["Ada", "Artist1", "Artist2", "Bea", "Cy"]

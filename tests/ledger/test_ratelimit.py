@@ -4,32 +4,13 @@ the end of a window is no fresh allowance. The slide is estimated from two fixed
 previous one's uses taken as spread evenly), so just after a window ends one use is allowed,
 not the whole limit again."""
 
-import secrets
-
 import pytest
 
 from accounts.models import RateCounter
 from ledger import ratelimit
-from tests.ops.servers import redis_or_skip
 
 WINDOW = 60  # seconds
 START = 1_800_000_000.0  # a window boundary: 30,000,000 × 60 s
-
-
-@pytest.fixture(params=["database", "redis"])
-def store(request, settings):
-    if request.param == "redis":
-        settings.REDIS_URL = redis_or_skip()
-        prefix = "test-" + secrets.token_hex(6)
-        settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
-        yield request.param
-        client = ratelimit._redis(settings.REDIS_URL)
-        keys = client.keys(f"{prefix}:*")
-        if keys:
-            client.delete(*keys)
-    else:
-        settings.REDIS_URL = ""
-        yield request.param
 
 
 @pytest.fixture

@@ -19,12 +19,12 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from django.core.cache import cache
 from django.db import connection, connections
 from django.test import Client, RequestFactory, override_settings
 
 from ledger import routing, services
 from ledger.models import Entry, LedgerHead, Payout, Program
+from ledger.queries import report_cache
 from tests.api.conftest import client_for
 from tests.conftest import make_program
 from tests.factories import UserFactory
@@ -160,7 +160,6 @@ REPLICA_TEST = pytest.mark.django_db(transaction=True, databases=["default", "re
 @pytest.fixture
 def books(transactional_db):
     """A program with a treasurer, an artist, an auditor and an operator, all committed."""
-    cache.clear()  # no write of an earlier test's users counts here
     admin = UserFactory(username="ops-admin", is_superuser=True)
     program = make_program(admin)
     artist, treasurer = UserFactory(username="paid-artist"), UserFactory(username="treasurer")
@@ -237,7 +236,7 @@ def test_a_payout_is_read_back_by_its_author_at_once_and_by_others_once_replayed
         assert [line["payout"] for line in reader.get(statement).json()["lines"]] == [payout]
         assert "12.50" in _streamed(operator.get(journal))
         assert "12.50" in page.get(statement_page).content.decode()
-    # Every decision was made, none fell back for a failure (the cache read, say).
+    # Every decision was made, none fell back for a failure (the positions' read, say).
     assert [record.getMessage() for record in caplog.records] == []
 
 
@@ -296,3 +295,28 @@ def test_an_unreachable_replica_leaves_the_reads_on_the_primary(replica, books):
     finally:
         connections[routing.REPLICA].close()
         replica_settings["PORT"] = port
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_that_stores_its_figures_is_no_write_of_its_reader(books):
+    """The figures a report stores are a cache filled by a read: the request goes on reading
+    where it was routed, and no position is kept for a reader who wrote nothing."""
+    program, admin, artist, _ = books
+    services.record_payout(
+        actor=admin, artist=artist, program=program, amount_minor=500, kind="grant"
+    )
+    report_cache.forget(program)
+    request = RequestFactory().get("/")
+    request.user, request.session = artist, None
+    route = routing.RequestRoute(request)
+    token = routing._request.set(route)
+    try:
+        with connections["default"].execute_wrapper(route.watch):
+            report_cache.posted_work(program, LedgerHead.objects.get(program=program))
+            assert not route.wrote
+            # ... while a write of its own is seen
+            UserFactory(username="written-by-the-request")
+            assert route.wrote
+    finally:
+        routing._request.reset(token)
+    assert report_cache.stored(program) is not None  # it did store

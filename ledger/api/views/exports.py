@@ -85,6 +85,6 @@ class PayoutBatchExportView(AdminFileView):
             return downloads.payment_file_download(
                 actor=request.user, program=program, paid_on=params["paid_on"]
             )
-        # Not the payment file above: it writes its audit row, reading what it pays first.
-        with routing.replica_reads():
-            return downloads.payout_batch_download(program, params["paid_on"])
+        # From the primary, as the payment file: what is paid from it must not include a
+        # payout voided moments ago that a lagging replica still shows.
+        return downloads.payout_batch_download(program, params["paid_on"])

@@ -38,9 +38,9 @@ def payout_batch_export(request):
         return render(request, "web/payout_batch.html", context)
     program, paid_on = form.cleaned_data["program"], form.cleaned_data["paid_on"]
     if form.cleaned_data["format"] != "pain.001":
-        # Not the payment file below: it writes its audit row, reading what it pays first.
-        with routing.replica_reads():
-            return downloads.payout_batch_download(program, paid_on)
+        # From the primary, as the payment file: what is paid from it must not include a
+        # payout voided moments ago that a lagging replica still shows.
+        return downloads.payout_batch_download(program, paid_on)
     try:
         return downloads.payment_file_download(actor=request.user, program=program, paid_on=paid_on)
     except PaymentFileRefused as refused:

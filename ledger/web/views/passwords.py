@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 
 from accounts.lockout import client_ip
-from ledger.ratelimit import over_limit
+from ledger import ratelimit
 
 from .. import forms
 
@@ -25,9 +25,12 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def post(self, request, *args, **kwargs):
         limit = settings.LEDGER_PASSWORD_RESETS_PER_HOUR
-        if over_limit("password-reset-from", client_ip(request) or "", limit, WINDOW):
+        allowed, wait = ratelimit.hit(
+            "password-reset-from", client_ip(request) or "", limit, WINDOW
+        )
+        if not allowed:
             response = render(request, "web/password_reset_throttled.html", status=429)
-            response["Retry-After"] = str(WINDOW)
+            response["Retry-After"] = str(int(wait))  # whole seconds
             return response
         return super().post(request, *args, **kwargs)
 
