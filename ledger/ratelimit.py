@@ -3,10 +3,10 @@ of the count behind the API's throttles and the pages' limits.
 
 A sliding window, estimated from two fixed windows of `window` seconds (aligned to the epoch):
 a use is allowed while (uses allowed in the previous window) × (the part of it still inside the
-sliding window) + (uses allowed in this window) is under the limit, and only allowed uses are
-counted, so a client that waits as long as it is told gets through. Unlike a plain fixed
-window, a client cannot spend the limit at the end of one window and again at the start of
-the next.
+sliding window), rounded up, + (uses allowed in this window) is under the limit, and only
+allowed uses are counted, so a client that waits as long as it is told gets through. Unlike a
+plain fixed window, a client cannot spend the limit at the end of one window and again at the
+start of the next; rounding up, never down, keeps even one use over the limit out.
 
 Each check-and-count is ONE atomic step in a store every server shares, never read-then-write:
 a read-modify-write count (as DRF's own throttles keep: a history list read from the cache and
@@ -42,7 +42,7 @@ _COUNT_SQL = (
 _COUNT_LUA = """
 local previous = tonumber(redis.call('GET', KEYS[1]) or '0')
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
-if math.floor(previous * tonumber(ARGV[1])) + current < tonumber(ARGV[2]) then
+if math.ceil(previous * tonumber(ARGV[1])) + current < tonumber(ARGV[2]) then
     current = redis.call('INCR', KEYS[2])
     redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
     return {1, current, previous}
@@ -91,7 +91,7 @@ def _count_in_database(keys, weight, limit, keep) -> tuple[bool, int, int]:
         cursor.execute("SELECT key, count FROM accounts_ratecounter WHERE key IN (%s, %s)", keys)
         counts = dict(cursor.fetchall())
         previous = counts.get(keys[0], 0)
-        room = limit - math.floor(previous * weight)  # uses this window may still hold
+        room = limit - math.ceil(previous * weight)  # uses this window may still hold
         if room > 0:
             cursor.execute(_COUNT_SQL, [keys[1], expires_at, room])
             row = cursor.fetchone()
@@ -105,10 +105,10 @@ def _wait(previous: int, current: int, limit: int, window: int, into: float) -> 
     the previous window's share has shrunk enough; otherwise until this window, become the
     previous one, has shrunk below the limit."""
     if current < limit and previous:
-        # floor(previous × (window − t) / window) + current < limit, for t seconds into it
-        boundary = window * (1 - (limit - current) / previous) - into
+        # ceil(previous × (window − t) / window) + current < limit, for t seconds into it
+        boundary = window * (1 - (limit - current - 1) / previous) - into
     else:
-        boundary = window - into + window * max(0.0, 1 - limit / max(current, 1))
+        boundary = window - into + window * max(0.0, 1 - (limit - 1) / max(current, 1))
     return float(math.floor(boundary) + 1)  # whole seconds, past the boundary
 
 

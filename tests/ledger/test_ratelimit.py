@@ -1,8 +1,8 @@
 """The sliding-window count behind every rate limit (`ledger.ratelimit.hit`), on the
 database and on Redis: the limit holds, a client told to wait that long gets through, and
 the end of a window is no fresh allowance. The slide is estimated from two fixed windows (the
-previous one's uses taken as spread evenly), so just after a window ends one use is allowed,
-not the whole limit again."""
+previous one's uses taken as spread evenly, rounded up), so just after a window ends no use is
+allowed, not the whole limit again."""
 
 import pytest
 
@@ -34,9 +34,9 @@ def test_the_limit_holds_and_the_wait_is_exact(store, at):
     results = uses(4)
     assert [allowed for allowed, _ in results] == [True, True, True, False]
     wait = results[-1][1]
-    # Three uses in the window: the next may come once the window has ended and its three
-    # have begun to slide out: 50 s to its end, then past it.
-    assert wait == 51
+    # Three uses in the window: the next may come once the window has ended and a third of
+    # it has slid out (its three uses, rounded up, count as two): 50 s to its end, 20 more.
+    assert wait == 71
     at(10 + wait - 2)
     assert uses(1) == [(False, 2.0)]
     at(10 + wait)
@@ -47,8 +47,8 @@ def test_the_limit_holds_and_the_wait_is_exact(store, at):
 def test_the_next_window_is_no_fresh_allowance(store, at):
     at(59)
     assert all(allowed for allowed, _ in uses(3))
-    at(61)  # a fixed window would allow three more here; the slide, one
-    assert [allowed for allowed, _ in uses(3)] == [True, False, False]
+    at(61)  # a fixed window would allow three more here
+    assert [allowed for allowed, _ in uses(3)] == [False, False, False]
     at(60 + 21)  # a third of the previous window has slid out: one more
     assert [allowed for allowed, _ in uses(2)] == [True, False]
 
@@ -60,7 +60,7 @@ def test_refused_uses_are_not_counted(store, at):
     for second in range(1, 40):  # hammering while refused does not extend the wait
         at(second)
         assert not uses(1)[0][0]
-    at(60.5)  # had the refusals counted, this window's predecessor would hold 42 uses
+    at(60 + 21)  # had the refusals counted, the previous window would hold 42 uses
     assert [allowed for allowed, _ in uses(2)] == [True, False]
 
 
