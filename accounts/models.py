@@ -126,17 +126,20 @@ class BankDetails(models.Model):
         return f"Bank details of user {self.user_id}"
 
 
-class RateCounter(models.Model):
-    """Uses of one rate-limited thing by one client in one fixed window, counted by
-    `ledger.ratelimit.hit` with one atomic upsert, so every worker and server adds to the
-    same count. Used when the deployment has no Redis; rows of past windows are swept."""
+class RateUse(models.Model):
+    """One allowed use of a rate-limited thing by one client (`ledger.ratelimit.hit`), when
+    the deployment has no Redis: the uses of the last window are counted, one client at a
+    time (a transaction-scoped lock per key), so every worker and server counts the same."""
 
-    key = models.CharField(primary_key=True, max_length=200)  # scope, hashed client, window
-    count = models.PositiveIntegerField()  # uses allowed in the window
-    expires_at = models.DateTimeField(db_index=True)  # when no window reads it any more
+    key = models.CharField(max_length=100)  # scope and hashed client
+    at_ms = models.BigIntegerField()  # when, in milliseconds since the epoch
+    expires_at = models.DateTimeField(db_index=True)  # when no window counts it any more
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at_ms"], name="rateuse_key_at")]
 
     def __str__(self):
-        return f"{self.key}: {self.count}"
+        return f"{self.key} at {self.at_ms}"
 
 
 class WritePosition(models.Model):

@@ -1,54 +1,49 @@
 """Rate limits per client, counted atomically across every process and server: the one home
 of the count behind the API's throttles and the pages' limits.
 
-A sliding window, estimated from two fixed windows of `window` seconds (aligned to the epoch):
-a use is allowed while (uses allowed in the previous window) × (the part of it still inside the
-sliding window), rounded up, + (uses allowed in this window) is under the limit, and only
-allowed uses are counted, so a client that waits as long as it is told gets through. Unlike a
-plain fixed window, a client cannot spend the limit at the end of one window and again at the
-start of the next; rounding up, never down, keeps even one use over the limit out.
+A sliding log: a use is allowed while fewer than `limit` uses were allowed in the last
+`window` seconds, and only allowed uses are kept, so a client that waits as long as it is told
+(`Retry-After`: until its oldest counted use leaves the window) gets through. Exact in any
+window, also across a minute's end, where a fixed window would allow the limit twice over.
 
-Each check-and-count is ONE atomic step in a store every server shares, never read-then-write:
-a read-modify-write count (as DRF's own throttles keep: a history list read from the cache and
-written back) lets requests that arrive together overwrite each other's counts, so a burst over
-several workers gets more than the limit through. The store is Redis when the deployment has
-it (a Lua script, which Redis runs atomically), otherwise the database (`accounts.RateCounter`:
-one INSERT … ON CONFLICT … DO UPDATE … WHERE … RETURNING on the primary). Clients are hashed:
-the store holds no addresses.
+Each check-and-count is ONE atomic step in a store every server shares, never a read and then
+a write from two steps: a read-modify-write count (as DRF's own throttles keep: a history list
+read from the cache and written back) lets requests that arrive together overwrite each
+other's counts, so a burst over several workers gets more than the limit through. The store
+is Redis when the deployment has it (a sorted set per client, changed by a Lua script, which
+Redis runs atomically), otherwise the primary database (`accounts.RateUse`: one transaction
+per check, holding a transaction-scoped lock on the client's key on PostgreSQL; SQLite
+transactions take its one write lock). Clients are hashed: the store holds no addresses.
 """
 
 import datetime as dt
 import functools
 import hashlib
-import math
+import secrets
 import time
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 
 from ledger import routing
 
-# Count one more use in this window's row unless the window already holds `allowed` uses
-# (the limit less the previous window's weighted share): a row back means the use counts.
-_COUNT_SQL = (
-    "INSERT INTO accounts_ratecounter (key, count, expires_at) VALUES (%s, 1, %s) "
-    "ON CONFLICT (key) DO UPDATE SET count = accounts_ratecounter.count + 1 "
-    "WHERE accounts_ratecounter.count < %s RETURNING count"
-)
-
-# KEYS: previous window, this window. ARGV: the previous window's weight (0..1), the limit,
-# seconds to keep this window's count. Returns {1 if counted, this window's count}.
-_COUNT_LUA = """
-local previous = tonumber(redis.call('GET', KEYS[1]) or '0')
-local current = tonumber(redis.call('GET', KEYS[2]) or '0')
-if math.ceil(previous * tonumber(ARGV[1])) + current < tonumber(ARGV[2]) then
-    current = redis.call('INCR', KEYS[2])
-    redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
-    return {1, current, previous}
+# KEYS: the client's sorted set (uses, scored by milliseconds since the epoch). ARGV: now (ms),
+# the window (ms), the limit, a unique member. Returns {1, ''} when the use is allowed and
+# counted, else {0, the oldest counted use (ms)}.
+_HIT_LUA = """
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+    redis.call('ZADD', KEYS[1], now, ARGV[4])
+    redis.call('PEXPIRE', KEYS[1], window)
+    return {1, ''}
 end
-return {0, current, previous}
+return {0, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]}
 """
+
+# pg_advisory_xact_lock(class, key): the class keeps these locks apart from any other use.
+_LOCK_CLASS = 7301
 
 
 @functools.cache
@@ -60,66 +55,64 @@ def redis_client(url: str):
 
 
 def hit(scope: str, ident: str, limit: int, window: int) -> tuple[bool, float]:
-    """One use of `scope` by `ident`, at most `limit` per `window` seconds (sliding).
+    """One use of `scope` by `ident`, at most `limit` in any `window` seconds.
 
     Returns (allowed, seconds to wait before a use would be allowed: 0 when allowed).
     """
-    now = time.time()
-    index = int(now // window)
-    into = now - index * window  # seconds into this window
-    weight = (window - into) / window  # the previous window's share still inside the slide
-    client = hashlib.sha256(ident.encode()).hexdigest()[:32]
-    keys = [f"ratelimit:{scope}:{client}:{window}:{i}" for i in (index - 1, index)]
-    keep = 2 * window + 60  # seconds: a window's count is read again as the previous one
+    now_ms = int(time.time() * 1000)
+    window_ms = window * 1000
+    key = f"ratelimit:{scope}:{hashlib.sha256(ident.encode()).hexdigest()[:32]}"
     if settings.REDIS_URL:
         prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-        redis_keys = [f"{prefix}:{key}" if prefix else key for key in keys]
-        allowed, current, previous = redis_client(settings.REDIS_URL).eval(
-            _COUNT_LUA, 2, *redis_keys, repr(weight), limit, keep
+        allowed, oldest = redis_client(settings.REDIS_URL).eval(
+            _HIT_LUA,
+            1,
+            f"{prefix}:{key}" if prefix else key,
+            now_ms,
+            window_ms,
+            limit,
+            f"{now_ms}:{secrets.token_hex(6)}",
         )
-        allowed, current, previous = bool(allowed), int(current), int(previous)
+        allowed, oldest = bool(allowed), (int(float(oldest)) if oldest else now_ms)
     else:
-        allowed, current, previous = _count_in_database(keys, weight, limit, keep)
+        allowed, oldest = _hit_in_database(key, now_ms, window_ms, limit)
     if allowed:
         return True, 0.0
-    return False, _wait(previous, current, limit, window, into)
+    # Whole seconds until the oldest counted use has left the window (at least 1).
+    return False, float(max(1, -(-(oldest + window_ms - now_ms) // 1000)))
 
 
-def _count_in_database(keys, weight, limit, keep) -> tuple[bool, int, int]:
-    expires_at = timezone.now() + dt.timedelta(seconds=keep)
-    with connections[routing.PRIMARY].cursor() as cursor:
-        cursor.execute("SELECT key, count FROM accounts_ratecounter WHERE key IN (%s, %s)", keys)
-        counts = dict(cursor.fetchall())
-        previous = counts.get(keys[0], 0)
-        room = limit - math.ceil(previous * weight)  # uses this window may still hold
-        if room > 0:
-            cursor.execute(_COUNT_SQL, [keys[1], expires_at, room])
-            row = cursor.fetchone()
-            if row is not None:
-                return True, int(row[0]), previous
-        return False, max(counts.get(keys[1], 0), room), previous
-
-
-def _wait(previous: int, current: int, limit: int, window: int, into: float) -> float:
-    """Seconds until a use is allowed: while this window holds fewer than `limit` uses, until
-    the previous window's share has shrunk enough; otherwise until this window, become the
-    previous one, has shrunk below the limit."""
-    if current < limit and previous:
-        # ceil(previous × (window − t) / window) + current < limit, for t seconds into it
-        boundary = window * (1 - (limit - current - 1) / previous) - into
-    else:
-        boundary = window - into + window * max(0.0, 1 - (limit - 1) / max(current, 1))
-    return float(math.floor(boundary) + 1)  # whole seconds, past the boundary
+def _hit_in_database(key: str, now_ms: int, window_ms: int, limit: int) -> tuple[bool, int]:
+    primary = connections[routing.PRIMARY]
+    with transaction.atomic(using=primary.alias), primary.cursor() as cursor:
+        if primary.vendor == "postgresql":
+            # One check of this client at a time; released at commit (PgBouncer-safe).
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_CLASS, key])
+        cursor.execute(
+            "DELETE FROM accounts_rateuse WHERE key = %s AND at_ms <= %s",
+            [key, now_ms - window_ms],
+        )
+        cursor.execute("SELECT COUNT(*), MIN(at_ms) FROM accounts_rateuse WHERE key = %s", [key])
+        counted, oldest = cursor.fetchone()
+        if counted >= limit:
+            return False, int(oldest)
+        expires_at = timezone.now() + dt.timedelta(milliseconds=window_ms)
+        cursor.execute(
+            "INSERT INTO accounts_rateuse (key, at_ms, expires_at) VALUES (%s, %s, %s)",
+            [key, now_ms, expires_at],
+        )
+        return True, now_ms
 
 
 def over_limit(scope: str, ident: str, limit: int, window: int = 3600) -> bool:
-    """One use of `scope` by `ident`: True (and not counted) when it is over `limit` uses in
-    the sliding window of `window` seconds."""
+    """One use of `scope` by `ident`: True (and not counted) when `limit` uses were already
+    allowed in the last `window` seconds."""
     return not hit(scope, ident, limit, window)[0]
 
 
 def sweep() -> int:
-    """Delete the database's counts that no window reads any more; how many (scheduled)."""
-    from accounts.models import RateCounter
+    """Delete the database's uses that no window counts any more (of clients not seen again
+    since); how many (scheduled)."""
+    from accounts.models import RateUse
 
-    return RateCounter.objects.filter(expires_at__lt=timezone.now()).delete()[0]
+    return RateUse.objects.filter(expires_at__lt=timezone.now()).delete()[0]

@@ -1,12 +1,10 @@
 """The sliding-window count behind every rate limit (`ledger.ratelimit.hit`), on the
 database and on Redis: the limit holds, a client told to wait that long gets through, and
-the end of a window is no fresh allowance. The slide is estimated from two fixed windows (the
-previous one's uses taken as spread evenly, rounded up), so just after a window ends no use is
-allowed, not the whole limit again."""
+a minute's end is no fresh allowance."""
 
 import pytest
 
-from accounts.models import RateCounter
+from accounts.models import RateUse
 from ledger import ratelimit
 
 WINDOW = 60  # seconds
@@ -34,9 +32,7 @@ def test_the_limit_holds_and_the_wait_is_exact(store, at):
     results = uses(4)
     assert [allowed for allowed, _ in results] == [True, True, True, False]
     wait = results[-1][1]
-    # Three uses in the window: the next may come once the window has ended and a third of
-    # it has slid out (its three uses, rounded up, count as two): 50 s to its end, 20 more.
-    assert wait == 71
+    assert wait == 60  # until the oldest counted use has left the window
     at(10 + wait - 2)
     assert uses(1) == [(False, 2.0)]
     at(10 + wait)
@@ -44,33 +40,36 @@ def test_the_limit_holds_and_the_wait_is_exact(store, at):
 
 
 @pytest.mark.django_db
-def test_the_next_window_is_no_fresh_allowance(store, at):
+def test_the_next_minute_is_no_fresh_allowance(store, at):
     at(59)
     assert all(allowed for allowed, _ in uses(3))
     at(61)  # a fixed window would allow three more here
     assert [allowed for allowed, _ in uses(3)] == [False, False, False]
-    at(60 + 21)  # a third of the previous window has slid out: one more
-    assert [allowed for allowed, _ in uses(2)] == [True, False]
+    at(118.9)
+    assert [allowed for allowed, _ in uses(1)] == [False]
+    at(119)  # a minute after the three
+    assert [allowed for allowed, _ in uses(4)] == [True, True, True, False]
 
 
 @pytest.mark.django_db
 def test_refused_uses_are_not_counted(store, at):
     at(0.5)
     uses(3)
-    for second in range(1, 40):  # hammering while refused does not extend the wait
+    for second in range(1, 60):  # hammering while refused does not extend the wait
         at(second)
         assert not uses(1)[0][0]
-    at(60 + 21)  # had the refusals counted, the previous window would hold 42 uses
-    assert [allowed for allowed, _ in uses(2)] == [True, False]
+    at(60.5)  # had the refusals counted, they would fill the window still
+    assert [allowed for allowed, _ in uses(4)] == [True, True, True, False]
 
 
 @pytest.mark.django_db
-def test_the_database_keeps_hashed_clients_and_sweeps_old_windows(at, settings):
+def test_the_database_keeps_hashed_clients_and_sweeps_old_uses(at, settings):
     settings.REDIS_URL = ""
     at(0)
     uses(2)
-    (row,) = RateCounter.objects.all()
-    assert row.count == 2 and "203.0.113.9" not in row.key
-    RateCounter.objects.update(expires_at="2000-01-01T00:00:00Z")
-    assert ratelimit.sweep() == 1
-    assert not RateCounter.objects.exists()
+    keys = set(RateUse.objects.values_list("key", flat=True))
+    assert RateUse.objects.count() == 2 and len(keys) == 1
+    assert "203.0.113.9" not in keys.pop()
+    RateUse.objects.update(expires_at="2000-01-01T00:00:00Z")
+    assert ratelimit.sweep() == 2
+    assert not RateUse.objects.exists()
