@@ -634,8 +634,8 @@ def main() -> int:
     ap.add_argument("--replica-port", type=int, default=5450)
     ap.add_argument("--redis-port", type=int, default=6390)
     args = ap.parse_args()
-    if not PY.exists():
-        sys.exit("bench/scale.py needs the project's .venv: run `make setup` first")
+    if not PY.exists():  # a fresh clone: the project's own setup makes .venv
+        subprocess.run([str(ROOT / "scripts" / "setup")], check=True)
     signal.signal(signal.SIGTERM, interrupted)
     SCALE_OUT.mkdir(parents=True, exist_ok=True)
     if not args.skip_load:
