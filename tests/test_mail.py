@@ -10,7 +10,6 @@ import email
 import email.policy
 import logging
 import re
-import socket
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -22,15 +21,10 @@ from ledger.models import Invitation, Membership
 from tests.api.conftest import client_for
 from tests.factories import UserFactory
 from tests.ops.helpers import production_env, settings_of
+from tests.ops.servers import free_port
 
 NEW_PASSWORD = "a-much-longer-passphrase-2026"
 SITE = "https://ledger.example.org"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Inbox:

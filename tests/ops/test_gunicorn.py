@@ -1,7 +1,6 @@
 """The documented production start: collectstatic, then gunicorn with gunicorn.conf.py."""
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from django.db import connection
 from tests.conftest import make_program
 from tests.factories import UserFactory
 from tests.ops.helpers import ROOT, database_url, manage, production_env
+from tests.ops.servers import free_port
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
@@ -35,12 +35,6 @@ def fetch(url, **headers):
             return response.status, response.headers, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read().decode()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.django_db(transaction=True)

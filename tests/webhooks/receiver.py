@@ -2,9 +2,10 @@
 request (headers and body) and answers with the status it is told, or is not there at all."""
 
 import http.server
-import socket
 import threading
 from dataclasses import dataclass
+
+from tests.ops.servers import free_port
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Receiver:
     def __init__(self):
         self.status = 204
         self.received: list[Received] = []
-        self.port = _free_port()
+        self.port = free_port()
         self._server = None
         self.start()
 
@@ -59,9 +60,3 @@ class Receiver:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
