@@ -10,12 +10,11 @@ write. Redis when the deployment has it (`REDIS_URL`), else the primary database
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
 from ledger import routing
-from ledger.ratelimit import redis_client
+from ledger.ratelimit import redis_key, shared_redis
 
 # KEYS: the keys to raise. ARGV: the position, seconds to keep it.
 _RAISE_LUA = """
@@ -40,20 +39,16 @@ _RAISE_SQL = (
 
 
 def _redis_keys(keys: list[str]) -> list[str]:
-    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-    return [
-        f"{prefix}:read-your-writes:{key}" if prefix else f"read-your-writes:{key}" for key in keys
-    ]
+    return [redis_key(f"read-your-writes:{key}") for key in keys]
 
 
 def raise_to(keys: list[str], position: int, seconds: int) -> None:
     """Make each of `keys` hold at least `position` (bytes of WAL), for `seconds`."""
     if not keys:
         return
-    if settings.REDIS_URL:
-        redis_client(settings.REDIS_URL).eval(
-            _RAISE_LUA, len(keys), *_redis_keys(keys), position, seconds
-        )
+    redis = shared_redis()
+    if redis is not None:
+        redis.eval(_RAISE_LUA, len(keys), *_redis_keys(keys), position, seconds)
         return
     expires_at = timezone.now() + dt.timedelta(seconds=seconds)
     with connections[routing.PRIMARY].cursor() as cursor:
@@ -65,8 +60,9 @@ def highest(keys: list[str]) -> int:
     """The highest position any of `keys` holds (0: none kept)."""
     if not keys:
         return 0
-    if settings.REDIS_URL:
-        values = redis_client(settings.REDIS_URL).mget(_redis_keys(keys))
+    redis = shared_redis()
+    if redis is not None:
+        values = redis.mget(_redis_keys(keys))
         return max((int(value) for value in values if value is not None), default=0)
     in_list = ", ".join(["%s"] * len(keys))  # placeholders only
     with connections[routing.PRIMARY].cursor() as cursor:

@@ -47,11 +47,22 @@ _LOCK_CLASS = 7301
 
 
 @functools.cache
-def redis_client(url: str):
-    """A connection pool per process (what a Redis client is); the counts live in Redis."""
+def _redis_client(url: str):
     import redis
 
     return redis.Redis.from_url(url)
+
+
+def shared_redis():
+    """The deployment's Redis (`REDIS_URL`), or None: where shared counts and positions live
+    when there is one. A connection pool per process (what a Redis client is)."""
+    return _redis_client(settings.REDIS_URL) if settings.REDIS_URL else None
+
+
+def redis_key(key: str) -> str:
+    """`key` behind the cache's prefix, so deployments sharing one Redis keep apart."""
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    return f"{prefix}:{key}" if prefix else key
 
 
 def hit(scope: str, ident: str, limit: int, window: int) -> tuple[bool, float]:
@@ -62,12 +73,12 @@ def hit(scope: str, ident: str, limit: int, window: int) -> tuple[bool, float]:
     now_ms = int(time.time() * 1000)
     window_ms = window * 1000
     key = f"ratelimit:{scope}:{hashlib.sha256(ident.encode()).hexdigest()[:32]}"
-    if settings.REDIS_URL:
-        prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-        allowed, oldest = redis_client(settings.REDIS_URL).eval(
+    redis = shared_redis()
+    if redis is not None:
+        allowed, oldest = redis.eval(
             _HIT_LUA,
             1,
-            f"{prefix}:{key}" if prefix else key,
+            redis_key(key),
             now_ms,
             window_ms,
             limit,

@@ -16,7 +16,7 @@ def store(request, settings):
         prefix = "test-" + secrets.token_hex(6)
         settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
         yield request.param
-        client = ratelimit.redis_client(settings.REDIS_URL)
+        client = ratelimit.shared_redis()
         keys = client.keys(f"{prefix}:*")
         if keys:
             client.delete(*keys)
