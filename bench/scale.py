@@ -495,18 +495,25 @@ def verify_books(env: dict) -> int:
     return verify.returncode
 
 
-def run_multi(args, tokens: Path) -> dict:
-    result = {"name": "multi"}
-    logs = SCALE_OUT / "multi"
+@contextlib.contextmanager
+def prepared(args, name: str, tokens: Path):
+    """A configuration's stack with its Redis, on a fresh copy of the demo data: (stack, its
+    log folder, the primary's URL, the app's environment straight to the primary)."""
+    logs = SCALE_OUT / name
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
     primary = f"{PG}/{args.db}"
     with Stack(logs) as stack:
-        redis = start_redis(stack, args.redis_port)
-        direct = app_env(primary, REDIS_URL=redis)
-        print(f"scale: multi: preparing {args.db} on the primary")
-        prepare_database(PG, args.db, direct, tokens)
-        extra = {"REDIS_URL": redis, "DJANGO_NUM_PROXIES": "1"}
+        env = app_env(primary, REDIS_URL=start_redis(stack, args.redis_port))
+        print(f"scale: {name}: preparing {args.db} on the primary")
+        prepare_database(PG, args.db, env, tokens)
+        yield stack, logs, primary, env
+
+
+def run_multi(args, tokens: Path) -> dict:
+    result = {"name": "multi"}
+    with prepared(args, "multi", tokens) as (stack, logs, primary, direct):
+        extra = {"REDIS_URL": direct["REDIS_URL"], "DJANGO_NUM_PROXIES": "1"}
         parts = [f"Redis :{args.redis_port}", f"primary {PRIMARY}"]
         if args.replica:
             replica = stack.script(
@@ -555,15 +562,7 @@ def run_multi(args, tokens: Path) -> dict:
 
 def run_single(args, tokens: Path) -> dict:
     result = {"name": "single"}
-    logs = SCALE_OUT / "single"
-    shutil.rmtree(logs, ignore_errors=True)
-    logs.mkdir(parents=True)
-    primary = f"{PG}/{args.db}"
-    with Stack(logs) as stack:
-        redis = start_redis(stack, args.redis_port)
-        env = app_env(primary, REDIS_URL=redis)
-        print(f"scale: single: preparing {args.db} on the primary")
-        prepare_database(PG, args.db, env, tokens)
+    with prepared(args, "single", tokens) as (stack, _logs, primary, env):
         print(f"scale: single: 1 app server × {args.workers} workers on {args.app_port}")
         start_app_servers(stack, env, [args.app_port], args.workers)
         result["stack"] = f"Redis :{args.redis_port}, primary {PRIMARY}, 1 × {args.workers} workers"
