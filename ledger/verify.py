@@ -14,9 +14,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from django.db import connections
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 
+from ledger import routing
 from ledger.hashing import entry_hash
 from ledger.models import (
     AccountBalance,
@@ -36,7 +38,7 @@ from ledger.models import (
 )
 from ledger.models.journal import GENESIS_HASH
 from ledger.queries.entries import chain_postings
-from ledger.queries.rows import keyset_rows
+from ledger.queries.rows import keyset_rows, snapshot
 
 
 @dataclass
@@ -117,6 +119,15 @@ def walk_chain(program: Program, *, up_to_seq: int | None = None, chunk_size: in
 
 
 def verify_program(program: Program, *, chunk_size: int = 5000) -> VerifyResult:
+    """Check the program's chain, balances, memberships, contributions and adjustments
+    against each other, all read in one snapshot of the primary: postings committed while the
+    check runs (it reads in chunks) are neither half seen nor counted against balance rows
+    read at another moment."""
+    with snapshot(connections[routing.PRIMARY]):
+        return _verify_program(program, chunk_size)
+
+
+def _verify_program(program: Program, chunk_size: int) -> VerifyResult:
     result = VerifyResult(program_id=program.pk)
     problems = result.problems
     sums: dict[int, int] = defaultdict(int)  # account id → recomputed balance (minor units)

@@ -37,6 +37,7 @@ from ledger import routing
 from ledger.models import Program
 
 from .fifo import FIFO_CTE
+from .rows import snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -462,10 +463,7 @@ def _refresh(program: Program) -> WorkCounts:
     concurrent refresh stored first (its figures stand; these are returned all the same).
     """
     reader = routing.read_connection()
-    with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
-        if reader.vendor == "postgresql":
-            # Every read below sees one snapshot (on SQLite, the transaction is one).
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    with snapshot(reader), reader.cursor() as cursor:
         head = _fetch(cursor, _HEAD_AND_STORED_SQL, [program.pk])
         if not head or not head[0][0]:
             return from_scratch(program)  # no entry (any more): nothing to keep

@@ -2,13 +2,14 @@
 lists; and `keyset_rows` / `keyset_chunks`, how a long result (an export, a statement check,
 the chain walk through `entries.chain_postings`) is streamed."""
 
+import contextlib
 import copy
 import functools
 import operator
 from collections.abc import Iterator, Sequence
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Q
 
 from ledger import routing
@@ -156,3 +157,21 @@ def _after(keys: tuple[str, ...], values: tuple) -> Q:
         ),
     )
     return Q(**{f"{keys[0]}__gte": values[0]}) & later
+
+
+@contextlib.contextmanager
+def snapshot(connection):
+    """Every read inside, on `connection`, sees one state of the database, however many
+    statements it takes and whatever commits meanwhile: for readers that compare what they
+    read in several statements (the ledger check, the report's refresh). On PostgreSQL a
+    REPEATABLE READ, READ ONLY transaction (fine under PgBouncer's transaction pooling: it is
+    one transaction); on SQLite a transaction is one snapshot already. Inside a transaction
+    the caller has open, its own snapshot is what there is."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=connection.alias):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield

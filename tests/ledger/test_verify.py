@@ -1,13 +1,15 @@
 """verify_ledger: the chain, every balance and total recomputed from the postings."""
 
 import io
+import threading
 
 import pgtrigger
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from ledger.models import AccountBalance, LedgerHead, Membership
+from ledger import services, verify
+from ledger.models import AccountBalance, Entry, LedgerHead, Membership
 from ledger.verify import verify_program
 from tests.conftest import accepted_work
 
@@ -58,3 +60,36 @@ def test_hash_chain_links_entries(admin, program, artist):
     assert first.prev_hash == "0" * 64
     assert second.prev_hash == first.hash
     assert LedgerHead.objects.get(program=program).hash == second.hash
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_check_while_postings_commit_sees_one_state(admin, program, artist, monkeypatch):
+    """A payout committed after the check has walked the chain, before it reads the head and
+    the balance rows: the check reads one snapshot, so it finds the books as they were when
+    it began, whole, and reports nothing."""
+    for _ in range(3):
+        accepted_work(program, artist, admin)
+    before = Entry.objects.filter(program=program).count()
+
+    def pay():
+        try:
+            services.record_payout(
+                actor=admin, artist=artist, program=program, amount_minor=100, kind="grant"
+            )
+        finally:
+            connection.close()
+
+    walk = verify.walk_chain
+
+    def walk_then_pay(*args, **kwargs):
+        yield from walk(*args, **kwargs)
+        payer = threading.Thread(target=pay)
+        payer.start()
+        payer.join()
+
+    monkeypatch.setattr(verify, "walk_chain", walk_then_pay)
+    result = verify_program(program, chunk_size=1)
+    assert result.problems == []
+    assert result.entries_checked == before
+    assert Entry.objects.filter(program=program).count() == before + 1  # it did commit
